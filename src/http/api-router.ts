@@ -1,0 +1,3 @@
+import type { createApiRouter } from './route';
+
+export type ApiRouter = ReturnType<typeof createApiRouter>;

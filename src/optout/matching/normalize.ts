@@ -1,0 +1,258 @@
+/**
+ * Text normalisation for matching. Every normalised character keeps the offsets of the original
+ * code point(s) it came from, so a match found in normalised space reports its span in the caller's
+ * string. Steps per code point: drop invisible characters, NFKC, TR39-style confusable folding,
+ * diacritic stripping, lower-casing. Then tokenisation into units and a "loose key" per unit where
+ * leetspeak digits/symbols become letters and l/1/| fold to i (the same fold is applied to registry
+ * names, so the two sides always meet in one key space).
+ */
+import { CONFUSABLE_MAP } from './confusables';
+
+/** Zero-width, joiners, bidi controls, soft hyphen, variation selectors, tag characters. */
+const INVISIBLE = /^[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]$|^[\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]$/u;
+const MARK = /\p{M}/u;
+const MARKS = /\p{M}/gu;
+const WORDISH = /[\p{L}\p{N}]/u;
+const SPACE = /\s/u;
+
+/** Digits and symbols that stand for letters in leetspeak. l, 1, | and ! all fold to i. */
+const LEET: Record<string, string> = {
+  '0': 'o',
+  '1': 'i',
+  '2': 'z',
+  '3': 'e',
+  '4': 'a',
+  '5': 's',
+  '6': 'g',
+  '7': 't',
+  '8': 'b',
+  '9': 'g',
+  '@': 'a',
+  $: 's',
+  '!': 'i',
+  '|': 'i',
+  '+': 't',
+  '€': 'e',
+  '£': 'l',
+  '¡': 'i',
+  l: 'i',
+};
+const LEET_SYMBOLS = new Set(['@', '$', '!', '|', '+', '€', '£', '¡']);
+
+export interface NormChar {
+  c: string;
+  start: number;
+  end: number;
+  upper: boolean;
+  confusable: boolean;
+  diacritic: boolean;
+  invisibleBefore: boolean;
+}
+
+export function normalizeChars(text: string): NormChar[] {
+  const out: NormChar[] = [];
+  let pendingInvisible = false;
+  for (let i = 0; i < text.length; ) {
+    const cp = text.codePointAt(i)!;
+    const ch = String.fromCodePoint(cp);
+    const len = ch.length;
+    if (INVISIBLE.test(ch)) {
+      pendingInvisible = true;
+      i += len;
+      continue;
+    }
+    if (MARK.test(ch)) {
+      // A combining mark (or zalgo stack) belongs to the letter before it: widen that letter's span.
+      const prev = out[out.length - 1];
+      if (prev && prev.end === i) {
+        prev.end = i + len;
+        prev.diacritic = true;
+      }
+      i += len;
+      continue;
+    }
+    let s = ch.normalize('NFKC');
+    // NFKC turning a non-ASCII character into ASCII letters/digits: fullwidth, math alphanumerics.
+    let confusable = s !== ch && /^[A-Za-z0-9]+$/.test(s);
+    let mapped = '';
+    for (const c of s) {
+      const m = CONFUSABLE_MAP.get(c);
+      if (m !== undefined) {
+        mapped += m;
+        confusable = true;
+      } else mapped += c;
+    }
+    s = mapped;
+    const nfd = s.normalize('NFD');
+    const stripped = nfd.replace(MARKS, '');
+    const diacritic = stripped !== nfd;
+    for (const c0 of stripped) {
+      let lower = c0.toLowerCase();
+      if (lower === 'ß') lower = 'ss';
+      if (lower === 'ς') lower = 'σ';
+      for (const c of lower) {
+        out.push({
+          c,
+          start: i,
+          end: i + len,
+          upper: c0 !== lower && c0.toUpperCase() === c0,
+          confusable,
+          diacritic,
+          invisibleBefore: pendingInvisible,
+        });
+        pendingInvisible = false;
+      }
+    }
+    i += len;
+  }
+  return out;
+}
+
+/** One word-like unit of the prompt (or of a registered name). */
+export interface Unit {
+  /** Lower-cased letters/digits, confusables folded, diacritics gone; no leet folding. */
+  plain: string;
+  /** plain with leetspeak and l/1/| folded: the key space the index lives in. */
+  key: string;
+  start: number;
+  end: number;
+  capital: boolean;
+  /** Unit came from a run of single characters ("S p i d e r", "S.p.i.d.e.r"). */
+  collapsed: boolean;
+  leet: boolean;
+  confusable: boolean;
+  diacritic: boolean;
+  invisible: boolean;
+  /** What separated this unit from the previous one: ' ' (space), '-' (hyphen/underscore/dash), 'p' other punctuation, '' nothing (only invisibles), '^' first. */
+  sepBefore: string;
+  sentenceStart: boolean;
+  /** "'s" directly followed this unit and was dropped. */
+  possessive: boolean;
+}
+
+function isLetterOrDigit(c: string | undefined): boolean {
+  return c !== undefined && WORDISH.test(c);
+}
+
+function leetKey(plain: string, foldDigits: boolean): { key: string; leet: boolean } {
+  let key = '';
+  let leet = false;
+  for (const c of plain) {
+    const m = LEET[c];
+    if (m !== undefined && (foldDigits || !/[0-9]/.test(c))) {
+      key += m;
+      if (c !== 'l') leet = true;
+    } else key += c;
+  }
+  return { key, leet };
+}
+
+/**
+ * Splits normalised characters into units. Leet symbols count as letters only when another letter or
+ * digit follows ("$pider", "p1k@chu"), so trailing punctuation ("Pikachu!") stays punctuation. Runs of
+ * three or more one-character tokens ("S.p.i.d.e.r", "s p i d e r") collapse into one unit.
+ */
+export function tokenize(text: string): Unit[] {
+  const chars = normalizeChars(text);
+  type Raw = { chars: NormChar[]; sep: string; sentenceStart: boolean; possessive: boolean };
+  const raws: Raw[] = [];
+  let cur: NormChar[] = [];
+  let sep = '^';
+  let sentence = true;
+  const flush = (): void => {
+    if (!cur.length) return;
+    raws.push({ chars: cur, sep, sentenceStart: sentence, possessive: false });
+    cur = [];
+    sep = '';
+    sentence = false;
+  };
+  for (let k = 0; k < chars.length; k++) {
+    const ch = chars[k];
+    const c = ch.c;
+    const wordish = isLetterOrDigit(c) || (LEET_SYMBOLS.has(c) && isLetterOrDigit(chars[k + 1]?.c) && (cur.length > 0 || !SPACE.test(chars[k + 1]?.c ?? ' ')));
+    if (wordish) {
+      cur.push(ch);
+      continue;
+    }
+    if ((c === "'" || c === '’' || c === 'ʼ') && cur.length && chars[k + 1]?.c === 's' && !isLetterOrDigit(chars[k + 2]?.c)) {
+      flush();
+      raws[raws.length - 1].possessive = true;
+      k += 1;
+      continue;
+    }
+    flush();
+    if (SPACE.test(c)) {
+      if (c === '\n') sentence = true;
+      if (sep !== '^') sep = ' ';
+    } else {
+      if (/[.!?:;]/.test(c)) sentence = true;
+      if (/[-_‐‑–—]/.test(c)) {
+        if (sep !== ' ') sep = '-';
+      } else if (sep !== ' ' && sep !== '-') sep = 'p';
+    }
+    if (raws.length === 0) sentence = true;
+  }
+  flush();
+
+  const units: Unit[] = [];
+  for (let r = 0; r < raws.length; ) {
+    let end = r;
+    while (end < raws.length && raws[end].chars.length === 1) end++;
+    if (end - r >= 3) {
+      const group = raws.slice(r, end);
+      const chs = group.flatMap((g) => g.chars);
+      units.push(makeUnit(chs, group[0].sep, group[0].sentenceStart, group[group.length - 1].possessive, true));
+      r = end;
+    } else {
+      const g = raws[r];
+      units.push(makeUnit(g.chars, g.sep, g.sentenceStart, g.possessive, false));
+      r++;
+    }
+  }
+  return units;
+}
+
+function makeUnit(chs: NormChar[], sepBefore: string, sentenceStart: boolean, possessive: boolean, collapsed: boolean): Unit {
+  const plain = chs.map((c) => c.c).join('');
+  const hasLetter = /\p{L}/u.test(plain);
+  const { key, leet } = leetKey(plain, hasLetter || collapsed);
+  return {
+    plain,
+    key,
+    start: chs[0].start,
+    end: chs[chs.length - 1].end,
+    capital: chs[0].upper,
+    collapsed,
+    leet,
+    confusable: chs.some((c) => c.confusable),
+    diacritic: chs.some((c) => c.diacritic),
+    invisible: chs.some((c, i) => i > 0 && c.invisibleBefore),
+    sepBefore,
+    sentenceStart,
+    possessive,
+  };
+}
+
+/** The loose key of a registered name: units glued, so "Spider-Man", "Spider Man" and "Spiderman" meet. */
+export function nameKey(name: string): { key: string; units: Unit[] } {
+  const units = tokenize(name);
+  return { key: units.map((u) => u.key).join(''), units };
+}
+
+/** Case-, width- and separator-insensitive surface form, used to tell exact mentions from evasions. */
+export function surfaceForm(s: string): string {
+  return s
+    .normalize('NFKC')
+    .toLowerCase()
+    .replace(/['’ʼ]s\b/g, '')
+    .replace(/[\s\-_‐‑–—]+/g, ' ')
+    .trim();
+}
+
+/** Light plural stripping for description words and plural mentions. */
+export function singular(w: string): string {
+  if (w.length > 4 && w.endsWith('ies')) return w.slice(0, -3) + 'y';
+  if (w.length > 4 && /(ches|shes|sses|xes|zes)$/.test(w)) return w.slice(0, -2);
+  if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is')) return w.slice(0, -1);
+  return w;
+}

@@ -1,0 +1,481 @@
+import { bitsToHex, decodePayload, encodePayload, hexToBits } from './ecc';
+import { fft2, nextPow2 } from './fft';
+import { boxMean } from './filters';
+import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
+import { unionPValue } from './stats';
+
+/**
+ * The image/video mark: a keyed tile of 32x32 chips (4 px each, bilinear between chip centres so
+ * it is smooth and low-pass) repeated over the whole frame and added to luma, scaled per 8x8 block
+ * by how much change the block can hide (its SSIM budget). The same pattern in every frame lets the
+ * detector average frames first; the tiling makes it crop-invariant (fold modulo the tile); the
+ * tile lattice seen in the autocorrelation gives scale, rotation and (with a second try) flip.
+ */
+export const CHIP = 4;
+export const GRID = 32;
+export const TILE = CHIP * GRID;
+const NSYNC = 256;
+const BIN = 2; // fold resolution in embed pixels
+const NB = TILE / BIN;
+export const MIN_SIDE = 96;
+
+// SSIM's C2 for 8-bit; the per-block energy budget is a fraction of the SSIM denominator.
+const C2 = (0.03 * 255) ** 2;
+
+export interface LumaEmbedOptions {
+  /** fraction of the SSIM contrast denominator spent on the mark (default 0.012) */
+  strength?: number;
+  /** largest mean squared change allowed, levels^2 (default 3.0, i.e. PSNR >= 43.4 dB before rounding) */
+  maxMse?: number;
+}
+
+const layoutCache = new Map<string, ChipLayout>();
+function layoutFor(key: Buffer): ChipLayout {
+  const k = key.toString('hex');
+  let l = layoutCache.get(k);
+  if (!l) {
+    l = makeLayout(key, 'consentry/wm/luma/v1', GRID * GRID, NSYNC);
+    layoutCache.set(k, l);
+  }
+  return l;
+}
+
+/** Renders chip values into a TILE x TILE smooth tile (bilinear between chip centres, circular). */
+export function renderTile(chips: Float32Array): Float32Array {
+  const t = new Float32Array(TILE * TILE);
+  const c0 = (CHIP - 1) / 2;
+  for (let y = 0; y < TILE; y++) {
+    const fy = (y - c0) / CHIP;
+    const iy = Math.floor(fy);
+    const wy = fy - iy;
+    const y0 = (iy + GRID) % GRID,
+      y1 = (iy + 1 + GRID) % GRID;
+    for (let x = 0; x < TILE; x++) {
+      const fx = (x - c0) / CHIP;
+      const ix = Math.floor(fx);
+      const wx = fx - ix;
+      const x0 = (ix + GRID) % GRID,
+        x1 = (ix + 1 + GRID) % GRID;
+      t[y * TILE + x] =
+        (1 - wy) * ((1 - wx) * chips[y0 * GRID + x0] + wx * chips[y0 * GRID + x1]) + wy * ((1 - wx) * chips[y1 * GRID + x0] + wx * chips[y1 * GRID + x1]);
+    }
+  }
+  let e = 0;
+  for (const v of t) e += v * v;
+  const s = 1 / Math.sqrt(e / t.length || 1);
+  for (let i = 0; i < t.length; i++) t[i] *= s;
+  return t;
+}
+
+export interface LumaEmbedder {
+  /** Marks an 8-bit luma plane in place; returns the mean squared change. */
+  embed(y: Uint8Array, width: number, height: number, stride?: number): number;
+}
+
+export function createLumaEmbedder(payloadHex: string, key: Buffer, opts: LumaEmbedOptions = {}): LumaEmbedder {
+  const layout = layoutFor(key);
+  const tile = renderTile(chipValues(layout, encodePayload(hexToBits(payloadHex))));
+  const strength = opts.strength ?? 0.012;
+  const maxMse = opts.maxMse ?? 3.0;
+  let amp = new Float32Array(0);
+  return {
+    embed(y, width, height, stride = width) {
+      if (width < MIN_SIDE || height < MIN_SIDE) return 0;
+      const bw = Math.ceil(width / 8),
+        bh = Math.ceil(height / 8);
+      if (amp.length < bw * bh) amp = new Float32Array(bw * bh);
+      // Per-block variance -> amplitude whose energy is a fixed share of SSIM's denominator.
+      let sumA2 = 0;
+      for (let by = 0; by < bh; by++) {
+        const y0 = by * 8,
+          y1 = Math.min(height, y0 + 8);
+        for (let bx = 0; bx < bw; bx++) {
+          const x0 = bx * 8,
+            x1 = Math.min(width, x0 + 8);
+          let s = 0,
+            s2 = 0;
+          for (let yy = y0; yy < y1; yy++) {
+            const row = yy * stride;
+            for (let xx = x0; xx < x1; xx++) {
+              const v = y[row + xx];
+              s += v;
+              s2 += v * v;
+            }
+          }
+          const n = (y1 - y0) * (x1 - x0);
+          const mean = s / n;
+          const variance = Math.max(0, s2 / n - mean * mean);
+          const a2 = strength * (2 * variance + C2);
+          amp[by * bw + bx] = a2;
+          sumA2 += a2 * n;
+        }
+      }
+      const meanA2 = sumA2 / (width * height);
+      const g = meanA2 > maxMse ? maxMse / meanA2 : 1;
+      for (let i = 0; i < bw * bh; i++) amp[i] = Math.sqrt(amp[i] * g);
+      let se = 0;
+      for (let yy = 0; yy < height; yy++) {
+        const row = yy * stride;
+        const trow = (yy & (TILE - 1)) * TILE;
+        const arow = (yy >> 3) * bw;
+        for (let xx = 0; xx < width; xx++) {
+          const o = y[row + xx];
+          let v = o + amp[arow + (xx >> 3)] * tile[trow + (xx & (TILE - 1))];
+          v = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
+          y[row + xx] = v;
+          se += (v - o) * (v - o);
+        }
+      }
+      return se / (width * height);
+    },
+  };
+}
+
+/** One-shot convenience around createLumaEmbedder. */
+export function embedLuma(y: Uint8Array, width: number, height: number, payloadHex: string, key: Buffer, opts?: LumaEmbedOptions): number {
+  return createLumaEmbedder(payloadHex, key, opts).embed(y, width, height);
+}
+
+/** Sums luma planes of equal size so detection runs once on their mean. */
+export class LumaAccumulator {
+  readonly sum: Float32Array;
+  frames = 0;
+  constructor(
+    readonly width: number,
+    readonly height: number,
+  ) {
+    this.sum = new Float32Array(width * height);
+  }
+  add(y: Uint8Array, stride = this.width): void {
+    const { width, height, sum } = this;
+    for (let yy = 0; yy < height; yy++) {
+      const row = yy * stride,
+        o = yy * width;
+      for (let xx = 0; xx < width; xx++) sum[o + xx] += y[row + xx];
+    }
+    this.frames++;
+  }
+  mean(): Float32Array {
+    const m = new Float32Array(this.sum.length);
+    const k = 1 / Math.max(1, this.frames);
+    for (let i = 0; i < m.length; i++) m[i] = this.sum[i] * k;
+    return m;
+  }
+}
+
+export interface LumaTransform {
+  scale: number;
+  rotationDeg: number;
+  flipped: boolean;
+  offsetX: number;
+  offsetY: number;
+}
+
+export interface LumaDetection {
+  detected: boolean;
+  payloadHex: string | null;
+  crcOk: boolean;
+  pValue: number;
+  /** normalised sync correlation (a z-score under no mark) */
+  score: number;
+  transform: LumaTransform | null;
+  reason?: string;
+  /** soft coded-bit values, for bit-accuracy measurements */
+  soft?: Float64Array;
+}
+
+export const P_THRESHOLD = 1e-9;
+
+/** Whitened high-pass residual: local-mean removed, divided by local spread, clipped. */
+export function residual(l: Float32Array, w: number, h: number): Float32Array {
+  const m = boxMean(l, w, h, 3);
+  const r = new Float32Array(w * h);
+  for (let i = 0; i < r.length; i++) r[i] = l[i] - m[i];
+  const r2 = new Float32Array(w * h);
+  for (let i = 0; i < r.length; i++) r2[i] = r[i] * r[i];
+  const v = boxMean(r2, w, h, 8);
+  for (let i = 0; i < r.length; i++) {
+    const x = r[i] / Math.sqrt(v[i] + 0.25);
+    r[i] = x > 3 ? 3 : x < -3 ? -3 : x;
+  }
+  return r;
+}
+
+interface Lattice {
+  vx: number;
+  vy: number;
+}
+
+// Range of the searched lattice vector: scale 0.38..1.15, rotation within +-7 degrees.
+const S_MIN = 0.38,
+  S_MAX = 1.15,
+  ROT_MAX = (7 * Math.PI) / 180;
+
+/** Whitened autocorrelation of the central (<= 1024^2) part of the residual. */
+function autocorr(r: Float32Array, w: number, h: number): { acf: Float64Array; n: number } {
+  const n = Math.min(1024, nextPow2(Math.max(w, h)));
+  const cw = Math.min(w, n),
+    ch = Math.min(h, n);
+  const x0 = (w - cw) >> 1,
+    y0 = (h - ch) >> 1;
+  const re = new Float64Array(n * n),
+    im = new Float64Array(n * n);
+  for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) re[y * n + x] = r[(y + y0) * w + x + x0];
+  fft2(re, im, n, n);
+  for (let i = 0; i < re.length; i++) {
+    re[i] = Math.sqrt(re[i] * re[i] + im[i] * im[i]);
+    im[i] = 0;
+  }
+  fft2(re, im, n, n, true);
+  return { acf: re, n };
+}
+
+function acfAt(acf: Float64Array, n: number, x: number, y: number): number {
+  return acf[(((y % n) + n) % n) * n + (((x % n) + n) % n)];
+}
+
+/** Sub-pixel peak near (x, y) within +-1. */
+function refinePeak(acf: Float64Array, n: number, x: number, y: number): { x: number; y: number; v: number } {
+  let bx = Math.round(x),
+    by = Math.round(y),
+    bv = -Infinity;
+  const cx = bx,
+    cy = by;
+  for (let dy = -1; dy <= 1; dy++)
+    for (let dx = -1; dx <= 1; dx++) {
+      const v = acfAt(acf, n, cx + dx, cy + dy);
+      if (v > bv) {
+        bv = v;
+        bx = cx + dx;
+        by = cy + dy;
+      }
+    }
+  const l = acfAt(acf, n, bx - 1, by),
+    r = acfAt(acf, n, bx + 1, by),
+    u = acfAt(acf, n, bx, by - 1),
+    d = acfAt(acf, n, bx, by + 1);
+  const ox = (l - r) / (2 * (l - 2 * bv + r) || 1);
+  const oy = (u - d) / (2 * (u - 2 * bv + d) || 1);
+  return { x: bx + Math.max(-0.5, Math.min(0.5, ox)), y: by + Math.max(-0.5, Math.min(0.5, oy)), v: bv };
+}
+
+/** Least-squares lattice vector from the harmonics k*v and k*v_perp visible in the ACF. */
+function refineLattice(acf: Float64Array, n: number, lat: Lattice, limit: number): Lattice {
+  let sx = 0,
+    sy = 0,
+    sk = 0;
+  const len = Math.hypot(lat.vx, lat.vy);
+  const kmax = Math.max(1, Math.floor((limit - 3) / len));
+  let v = { ...lat };
+  for (let k = 1; k <= kmax; k++) {
+    const p = refinePeak(acf, n, k * v.vx, k * v.vy);
+    const q = refinePeak(acf, n, -k * v.vy, k * v.vx);
+    // q is k * v rotated by +90 degrees: rotate it back.
+    sx += k * p.x + k * q.y;
+    sy += k * p.y - k * q.x;
+    sk += 2 * k * k;
+    v = { vx: sx / sk, vy: sy / sk };
+  }
+  return v;
+}
+
+function latticeCandidates(acf: Float64Array, n: number, limit: number): { cands: Lattice[]; searched: number } {
+  const rMin = S_MIN * TILE,
+    rMax = Math.min(S_MAX * TILE, limit / 1.05);
+  const pts: { x: number; y: number; s: number }[] = [];
+  const R = Math.ceil(rMax);
+  for (let y = -R; y <= R; y++)
+    for (let x = 1; x <= R; x++) {
+      const r = Math.hypot(x, y);
+      if (r < rMin || r > rMax) continue;
+      if (Math.abs(Math.atan2(y, x)) > ROT_MAX) continue;
+      pts.push({ x, y, s: acfAt(acf, n, x, y) + acfAt(acf, n, -y, x) });
+    }
+  pts.sort((a, b) => b.s - a.s);
+  const picked: { x: number; y: number }[] = [];
+  for (const p of pts) {
+    if (picked.length >= 3) break;
+    if (picked.some((q) => Math.hypot(q.x - p.x, q.y - p.y) < 4)) continue;
+    picked.push(p);
+  }
+  const cands: Lattice[] = [];
+  for (const p of picked) {
+    const base = refineLattice(acf, n, { vx: p.x, vy: p.y }, limit);
+    cands.push(base);
+    // A peak at twice the true period also appears when the scale is small.
+    if (Math.hypot(base.vx, base.vy) / 2 >= rMin * 0.98) cands.push(refineLattice(acf, n, { vx: base.vx / 2, vy: base.vy / 2 }, limit));
+  }
+  return { cands, searched: pts.length };
+}
+
+interface FoldResult {
+  z: number;
+  peak: number;
+  ox: number;
+  oy: number;
+  folded: Float64Array;
+}
+
+let syncSpecCache: { key: string; re: Float64Array; im: Float64Array } | null = null;
+function syncSpectrum(key: Buffer, layout: ChipLayout): { re: Float64Array; im: Float64Array } {
+  const k = key.toString('hex');
+  if (syncSpecCache?.key === k) return syncSpecCache;
+  const tile = renderTile(chipValues(layout, null));
+  const re = new Float64Array(NB * NB),
+    im = new Float64Array(NB * NB);
+  for (let y = 0; y < TILE; y++) for (let x = 0; x < TILE; x++) re[((y / BIN) | 0) * NB + ((x / BIN) | 0)] += tile[y * TILE + x];
+  fft2(re, im, NB, NB);
+  syncSpecCache = { key: k, re, im };
+  return syncSpecCache;
+}
+
+/** Folds the residual modulo the tile under a candidate geometry and correlates with the sync. */
+function foldAndSync(r: Float32Array, w: number, h: number, scale: number, theta: number, flip: boolean, spec: { re: Float64Array; im: Float64Array }): FoldResult {
+  const sum = new Float64Array(NB * NB);
+  const cnt = new Float64Array(NB * NB);
+  const c = Math.cos(theta) / scale / BIN,
+    s = Math.sin(theta) / scale / BIN;
+  const f = flip ? -1 : 1;
+  for (let y = 0; y < h; y++) {
+    let ux = f * s * y;
+    let uy = c * y;
+    const row = y * w;
+    for (let x = 0; x < w; x++) {
+      const v = r[row + x];
+      if (v !== 0) {
+        const b = (Math.floor(uy) & (NB - 1)) * NB + (Math.floor(ux) & (NB - 1));
+        sum[b] += v;
+        cnt[b]++;
+      }
+      ux += f * c;
+      uy -= s;
+    }
+  }
+  const re = new Float64Array(NB * NB),
+    im = new Float64Array(NB * NB);
+  for (let i = 0; i < re.length; i++) re[i] = cnt[i] ? sum[i] / Math.sqrt(cnt[i]) : 0;
+  const folded = Float64Array.from(re);
+  fft2(re, im, NB, NB);
+  for (let i = 0; i < re.length; i++) {
+    const a = re[i],
+      b = im[i];
+    re[i] = a * spec.re[i] + b * spec.im[i];
+    im[i] = b * spec.re[i] - a * spec.im[i];
+  }
+  fft2(re, im, NB, NB, true);
+  let best = -Infinity,
+    bi = 0;
+  for (let i = 0; i < re.length; i++)
+    if (re[i] > best) {
+      best = re[i];
+      bi = i;
+    }
+  const ox = bi % NB,
+    oy = (bi / NB) | 0;
+  let s1 = 0,
+    s2 = 0,
+    m = 0;
+  for (let i = 0; i < re.length; i++) {
+    const dx = Math.min((i % NB) - ox + NB, NB) % NB,
+      dy = Math.min(((i / NB) | 0) - oy + NB, NB) % NB;
+    const ddx = Math.min(dx, NB - dx),
+      ddy = Math.min(dy, NB - dy);
+    if (ddx <= 2 && ddy <= 2) continue;
+    s1 += re[i];
+    s2 += re[i] * re[i];
+    m++;
+  }
+  const mean = s1 / m;
+  const sd = Math.sqrt(Math.max(1e-30, s2 / m - mean * mean));
+  return { z: (best - mean) / sd, peak: best, ox, oy, folded };
+}
+
+function chipSoftFromFold(fr: FoldResult): Float64Array {
+  const soft = new Float64Array(GRID * GRID);
+  const per = CHIP / BIN;
+  for (let j = 0; j < GRID; j++)
+    for (let i = 0; i < GRID; i++) {
+      let a = 0;
+      for (let dy = 0; dy < per; dy++)
+        for (let dx = 0; dx < per; dx++) a += fr.folded[((j * per + dy + fr.oy) & (NB - 1)) * NB + ((i * per + dx + fr.ox) & (NB - 1))];
+      soft[j * GRID + i] = a;
+    }
+  return soft;
+}
+
+export interface LumaDetectOptions {
+  /** extra geometries always tried besides the lattice estimates */
+  fixedScales?: number[];
+}
+
+/**
+ * Detects the mark in a (mean) luma image. Never throws for content reasons.
+ * p-value: union bound of the sync z-score over every geometry/offset the search could have
+ * chosen, times 2^-16 when the decoded payload's CRC also holds (independent chips).
+ */
+export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, key: Buffer, opts: LumaDetectOptions = {}): LumaDetection {
+  const none = (reason: string): LumaDetection => ({ detected: false, payloadHex: null, crcOk: false, pValue: 1, score: 0, transform: null, reason });
+  if (w < MIN_SIDE || h < MIN_SIDE) return none(`frame ${w}x${h} is smaller than the ${MIN_SIDE}px minimum`);
+  const lf = l instanceof Float32Array ? l : Float32Array.from(l);
+  let mn = Infinity,
+    mx = -Infinity;
+  for (let i = 0; i < lf.length; i += 7) {
+    if (lf[i] < mn) mn = lf[i];
+    if (lf[i] > mx) mx = lf[i];
+  }
+  if (mx - mn < 1) return none('frame is flat (no luma variation to carry a mark)');
+  const layout = layoutFor(key);
+  const spec = syncSpectrum(key, layout);
+  const r = residual(lf, w, h);
+  const { acf, n } = autocorr(r, w, h);
+  const limit = Math.min(Math.min(w, n), Math.min(h, n)) / 2;
+  const { cands, searched } = latticeCandidates(acf, n, limit);
+  const geoms: { scale: number; theta: number }[] = cands.map((c) => ({ scale: Math.hypot(c.vx, c.vy) / TILE, theta: Math.atan2(c.vy, c.vx) }));
+  for (const s of opts.fixedScales ?? [1, 0.5]) geoms.push({ scale: s, theta: 0 });
+  let best: (FoldResult & { scale: number; theta: number; flip: boolean }) | null = null;
+  for (const g of geoms)
+    for (const flip of [false, true]) {
+      const fr = foldAndSync(r, w, h, g.scale, g.theta, flip, spec);
+      if (!best || fr.z > best.z) best = { ...fr, ...g, flip };
+    }
+  // Local polish of scale and angle around the winner: the lattice estimate is good to ~0.1%.
+  const REFINE = [
+    [1.0015, 0],
+    [0.9985, 0],
+    [1, 0.0015],
+    [1, -0.0015],
+  ];
+  for (let round = 0; round < 2 && best; round++) {
+    const b = best;
+    for (const [ds, dt] of REFINE) {
+      const fr = foldAndSync(r, w, h, b.scale * ds, b.theta + dt / (round + 1), b.flip, spec);
+      if (fr.z > best.z) best = { ...fr, scale: b.scale * ds, theta: b.theta + dt / (round + 1), flip: b.flip };
+    }
+  }
+  if (!best) return none('no geometry candidate');
+  // Every (lattice cell, polish step, flip, offset) the search could have returned.
+  const trials = (searched + geoms.length) * 9 * 2 * NB * NB;
+  const chipSoft = chipSoftFromFold(best);
+  const soft = softBits(layout, chipSoft);
+  const { payload, crcOk } = decodePayload(soft);
+  const pSync = unionPValue(best.z, trials);
+  const pValue = crcOk ? unionPValue(best.z, trials, -16 * Math.log10(2)) : pSync;
+  const detected = pValue <= P_THRESHOLD;
+  const transform: LumaTransform = {
+    scale: best.scale,
+    rotationDeg: (best.theta * 180) / Math.PI,
+    flipped: best.flip,
+    offsetX: best.ox * BIN,
+    offsetY: best.oy * BIN,
+  };
+  return {
+    detected,
+    payloadHex: detected && crcOk ? bitsToHex(payload) : null,
+    crcOk,
+    pValue,
+    score: best.z,
+    transform,
+    reason: detected ? undefined : 'no mark above the operating threshold',
+    soft,
+  };
+}
