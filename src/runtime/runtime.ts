@@ -8,6 +8,7 @@ import { migrate } from '../db/migrate';
 import { openDatabase } from '../db/open';
 import { loadSecrets, type ServiceSecrets } from '../keys/secrets';
 import { createLogger } from '../observability/logger';
+import { createProvenance, type Provenance } from '../provenance';
 import { createBullmqQueue } from '../queue/bullmq-queue';
 import { createInProcessQueue } from '../queue/in-process-queue';
 import type { JobQueue } from '../queue/job-queue';
@@ -30,6 +31,8 @@ export interface Runtime {
   blobs: BlobStore;
   secrets: ServiceSecrets;
   accounts: AccountService;
+  /** C2PA signing and reading, with the service's signing identity. */
+  provenance: Provenance;
   modules: DomainModule[];
   close(): Promise<void>;
 }
@@ -63,6 +66,15 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     },
   });
 
+  const provenance = await createProvenance({
+    dataDir: config.dataDir,
+    certChainPath: config.CONSENTRY_C2PA_CERT_CHAIN,
+    privateKeyPath: config.CONSENTRY_C2PA_PRIVATE_KEY,
+    trustAnchorsPath: config.CONSENTRY_C2PA_TRUST_ANCHORS,
+    maxBytes: config.CONSENTRY_UPLOAD_LIMIT_BYTES,
+    logger,
+  });
+
   const registry = new JobRegistry();
   const queue = config.REDIS_URL
     ? createBullmqQueue({
@@ -88,6 +100,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     blobs,
     secrets,
     accounts,
+    provenance,
     modules,
     async close() {
       await queue.close();
