@@ -116,6 +116,9 @@ export interface Unit {
   key: string;
   start: number;
   end: number;
+  /** Original offsets of each character of plain/key (they align one to one). */
+  charStarts: number[];
+  charEnds: number[];
   capital: boolean;
   /** Unit came from a run of single characters ("S p i d e r", "S.p.i.d.e.r"). */
   collapsed: boolean;
@@ -221,6 +224,8 @@ function makeUnit(chs: NormChar[], sepBefore: string, sentenceStart: boolean, po
     key,
     start: chs[0].start,
     end: chs[chs.length - 1].end,
+    charStarts: chs.flatMap((c) => (c.c.length === 1 ? [c.start] : [c.start, c.start])),
+    charEnds: chs.flatMap((c) => (c.c.length === 1 ? [c.end] : [c.end, c.end])),
     capital: chs[0].upper,
     collapsed,
     leet,

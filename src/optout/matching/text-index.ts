@@ -1,0 +1,459 @@
+/**
+ * The text index: every registered name (canonical + aliases) becomes a loose key (normalised, units
+ * glued). Candidates come from hash lookups, never from scanning entries:
+ *  - exact:     hash(window) == hash(key)
+ *  - 1-edit:    the deletion neighbourhood (SymSpell): hash(window minus one char) against
+ *               hash(key) and hash(key minus one char); candidates are verified with a bounded
+ *               edit distance, which also accepts two edits for names longer than 8 letters.
+ *  - phonetic:  hash(phoneticKey(window)) == hash(phoneticKey(key))
+ * A window is any run of up to maxUnits+2 consecutive prompt units glued together, so split and
+ * joined spellings meet the glued key. Descriptions are indexed by their rarest distinctive word and
+ * verified by co-occurrence of all their distinctive words within a short window.
+ */
+import { validatePrompt } from './prompt-guard';
+import { nameKey, singular, surfaceForm, tokenize, type Unit } from './normalize';
+import { phoneticKey } from './phonetic';
+import { allowedEdits, boundedDistance } from './edit-distance';
+import { HashMultimap, PairBuffer, PrefixHash, rawHash, tagHash, TAG_DELETE, TAG_EXACT, TAG_PHONETIC } from './hash-multimap';
+import { isCommonWord, STOPWORDS } from './common-words';
+import { distinctiveWords } from './entry-schema';
+import { matchMessage } from './messages';
+import { RULE_RANK, type MatchOptions, type MatchRule, type ProtectedEntry, type TextIndex, type TextMatch } from './types';
+
+const MIN_FUZZY_KEY = 5;
+const MIN_PHONETIC_CODE = 3;
+const CONTEXT_RADIUS = 12;
+const KIND_RADIUS = 4;
+const MAX_WINDOW_UNITS = 8;
+const GLUED_MIN = 6;
+
+/** Words that, close to an ambiguous name, say the prompt means the protected thing. */
+const KIND_WORDS_RAW: Record<ProtectedEntry['kind'], string> = {
+  character:
+    'character characters superhero superheroes hero heroes villain supervillain sidekick cartoon comic comics anime manga costume cosplay mascot animated fanart figurine toy plush',
+  work: 'movie movies film films scene scenes sequel prequel franchise series show book novel episode trailer poster soundtrack musical game videogame saga album song cartoon',
+  brand: 'logo logos brand brands advert advertisement commercial product packaging merch trademark label sneakers shoe shoes bottle store',
+  real_person: 'actor actress singer president celebrity rapper musician politician athlete footballer senator ceo star popstar billionaire',
+};
+const KIND_WORDS: Record<ProtectedEntry['kind'], Set<string>> = Object.fromEntries(
+  Object.entries(KIND_WORDS_RAW).map(([k, v]) => [k, new Set(v.split(/\s+/).map((w) => singular(nameKey(w).key)))]),
+) as Record<ProtectedEntry['kind'], Set<string>>;
+
+interface EntryRec {
+  entry: ProtectedEntry;
+  keys: KeyRec[];
+  descs: DescRec[];
+  /** Distinctive words of the entry's other names, descriptions and owner, as loose singular keys. */
+  context: Set<string>;
+  alive: boolean;
+}
+
+interface KeyRec {
+  id: number;
+  rec: EntryRec;
+  aliasIndex: number;
+  alias: string;
+  key: string;
+  phon: string;
+  surface: string;
+  unitCount: number;
+  unitKeys: Set<string>;
+  alive: boolean;
+}
+
+interface DescRec {
+  rec: EntryRec;
+  text: string;
+  words: string[];
+  anchor: string;
+  alive: boolean;
+}
+
+interface Candidate {
+  key: KeyRec | null;
+  rec: EntryRec;
+  from: number; // first unit
+  to: number; // last unit, exclusive
+  start: number;
+  end: number;
+  dist: number;
+  rule: MatchRule;
+  description?: string;
+  /** Needs context before it may refuse. */
+  ambiguous: boolean;
+}
+
+function hashesOfKey(key: string, phon: string, emit: (h: number) => void): void {
+  const L = key.length;
+  emit(tagHash(rawHash(key), TAG_EXACT, L));
+  if (L >= MIN_FUZZY_KEY) {
+    const ph = new PrefixHash(key);
+    for (let k = 0; k < L; k++) {
+      if (k > 0 && key.charCodeAt(k) === key.charCodeAt(k - 1)) continue;
+      emit(tagHash(ph.rangeWithout(0, L, k), TAG_DELETE, L - 1));
+    }
+    if (phon.length >= MIN_PHONETIC_CODE) emit(tagHash(rawHash(phon), TAG_PHONETIC, phon.length));
+  }
+}
+
+class TextIndexImpl implements TextIndex {
+  private entries = new Map<string, EntryRec>();
+  private keys: KeyRec[] = [];
+  private table = new HashMultimap();
+  private descIndex = new Map<string, DescRec[]>();
+  private descFreq = new Map<string, number>();
+  private tombstones = 0;
+  private maxKeyLen = 0;
+  private maxUnits = 1;
+
+  constructor(entries: ProtectedEntry[]) {
+    for (const e of entries) this.insertRecords(e, false);
+    this.rebuild();
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  upsert(e: ProtectedEntry): void {
+    if (this.entries.has(e.id)) this.remove(e.id);
+    this.insertRecords(e, true);
+    // Keep the delta tier small so lookups stay fast; a rebuild is amortised over many upserts.
+    if (this.table.deltaSize > Math.max(200_000, this.table.staticSize / 4)) this.rebuild();
+  }
+
+  remove(id: string): void {
+    const rec = this.entries.get(id);
+    if (!rec) return;
+    rec.alive = false;
+    for (const k of rec.keys) k.alive = false;
+    for (const d of rec.descs) {
+      d.alive = false;
+      const list = this.descIndex.get(d.anchor);
+      if (list) {
+        const i = list.indexOf(d);
+        if (i >= 0) list.splice(i, 1);
+        if (list.length === 0) this.descIndex.delete(d.anchor);
+      }
+      for (const w of d.words) this.descFreq.set(w, (this.descFreq.get(w) ?? 1) - 1);
+    }
+    this.tombstones += rec.keys.length;
+    this.entries.delete(id);
+    if (this.tombstones > Math.max(100_000, this.keys.length / 4)) this.rebuild();
+  }
+
+  rebuild(): void {
+    const live = this.keys.filter((k) => k.alive);
+    live.forEach((k, i) => (k.id = i));
+    this.keys = live;
+    this.tombstones = 0;
+    const buf = new PairBuffer();
+    for (const k of live) hashesOfKey(k.key, k.phon, (h) => buf.push(h, k.id));
+    this.table.load(buf.hashes, buf.ids, buf.n);
+    this.maxKeyLen = 0;
+    this.maxUnits = 1;
+    for (const k of live) {
+      if (k.key.length > this.maxKeyLen) this.maxKeyLen = k.key.length;
+      if (k.unitCount > this.maxUnits) this.maxUnits = k.unitCount;
+    }
+  }
+
+  memoryBytes(): number {
+    return this.table.memoryBytes();
+  }
+
+  private insertRecords(e: ProtectedEntry, delta: boolean): void {
+    const rec: EntryRec = { entry: e, keys: [], descs: [], context: new Set(), alive: true };
+    const names = [e.canonicalName, ...e.aliases];
+    const seen = new Set<string>();
+    names.forEach((alias, aliasIndex) => {
+      const { key, units } = nameKey(alias);
+      if (key.length < 3 || seen.has(key)) return;
+      seen.add(key);
+      const k: KeyRec = {
+        id: this.keys.length,
+        rec,
+        aliasIndex,
+        alias,
+        key,
+        phon: key.length >= MIN_FUZZY_KEY ? phoneticKey(key) : '',
+        surface: surfaceForm(alias),
+        unitCount: units.length,
+        unitKeys: new Set(units.map((u) => singular(u.key))),
+        alive: true,
+      };
+      this.keys.push(k);
+      rec.keys.push(k);
+      if (delta) hashesOfKey(k.key, k.phon, (h) => this.table.addDelta(h, k.id));
+      if (key.length > this.maxKeyLen) this.maxKeyLen = key.length;
+      if (units.length > this.maxUnits) this.maxUnits = units.length;
+      for (const u of units) if (!isCommonWord(u.plain) && u.key.length >= 3) rec.context.add(singular(u.key));
+    });
+    for (const d of e.descriptions) {
+      const words = [...new Set(distinctiveWords(d).map((w) => singular(nameKey(w).key)))];
+      if (words.length === 0) continue;
+      for (const w of words) this.descFreq.set(w, (this.descFreq.get(w) ?? 0) + 1);
+      let anchor = words[0];
+      for (const w of words) if ((this.descFreq.get(w) ?? 0) < (this.descFreq.get(anchor) ?? 0)) anchor = w;
+      const dr: DescRec = { rec, text: d, words, anchor, alive: true };
+      rec.descs.push(dr);
+      const list = this.descIndex.get(anchor);
+      if (list) list.push(dr);
+      else this.descIndex.set(anchor, [dr]);
+      for (const u of tokenize(d)) if (!isCommonWord(u.plain) && u.key.length >= 3) rec.context.add(singular(u.key));
+    }
+    for (const u of tokenize(e.ownerName)) if (!STOPWORDS.has(u.plain) && u.key.length >= 3) rec.context.add(singular(u.key));
+    this.entries.set(e.id, rec);
+  }
+
+  match(prompt: string, opts: MatchOptions = {}): TextMatch[] {
+    validatePrompt(prompt);
+    const units = tokenize(prompt);
+    if (units.length === 0 || this.keys.length === 0) return [];
+    const cands = this.candidates(prompt, units);
+    this.descriptionCandidates(units, cands);
+    const chosen = this.choose(cands, units);
+    return chosen.map((c) => this.toMatch(prompt, c, opts));
+  }
+
+  private candidates(prompt: string, units: Unit[]): Candidate[] {
+    const n = units.length;
+    const starts = new Int32Array(n + 1);
+    let glued = '';
+    for (let i = 0; i < n; i++) {
+      starts[i] = glued.length;
+      glued += units[i].key;
+    }
+    starts[n] = glued.length;
+    const ph = new PrefixHash(glued);
+    const maxLen = this.maxKeyLen + 2;
+    const maxUnits = Math.min(MAX_WINDOW_UNITS, this.maxUnits + 2);
+    const out: Candidate[] = [];
+    const keys = this.keys;
+    const table = this.table;
+
+    for (let a = 0; a < n; a++) {
+      for (let b = a + 1; b <= n && b - a <= maxUnits; b++) {
+        const ua = starts[a];
+        const ub = starts[b];
+        const L = ub - ua;
+        if (L > maxLen) break;
+        if (L < 3) continue;
+        let win: string | null = null;
+        const window = (): string => (win ??= glued.slice(ua, ub));
+        const found = new Map<number, { dist: number; phonetic: boolean; plural: boolean }>();
+        const consider = (id: number, how: 'exact' | 'fuzzy' | 'phonetic' | 'plural'): void => {
+          const k = keys[id];
+          if (!k || !k.alive || found.has(id)) return;
+          if (how === 'exact') {
+            if (k.key === window()) found.set(id, { dist: 0, phonetic: false, plural: false });
+          } else if (how === 'plural') {
+            if (k.key === window().slice(0, -1)) found.set(id, { dist: 0, phonetic: false, plural: true });
+          } else if (how === 'fuzzy') {
+            const max = allowedEdits(k.key.length);
+            if (max === 0) return;
+            const d = boundedDistance(window(), k.key, max);
+            if (d <= max) found.set(id, { dist: d, phonetic: false, plural: false });
+          } else {
+            const w = window();
+            if (Math.abs(w.length - k.key.length) > 3 || k.key.length < MIN_FUZZY_KEY) return;
+            const max = Math.ceil(0.4 * Math.max(w.length, k.key.length));
+            const d = boundedDistance(w, k.key, max);
+            if (d <= max && phoneticKey(w) === k.phon) found.set(id, { dist: d, phonetic: true, plural: false });
+          }
+        };
+        table.forEach(tagHash(ph.range(ua, ub), TAG_EXACT, L), (id) => consider(id, 'exact'));
+        if (glued.charCodeAt(ub - 1) === 115 /* s */ && L > 3) {
+          table.forEach(tagHash(ph.range(ua, ub - 1), TAG_EXACT, L - 1), (id) => consider(id, 'plural'));
+        }
+        if (L >= MIN_FUZZY_KEY - 1) {
+          table.forEach(tagHash(ph.range(ua, ub), TAG_DELETE, L), (id) => consider(id, 'fuzzy'));
+          for (let k = ua; k < ub; k++) {
+            if (k > ua && glued.charCodeAt(k) === glued.charCodeAt(k - 1)) continue;
+            const h = ph.rangeWithout(ua, ub, k);
+            table.forEach(tagHash(h, TAG_EXACT, L - 1), (id) => consider(id, 'fuzzy'));
+            table.forEach(tagHash(h, TAG_DELETE, L - 1), (id) => consider(id, 'fuzzy'));
+          }
+        }
+        if (L >= MIN_FUZZY_KEY) {
+          const code = phoneticKey(window());
+          if (code.length >= MIN_PHONETIC_CODE) table.forEach(tagHash(rawHash(code), TAG_PHONETIC, code.length), (id) => consider(id, 'phonetic'));
+        }
+        for (const [id, f] of found) {
+          const k = keys[id];
+          const cand = this.makeCandidate(prompt, units, a, b, k, f.dist, f.phonetic, f.plural, null);
+          if (cand) out.push(cand);
+        }
+      }
+    }
+
+    // Names glued to other words inside one long unit ("batmanvssuperman"): exact substrings only.
+    for (let u = 0; u < n; u++) {
+      const unit = units[u];
+      const L = unit.key.length;
+      if (L < GLUED_MIN + 2 || isCommonWord(unit.plain) || isCommonWord(singular(unit.plain))) continue;
+      const base = starts[u];
+      for (let i = 0; i < L; i++) {
+        for (let j = i + GLUED_MIN; j <= L && j - i <= this.maxKeyLen; j++) {
+          if (i === 0 && j === L) continue;
+          table.forEach(tagHash(ph.range(base + i, base + j), TAG_EXACT, j - i), (id) => {
+            const k = keys[id];
+            if (!k || !k.alive || k.key !== glued.slice(base + i, base + j)) return;
+            const cand = this.makeCandidate(prompt, units, u, u + 1, k, 0, false, false, [unit.charStarts[i], unit.charEnds[j - 1]]);
+            if (cand) out.push(cand);
+          });
+        }
+      }
+    }
+    return out;
+  }
+
+  private makeCandidate(prompt: string, units: Unit[], a: number, b: number, k: KeyRec, dist: number, phonetic: boolean, plural: boolean, sub: [number, number] | null): Candidate | null {
+    const win = units.slice(a, b);
+    const start = sub ? sub[0] : win[0].start;
+    const end = sub ? sub[1] : win[win.length - 1].end;
+    const deliberate = win.some((u) => u.leet || u.confusable || u.collapsed || u.invisible);
+    const internalSeps = win.slice(1).map((u) => u.sepBefore);
+    let rule: MatchRule;
+    if (phonetic && dist > 0) rule = 'phonetic';
+    else if (dist > 0) rule = 'misspelling';
+    else if (sub) rule = 'split_or_glued';
+    else {
+      if (!plural && surfaceForm(prompt.slice(start, end)) === k.surface) rule = k.aliasIndex === 0 ? 'exact' : 'alias';
+      else if (win.some((u) => u.confusable)) rule = 'confusable';
+      else if (win.some((u) => u.leet) && !/[0-9]/.test(k.alias)) rule = 'leetspeak';
+      else if (win.some((u) => u.collapsed || u.invisible) || internalSeps.some((s) => s === 'p' || s === '')) rule = 'separator';
+      else if (win.length !== k.unitCount) rule = 'split_or_glued';
+      else if (plural) rule = 'possessive_or_plural';
+      else if (win.some((u) => u.diacritic) && k.alias.normalize('NFD') === k.alias.normalize('NFD').replace(/\p{M}/gu, '')) rule = 'diacritics';
+      else rule = k.aliasIndex === 0 ? 'exact' : 'alias';
+    }
+    // A fuzzy match is only as strong as the strangeness of the text: ordinary words one letter away
+    // from a name ("cat man" ~ "batman") need the same corroboration as ordinary-word names.
+    const allCommon = win.every((u) => isCommonWord(u.plain) || isCommonWord(singular(u.plain)));
+    const spaced = win.length === 1 || internalSeps.every((s) => s === ' ' || s === '^');
+    const ambiguous = !deliberate && allCommon && (spaced || dist > 0);
+    return { key: k, rec: k.rec, from: a, to: b, start, end, dist, rule, ambiguous };
+  }
+
+  private descriptionCandidates(units: Unit[], out: Candidate[]): void {
+    if (this.descIndex.size === 0) return;
+    const words = units.map((u) => singular(u.key));
+    const positions = new Map<string, number[]>();
+    words.forEach((w, i) => {
+      const l = positions.get(w);
+      if (l) l.push(i);
+      else positions.set(w, [i]);
+    });
+    for (const [w, ps] of positions) {
+      const descs = this.descIndex.get(w);
+      if (!descs) continue;
+      for (const d of descs) {
+        if (!d.alive) continue;
+        for (const p of ps) {
+          let lo = p;
+          let hi = p;
+          let ok = true;
+          for (const other of d.words) {
+            if (other === w) continue;
+            const ops = positions.get(other);
+            if (!ops) {
+              ok = false;
+              break;
+            }
+            let best = ops[0];
+            for (const q of ops) if (Math.abs(q - p) < Math.abs(best - p)) best = q;
+            lo = Math.min(lo, best);
+            hi = Math.max(hi, best);
+          }
+          if (!ok) break;
+          if (hi - lo + 1 > d.words.length + 2) continue;
+          out.push({ key: null, rec: d.rec, from: lo, to: hi + 1, start: units[lo].start, end: units[hi].end, dist: 0, rule: 'description', description: d.text, ambiguous: false });
+          break;
+        }
+      }
+    }
+  }
+
+  /** Best candidate per entry, ambiguous ones only with corroboration, fuzzy ones not over another entry's exact match. */
+  private choose(cands: Candidate[], units: Unit[]): Candidate[] {
+    const better = (x: Candidate, y: Candidate): boolean => {
+      if (x.dist !== y.dist) return x.dist < y.dist;
+      if (RULE_RANK[x.rule] !== RULE_RANK[y.rule]) return RULE_RANK[x.rule] < RULE_RANK[y.rule];
+      if (x.ambiguous !== y.ambiguous) return !x.ambiguous;
+      return x.end - x.start < y.end - y.start || (x.end - x.start === y.end - y.start && x.start < y.start);
+    };
+    const strong: Candidate[] = [];
+    const weak: Candidate[] = [];
+    for (const c of cands) (c.ambiguous ? weak : strong).push(c);
+    const exactSpans = strong.filter((c) => c.dist === 0 && c.rule !== 'description');
+    const overlapsOtherExact = (c: Candidate): boolean =>
+      c.dist > 0 && exactSpans.some((x) => x.rec !== c.rec && x.start < c.end && c.start < x.end);
+
+    const best = new Map<EntryRec, Candidate>();
+    const offer = (c: Candidate): void => {
+      if (overlapsOtherExact(c)) return;
+      const cur = best.get(c.rec);
+      if (!cur || better(c, cur)) best.set(c.rec, c);
+    };
+    for (const c of strong) offer(c);
+    const owners = new Set([...best.keys()].map((r) => r.entry.ownerId));
+    const capRatio = capitalRatio(units);
+    for (const c of weak) {
+      if (best.has(c.rec) && !better(c, best.get(c.rec)!)) continue;
+      if (this.corroborated(c, units, owners, capRatio)) offer(c);
+    }
+    return [...best.values()].sort((x, y) => x.start - y.start);
+  }
+
+  private corroborated(c: Candidate, units: Unit[], owners: Set<string>, capRatio: number): boolean {
+    if (owners.has(c.rec.entry.ownerId)) return true;
+    const win = units.slice(c.from, c.to);
+    if (c.dist === 0 && capRatio <= 0.5 && win.every((u) => u.capital) && (win.length > 1 || !win[0].sentenceStart)) return true;
+    const own = c.key ? c.key.unitKeys : new Set<string>();
+    const kindWords = KIND_WORDS[c.rec.entry.kind];
+    for (let i = Math.max(0, c.from - CONTEXT_RADIUS); i < Math.min(units.length, c.to + CONTEXT_RADIUS); i++) {
+      if (i >= c.from && i < c.to) continue;
+      const w = singular(units[i].key);
+      if (own.has(w)) continue;
+      if (c.rec.context.has(w)) return true;
+      const near = i < c.from ? c.from - i : i - c.to + 1;
+      if (near <= KIND_RADIUS && kindWords.has(w)) return true;
+    }
+    return false;
+  }
+
+  private toMatch(prompt: string, c: Candidate, opts: MatchOptions): TextMatch {
+    const e = c.rec.entry;
+    const allowedByLicence = e.policy === 'licensed_only' && opts.requesterId !== undefined && e.licensees.includes(opts.requesterId);
+    const text = prompt.slice(c.start, c.end);
+    return {
+      entryId: e.id,
+      canonicalName: e.canonicalName,
+      kind: e.kind,
+      ownerName: e.ownerName,
+      rule: c.rule,
+      span: { start: c.start, end: c.end, text },
+      message: matchMessage(e, c.rule, text, allowedByLicence, c.description),
+      allowedByLicence,
+    };
+  }
+}
+
+/** Share of capitalised words among those not starting a sentence: high in titles and shouting, where capitals prove nothing. */
+function capitalRatio(units: Unit[]): number {
+  let caps = 0;
+  let total = 0;
+  for (const u of units) {
+    if (u.sentenceStart || !/\p{L}/u.test(u.plain)) continue;
+    total++;
+    if (u.capital) caps++;
+  }
+  return total === 0 ? 1 : caps / total;
+}
+
+export type { TextIndexImpl };
+
+export function buildTextIndex(entries: ProtectedEntry[]): TextIndex & { memoryBytes(): number } {
+  return new TextIndexImpl(entries);
+}
