@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
 import type { Database, Queryable } from './database';
 
 /**
@@ -6,7 +7,6 @@ import type { Database, Queryable } from './database';
  * transaction holds a process-wide turn: other queries wait for it rather than interleave.
  */
 export async function createPgliteDatabase(dir: string | null): Promise<Database> {
-  const { PGlite } = await import('@electric-sql/pglite');
   if (dir) fs.mkdirSync(dir, { recursive: true });
   const db = dir ? await PGlite.create(dir) : await PGlite.create();
   await db.query(`set timezone to 'UTC'`);
