@@ -169,6 +169,11 @@ export function signAsset(
   });
 }
 
+/** Compiles and instantiates the engine now, so the first request does not pay for it. */
+export function warmUp(): Promise<void> {
+  return exclusive(async () => undefined);
+}
+
 /** For tests: forces the next call onto a fresh instance. */
 export function resetRuntime(): void {
   current = undefined;

@@ -5,7 +5,7 @@
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
 import { AppError, Invalid, PayloadTooLarge } from '../http/errors';
-import { signAsset, readManifestStore, type IngredientSource } from './c2pa-runtime';
+import { readManifestStore, signAsset, warmUp, type IngredientSource } from './c2pa-runtime';
 import { coseSign1, reserveSizeFor } from './cose';
 import { sniffFormat } from './format';
 import { loadConfiguredIdentity, loadOrCreateDevIdentity, splitPemCertificates, type SigningIdentity } from './identity';
@@ -209,5 +209,6 @@ export async function createProvenanceWithSigner(
 ): Promise<Provenance> {
   assertUsableChain(signer.certChainDer);
   const anchors = loadTrustAnchors({ signer, ownRootPem: opts.ownRootPem ?? null }, opts.trustAnchorsPath);
+  await warmUp();
   return new SignerBackedProvenance(signer, anchors, opts.maxBytes ?? DEFAULT_MAX_BYTES);
 }

@@ -1,0 +1,65 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import { AppError } from '../../../src/http/errors';
+import { createProvenanceWithSigner, LocalKeySigner, type Signer } from '../../../src/provenance';
+import { issueCa, issueSigningCertificate } from '../../../src/provenance/certificates';
+import { fixture } from '../../helpers/fixtures';
+import { manifestInput, tempDir } from './helpers';
+
+/** A stand-in for a KMS/HSM: it only exposes alg, chain and a sign call, never the key. */
+class RemoteStyleSigner implements Signer {
+  calls = 0;
+  failNext = false;
+  constructor(
+    private readonly inner: LocalKeySigner,
+    readonly alg = inner.alg,
+    readonly certChainDer = inner.certChainDer,
+  ) {}
+  async sign(data: Buffer): Promise<Buffer> {
+    this.calls++;
+    await new Promise((r) => setTimeout(r, 5));
+    if (this.failNext) {
+      this.failNext = false;
+      throw new Error('KMS unavailable');
+    }
+    return this.inner.sign(data);
+  }
+}
+
+describe('a signer supplied from outside (KMS/HSM style)', () => {
+  const caDn = { commonName: 'KMS test CA' };
+  const ca = issueCa(caDn);
+  const leaf = issueSigningCertificate({ ...ca, subject: caDn }, { commonName: 'KMS signer' });
+
+  it('signs through the Signer interface, is trusted with its CA as anchor, and recovers after a failed signing call', async () => {
+    const dir = tempDir('prov-kms');
+    const anchors = `${dir}/anchors.pem`;
+    fs.writeFileSync(anchors, ca.pem);
+    const signer = new RemoteStyleSigner(new LocalKeySigner(leaf.privateKey, [leaf.der]));
+    const prov = await createProvenanceWithSigner(signer, { trustAnchorsPath: anchors });
+    const png = fs.readFileSync(fixture('media', 'coffee.png'));
+
+    signer.failNext = true;
+    await expect(prov.sign(png, manifestInput())).rejects.toBeInstanceOf(AppError);
+
+    const signed = await prov.sign(png, manifestInput());
+    expect(signer.calls).toBe(2);
+    const s = await prov.read(signed);
+    expect(s.verdict).toBe('valid_trusted');
+    expect(s.signer?.subject).toBe('CN=KMS signer');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses a signer whose certificate chain has expired', async () => {
+    const old = issueSigningCertificate({ ...ca, subject: caDn }, { commonName: 'old' }, {
+      notBefore: new Date(Date.now() - 90 * 86400000),
+      notAfter: new Date(Date.now() - 86400000),
+    });
+    await expect(createProvenanceWithSigner(new LocalKeySigner(old.privateKey, [old.der]), {})).rejects.toMatchObject({ code: 'provenance_cert_expired' });
+  });
+
+  it('refuses a signing key type COSE here does not support', () => {
+    const rsa = crypto.generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+    expect(() => new LocalKeySigner(rsa, [leaf.der])).toThrow(/not supported/);
+  });
+});
