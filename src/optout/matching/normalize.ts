@@ -244,10 +244,10 @@ export function nameKey(name: string): { key: string; units: Unit[] } {
   return { key: units.map((u) => u.key).join(''), units };
 }
 
-/** Case-, width- and separator-insensitive surface form, used to tell exact mentions from evasions. */
+/** Case- and separator-insensitive surface form (no NFKC: fullwidth is an evasion), used to tell exact mentions from evasions. */
 export function surfaceForm(s: string): string {
   return s
-    .normalize('NFKC')
+    .normalize('NFC')
     .toLowerCase()
     .replace(/['’ʼ]s\b/g, '')
     .replace(/[\s\-_‐‑–—]+/g, ' ')

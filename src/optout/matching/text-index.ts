@@ -31,7 +31,7 @@ const GLUED_MIN = 6;
 const KIND_WORDS_RAW: Record<ProtectedEntry['kind'], string> = {
   character:
     'character characters superhero superheroes hero heroes villain supervillain sidekick cartoon comic comics anime manga costume cosplay mascot animated fanart figurine toy plush',
-  work: 'movie movies film films scene scenes sequel prequel franchise series show book novel episode trailer poster soundtrack musical game videogame saga album song cartoon',
+  work: 'character characters movie movies film films scene scenes sequel prequel franchise series show book novel episode trailer poster soundtrack musical game videogame saga album song cartoon',
   brand: 'logo logos brand brands advert advertisement commercial product packaging merch trademark label sneakers shoe shoes bottle store',
   real_person: 'actor actress singer president celebrity rapper musician politician athlete footballer senator ceo star popstar billionaire',
 };
@@ -331,7 +331,8 @@ class TextIndexImpl implements TextIndex {
     // A fuzzy match is only as strong as the strangeness of the text: ordinary words one letter away
     // from a name ("cat man" ~ "batman") need the same corroboration as ordinary-word names.
     const allCommon = win.every((u) => isCommonWord(u.plain) || isCommonWord(singular(u.plain)));
-    const spaced = win.length === 1 || internalSeps.every((s) => s === ' ' || s === '^');
+    // Words apart (space or sentence punctuation) read as ordinary words; hyphenated or glued do not.
+    const spaced = win.length === 1 || internalSeps.every((s) => s === ' ' || s === 'p');
     const ambiguous = !deliberate && allCommon && (spaced || dist > 0);
     return { key: k, rec: k.rec, from: a, to: b, start, end, dist, rule, ambiguous };
   }
@@ -367,7 +368,9 @@ class TextIndexImpl implements TextIndex {
             hi = Math.max(hi, best);
           }
           if (!ok) break;
-          if (hi - lo + 1 > d.words.length + 2) continue;
+          let spread = 0;
+          for (let i = lo; i <= hi; i++) if (!STOPWORDS.has(units[i].plain)) spread++;
+          if (spread > d.words.length + 1) continue;
           out.push({ key: null, rec: d.rec, from: lo, to: hi + 1, start: units[lo].start, end: units[hi].end, dist: 0, rule: 'description', description: d.text, ambiguous: false });
           break;
         }
@@ -409,7 +412,7 @@ class TextIndexImpl implements TextIndex {
   private corroborated(c: Candidate, units: Unit[], owners: Set<string>, capRatio: number): boolean {
     if (owners.has(c.rec.entry.ownerId)) return true;
     const win = units.slice(c.from, c.to);
-    if (c.dist === 0 && capRatio <= 0.5 && win.every((u) => u.capital) && (win.length > 1 || !win[0].sentenceStart)) return true;
+    if (c.dist === 0 && capRatio <= 0.5 && properNoun(win)) return true;
     const own = c.key ? c.key.unitKeys : new Set<string>();
     const kindWords = KIND_WORDS[c.rec.entry.kind];
     for (let i = Math.max(0, c.from - CONTEXT_RADIUS); i < Math.min(units.length, c.to + CONTEXT_RADIUS); i++) {
@@ -438,6 +441,18 @@ class TextIndexImpl implements TextIndex {
       allowedByLicence,
     };
   }
+}
+
+/**
+ * Written as a proper noun: a capitalised name mid-sentence ("a photo of Flash"), or a title-cased
+ * phrase anywhere ("Man of Steel"), or a split name whose first part is capitalised mid-sentence
+ * ("where Super man reads"). Function words inside titles may stay lower-case.
+ */
+function properNoun(win: Unit[]): boolean {
+  if (win.length === 1) return win[0].capital && !win[0].sentenceStart;
+  const words = win.filter((u, i) => i === 0 || !STOPWORDS.has(u.plain));
+  if (words.every((u) => u.capital)) return true;
+  return win[0].capital && !win[0].sentenceStart;
 }
 
 /** Share of capitalised words among those not starting a sentence: high in titles and shouting, where capitals prove nothing. */

@@ -1,0 +1,279 @@
+/**
+ * Opt-out matching bench: precision/recall on the labelled evaluation set, text index speed and
+ * memory at 100,000 entries x 5 aliases, image hash robustness on the shared fixtures, and image
+ * nearest-match speed against 100,000 reference hashes.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import v8 from 'node:v8';
+import vm from 'node:vm';
+import sharp from 'sharp';
+import { buildTextIndex, hamming, imageHash, ImageHashIndex, validateEntry, type ProtectedEntry } from '../src/optout/matching';
+import { fixture } from '../tests/helpers/fixtures';
+
+type EvalItem = { prompt: string; expect: string[]; category: string };
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? (100 * x).toFixed(1) + '%' : '-';
+}
+
+function quantile(sorted: number[], q: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+function gc(): void {
+  v8.setFlagsFromString('--expose-gc');
+  const g = vm.runInNewContext('gc') as () => void;
+  g();
+  g();
+}
+
+/** Deterministic PRNG so every run benches the same registry. */
+function rng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export function loadRegistry(): ProtectedEntry[] {
+  const raw = JSON.parse(fs.readFileSync(path.join(__dirname, 'data/optout-registry.json'), 'utf8')) as Array<{ id: string }>;
+  return raw.map((r) => ({ ...validateEntry(r), id: r.id }) as ProtectedEntry);
+}
+
+export function evaluate(): void {
+  const items = JSON.parse(fs.readFileSync(path.join(__dirname, 'data/optout-eval.json'), 'utf8')) as EvalItem[];
+  const index = buildTextIndex(loadRegistry());
+  type Acc = { tp: number; fp: number; fn: number; prompts: number; wrongPrompts: number };
+  const per = new Map<string, Acc>();
+  const total: Acc = { tp: 0, fp: 0, fn: 0, prompts: 0, wrongPrompts: 0 };
+  const errors: string[] = [];
+  for (const it of items) {
+    const got = new Set(index.match(it.prompt).map((m) => m.entryId));
+    const want = new Set(it.expect);
+    const tp = [...got].filter((g) => want.has(g)).length;
+    const fp = got.size - tp;
+    const fn = [...want].filter((w) => !got.has(w)).length;
+    const acc = per.get(it.category) ?? { tp: 0, fp: 0, fn: 0, prompts: 0, wrongPrompts: 0 };
+    per.set(it.category, acc);
+    for (const a of [acc, total]) {
+      a.tp += tp;
+      a.fp += fp;
+      a.fn += fn;
+      a.prompts++;
+      if (fp || fn) a.wrongPrompts++;
+    }
+    if (fp || fn) errors.push(`  [${it.category}] ${JSON.stringify(it.prompt)} expected [${it.expect.join(', ')}] got [${[...got].join(', ')}]`);
+  }
+  console.log(`### Evaluation set: ${items.length} prompts, ${loadRegistry().length} registry entries\n`);
+  console.log('| category | prompts | precision | recall | wrong prompts |');
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  const row = (name: string, a: Acc): void =>
+    console.log(`| ${name} | ${a.prompts} | ${a.tp + a.fp ? pct(a.tp / (a.tp + a.fp)) : '-'} | ${a.tp + a.fn ? pct(a.tp / (a.tp + a.fn)) : '-'} | ${a.wrongPrompts} |`);
+  for (const [k, a] of [...per].sort()) row(k, a);
+  row('**overall**', total);
+  const innocent = items.filter((i) => i.expect.length === 0);
+  const falseRefusals = innocent.filter((i) => index.match(i.prompt).length > 0).length;
+  const positive = items.filter((i) => i.expect.length > 0);
+  const missed = positive.filter((i) => index.match(i.prompt).length === 0).length;
+  console.log(`\nfalse refusals: ${falseRefusals}/${innocent.length} innocent prompts (${pct(falseRefusals / innocent.length)}); missed: ${missed}/${positive.length} prompts that should refuse (${pct(missed / positive.length)})`);
+  if (errors.length) console.log(`\nmisclassified prompts:\n${errors.join('\n')}`);
+}
+
+const SYLLABLES = 'ka ri to mu ne sa lo vi dra zen gor tha mel quin bar los fen dor ul ix pra sto vel nar jo ky wen hul cas tre mor bi del fa gli on ar es ro zu pe'.split(' ');
+
+function syntheticName(r: () => number): string {
+  const word = (): string => {
+    const n = 2 + Math.floor(r() * 2);
+    let w = '';
+    for (let i = 0; i < n; i++) w += SYLLABLES[Math.floor(r() * SYLLABLES.length)];
+    return w[0].toUpperCase() + w.slice(1);
+  };
+  return r() < 0.5 ? word() : `${word()} ${word()}`;
+}
+
+function syntheticRegistry(n: number): ProtectedEntry[] {
+  const r = rng(42);
+  const kinds = ['character', 'real_person', 'work', 'brand'] as const;
+  const vocab = Array.from({ length: 4000 }, () => syntheticName(r).split(' ')[0].toLowerCase());
+  const out: ProtectedEntry[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push({
+      id: `syn-${i}`,
+      ownerId: `owner-${i % 500}`,
+      ownerName: `Owner ${i % 500}`,
+      kind: kinds[i % 4],
+      canonicalName: syntheticName(r),
+      aliases: [syntheticName(r), syntheticName(r), syntheticName(r), syntheticName(r)],
+      descriptions: [`${vocab[Math.floor(r() * vocab.length)]} ${vocab[Math.floor(r() * vocab.length)]} ${vocab[Math.floor(r() * vocab.length)]}`],
+      policy: 'block',
+      licensees: [],
+    });
+  }
+  return out;
+}
+
+const PROMPT_WORDS =
+  'a the cinematic shot of slowly walking through rainy city street at night with neon lights reflecting on wet pavement while camera pans left toward an old man feeding pigeons near fountain golden hour soft light children laughing in background dog running across park bench coffee cup steam rising from window sill mountains distant fog rolling over valley train passing bridge river sparkling'.split(
+    ' ',
+  );
+
+function syntheticPrompt(r: () => number, entries: ProtectedEntry[], withName: boolean): string {
+  let p = '';
+  while (p.length < 500) p += PROMPT_WORDS[Math.floor(r() * PROMPT_WORDS.length)] + ' ';
+  p = p.slice(0, 500);
+  if (withName) {
+    const e = entries[Math.floor(r() * entries.length)];
+    const at = Math.floor(r() * 400);
+    p = (p.slice(0, at) + ' ' + e.aliases[0] + ' ' + p.slice(at)).slice(0, 500);
+  }
+  return p;
+}
+
+export function benchTextScale(): void {
+  const N = 100_000;
+  const entries = syntheticRegistry(N);
+  gc();
+  const heap0 = process.memoryUsage();
+  let t = performance.now();
+  const index = buildTextIndex(entries);
+  const buildMs = performance.now() - t;
+  gc();
+  const heap1 = process.memoryUsage();
+  const r = rng(7);
+  const prompts = Array.from({ length: 3000 }, (_, i) => syntheticPrompt(r, entries, i % 3 === 0));
+  for (let i = 0; i < 300; i++) index.match(prompts[i]); // warm-up
+  const times: number[] = [];
+  let hits = 0;
+  let expectedHits = 0;
+  prompts.forEach((p, i) => {
+    const s = performance.now();
+    const m = index.match(p);
+    times.push(performance.now() - s);
+    if (i % 3 === 0) {
+      expectedHits++;
+      if (m.length > 0) hits++;
+    }
+  });
+  times.sort((a, b) => a - b);
+  const cleanFalse = prompts.filter((p, i) => i % 3 !== 0 && index.match(p).length > 0).length;
+
+  t = performance.now();
+  const extra = syntheticRegistry(N + 1000).slice(N);
+  for (const e of extra) index.upsert(e);
+  const upsertMs = (performance.now() - t) / extra.length;
+  const newHit = index.match(`a video of ${extra[17].aliases[2]} at the beach`).some((m) => m.entryId === extra[17].id);
+  t = performance.now();
+  for (const e of extra) index.remove(e.id);
+  const removeMs = (performance.now() - t) / extra.length;
+  t = performance.now();
+  index.rebuild();
+  const rebuildMs = performance.now() - t;
+
+  console.log(`\n### Text index at scale: ${N.toLocaleString()} entries x 5 names (+1 description each), 500-character prompts\n`);
+  console.log('| measure | value |');
+  console.log('| --- | ---: |');
+  console.log(`| index build (from entries) | ${(buildMs / 1000).toFixed(2)} s |`);
+  console.log(`| full rebuild (re-pack live keys) | ${(rebuildMs / 1000).toFixed(2)} s |`);
+  console.log(`| upsert one entry (incremental) | ${upsertMs.toFixed(3)} ms |`);
+  console.log(`| remove one entry | ${removeMs.toFixed(3)} ms |`);
+  console.log(`| new entry visible to match() right after upsert | ${newHit ? 'yes' : 'NO'} |`);
+  console.log(`| heap used by the index (JS heap + typed arrays) | ${((heap1.heapUsed - heap0.heapUsed) / 1048576).toFixed(0)} MB + ${((heap1.arrayBuffers - heap0.arrayBuffers) / 1048576).toFixed(0)} MB |`);
+  console.log(`| check p50 / p95 / p99 / max (${times.length} prompts) | ${quantile(times, 0.5).toFixed(2)} / ${quantile(times, 0.95).toFixed(2)} / ${quantile(times, 0.99).toFixed(2)} / ${times[times.length - 1].toFixed(2)} ms |`);
+  console.log(`| prompts with a planted name found | ${hits}/${expectedHits} |`);
+  console.log(`| clean prompts refused (synthetic names vs ordinary words) | ${cleanFalse}/${prompts.length - expectedHits} |`);
+}
+
+export async function benchImages(): Promise<void> {
+  const files = [
+    fixture('faces', 'obama-1.jpg'),
+    fixture('faces', 'obama-2.jpg'),
+    fixture('faces', 'biden-1.jpg'),
+    fixture('faces', 'biden-2.jpg'),
+    fixture('faces', 'astronaut.png'),
+    fixture('media', 'chelsea.png'),
+    fixture('media', 'coffee.png'),
+  ].filter((f) => fs.existsSync(f));
+  const originals = await Promise.all(files.map((f) => fs.promises.readFile(f)));
+  const hashes = await Promise.all(originals.map((b) => imageHash(b)));
+  const transforms: Array<[string, (b: Buffer) => Promise<Buffer>]> = [
+    ['resize to 50%', async (b) => { const m = await sharp(b).metadata(); return sharp(b).resize(Math.round(m.width! / 2)).png().toBuffer(); }],
+    ['resize to 25%', async (b) => { const m = await sharp(b).metadata(); return sharp(b).resize(Math.round(m.width! / 4)).png().toBuffer(); }],
+    ['JPEG quality 30', (b) => sharp(b).jpeg({ quality: 30 }).toBuffer()],
+    ['JPEG quality 10', (b) => sharp(b).jpeg({ quality: 10 }).toBuffer()],
+    ['crop 5% each side', async (b) => { const m = await sharp(b).metadata(); const dx = Math.round(m.width! * 0.05); const dy = Math.round(m.height! * 0.05); return sharp(b).extract({ left: dx, top: dy, width: m.width! - 2 * dx, height: m.height! - 2 * dy }).png().toBuffer(); }],
+    ['crop 10% one corner', async (b) => { const m = await sharp(b).metadata(); return sharp(b).extract({ left: Math.round(m.width! * 0.1), top: Math.round(m.height! * 0.1), width: Math.round(m.width! * 0.9), height: Math.round(m.height! * 0.9) }).png().toBuffer(); }],
+    ['hue +90, saturation x1.5', (b) => sharp(b).modulate({ hue: 90, saturation: 1.5 }).png().toBuffer()],
+    ['brightness x1.2, gamma', (b) => sharp(b).modulate({ brightness: 1.2 }).gamma(2.2).png().toBuffer()],
+    ['greyscale', (b) => sharp(b).greyscale().png().toBuffer()],
+    ['mirrored (vs flipped hash)', (b) => sharp(b).flop().png().toBuffer()],
+  ];
+  console.log(`\n### Image hash robustness (${files.length} fixture images, 256-bit hash)\n`);
+  console.log('| transformation | mean distance | max distance |');
+  console.log('| --- | ---: | ---: |');
+  for (const [name, fn] of transforms) {
+    const ds: number[] = [];
+    for (let i = 0; i < originals.length; i++) {
+      const h = await imageHash(await fn(originals[i]));
+      ds.push(name.startsWith('mirrored') ? hamming(h.hash, hashes[i].flipped) : hamming(h.hash, hashes[i].hash));
+    }
+    console.log(`| ${name} | ${(ds.reduce((a, b) => a + b, 0) / ds.length).toFixed(1)} | ${Math.max(...ds)} |`);
+  }
+  const cross: number[] = [];
+  for (let i = 0; i < hashes.length; i++) for (let j = i + 1; j < hashes.length; j++) cross.push(hamming(hashes[i].hash, hashes[j].hash));
+  cross.sort((a, b) => a - b);
+  console.log(`| different images (${cross.length} pairs; two are the same person) | ${(cross.reduce((a, b) => a + b, 0) / cross.length).toFixed(1)} | min ${cross[0]} |`);
+  console.log(`\nquality scores: ${hashes.map((h, i) => `${path.basename(files[i])} ${h.quality}`).join(', ')}`);
+
+  // 100,000 reference hashes (random, plus the fixtures) and queries that are transformed fixtures.
+  const r = rng(99);
+  const index = new ImageHashIndex();
+  const N = 100_000;
+  let t = performance.now();
+  for (let i = 0; i < N; i++) {
+    const b = Buffer.alloc(32);
+    for (let k = 0; k < 32; k++) b[k] = Math.floor(r() * 256);
+    index.add(`ref-${i}`, b);
+  }
+  hashes.forEach((h, i) => {
+    index.add(`fixture-${i}`, h.hash);
+    index.add(`fixture-${i}`, h.flipped);
+  });
+  const addMs = performance.now() - t;
+  const queries = await Promise.all(originals.map(async (b) => (await imageHash(await sharp(b).resize(300).jpeg({ quality: 40 }).toBuffer())).hash));
+  const times: number[] = [];
+  let found = 0;
+  for (let rep = 0; rep < 200; rep++) {
+    queries.forEach((q, i) => {
+      const s = performance.now();
+      const res = index.nearest(q, 31);
+      times.push(performance.now() - s);
+      if (rep === 0 && res.some((x) => x.id === `fixture-${i}`)) found++;
+    });
+  }
+  times.sort((a, b) => a - b);
+  const scan: number[] = [];
+  for (let rep = 0; rep < 20; rep++) {
+    const s = performance.now();
+    index.nearest(queries[rep % queries.length], 64);
+    scan.push(performance.now() - s);
+  }
+  scan.sort((a, b) => a - b);
+  console.log(`\n### Image match against ${(N + 2 * hashes.length).toLocaleString()} reference hashes\n`);
+  console.log('| measure | value |');
+  console.log('| --- | ---: |');
+  console.log(`| add ${N.toLocaleString()} hashes | ${addMs.toFixed(0)} ms |`);
+  console.log(`| nearest(maxDistance 31), multi-index, p50 / p99 | ${quantile(times, 0.5).toFixed(3)} / ${quantile(times, 0.99).toFixed(3)} ms |`);
+  console.log(`| nearest(maxDistance 64), linear scan, p50 | ${quantile(scan, 0.5).toFixed(2)} ms |`);
+  console.log(`| resized+JPEG fixtures found within 31 | ${found}/${queries.length} |`);
+}
+
+export async function run(): Promise<void> {
+  evaluate();
+  benchTextScale();
+  await benchImages();
+}
