@@ -77,5 +77,18 @@ export function fft(re: Float64Array, im: Float64Array, inverse = false, off = 0
 /** 2D FFT of a w x h (both powers of two) row-major complex array. */
 export function fft2(re: Float64Array, im: Float64Array, w: number, h: number, inverse = false): void {
   for (let y = 0; y < h; y++) fft(re, im, inverse, y * w, 1, w);
-  for (let x = 0; x < w; x++) fft(re, im, inverse, x, w, h);
+  // Columns are copied out to contiguous buffers: strided passes thrash the cache.
+  const cr = new Float64Array(h),
+    ci = new Float64Array(h);
+  for (let x = 0; x < w; x++) {
+    for (let y = 0; y < h; y++) {
+      cr[y] = re[y * w + x];
+      ci[y] = im[y * w + x];
+    }
+    fft(cr, ci, inverse, 0, 1, h);
+    for (let y = 0; y < h; y++) {
+      re[y * w + x] = cr[y];
+      im[y * w + x] = ci[y];
+    }
+  }
 }

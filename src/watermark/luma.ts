@@ -212,30 +212,39 @@ const S_MIN = 0.38,
   ROT_MAX = (7 * Math.PI) / 180;
 
 /** Whitened autocorrelation of the central (<= 1024^2) part of the residual. */
-function autocorr(r: Float32Array, w: number, h: number): { acf: Float64Array; n: number } {
-  const n = Math.min(1024, nextPow2(Math.max(w, h)));
-  const cw = Math.min(w, n),
-    ch = Math.min(h, n);
+function autocorr(r: Float32Array, w: number, h: number): Acf {
+  const nw = Math.min(1024, nextPow2(w)),
+    nh = Math.min(1024, nextPow2(h));
+  const cw = Math.min(w, nw),
+    ch = Math.min(h, nh);
   const x0 = (w - cw) >> 1,
     y0 = (h - ch) >> 1;
-  const re = new Float64Array(n * n),
-    im = new Float64Array(n * n);
-  for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) re[y * n + x] = r[(y + y0) * w + x + x0];
-  fft2(re, im, n, n);
+  const re = new Float64Array(nw * nh),
+    im = new Float64Array(nw * nh);
+  for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) re[y * nw + x] = r[(y + y0) * w + x + x0];
+  fft2(re, im, nw, nh);
   for (let i = 0; i < re.length; i++) {
     re[i] = Math.sqrt(re[i] * re[i] + im[i] * im[i]);
     im[i] = 0;
   }
-  fft2(re, im, n, n, true);
-  return { acf: re, n };
+  fft2(re, im, nw, nh, true);
+  return { v: re, nw, nh, limit: Math.min(cw, ch) / 2 };
 }
 
-function acfAt(acf: Float64Array, n: number, x: number, y: number): number {
-  return acf[(((y % n) + n) % n) * n + (((x % n) + n) % n)];
+interface Acf {
+  v: Float64Array;
+  nw: number;
+  nh: number;
+  /** largest lag that still overlaps enough signal */
+  limit: number;
+}
+
+function acfAt(a: Acf, x: number, y: number): number {
+  return a.v[(((y % a.nh) + a.nh) % a.nh) * a.nw + (((x % a.nw) + a.nw) % a.nw)];
 }
 
 /** Sub-pixel peak near (x, y) within +-1. */
-function refinePeak(acf: Float64Array, n: number, x: number, y: number): { x: number; y: number; v: number } {
+function refinePeak(acf: Acf, x: number, y: number): { x: number; y: number; v: number } {
   let bx = Math.round(x),
     by = Math.round(y),
     bv = -Infinity;
@@ -243,24 +252,24 @@ function refinePeak(acf: Float64Array, n: number, x: number, y: number): { x: nu
     cy = by;
   for (let dy = -1; dy <= 1; dy++)
     for (let dx = -1; dx <= 1; dx++) {
-      const v = acfAt(acf, n, cx + dx, cy + dy);
+      const v = acfAt(acf, cx + dx, cy + dy);
       if (v > bv) {
         bv = v;
         bx = cx + dx;
         by = cy + dy;
       }
     }
-  const l = acfAt(acf, n, bx - 1, by),
-    r = acfAt(acf, n, bx + 1, by),
-    u = acfAt(acf, n, bx, by - 1),
-    d = acfAt(acf, n, bx, by + 1);
+  const l = acfAt(acf, bx - 1, by),
+    r = acfAt(acf, bx + 1, by),
+    u = acfAt(acf, bx, by - 1),
+    d = acfAt(acf, bx, by + 1);
   const ox = (l - r) / (2 * (l - 2 * bv + r) || 1);
   const oy = (u - d) / (2 * (u - 2 * bv + d) || 1);
   return { x: bx + Math.max(-0.5, Math.min(0.5, ox)), y: by + Math.max(-0.5, Math.min(0.5, oy)), v: bv };
 }
 
 /** Least-squares lattice vector from the harmonics k*v and k*v_perp visible in the ACF. */
-function refineLattice(acf: Float64Array, n: number, lat: Lattice, limit: number): Lattice {
+function refineLattice(acf: Acf, lat: Lattice, limit: number): Lattice {
   let sx = 0,
     sy = 0,
     sk = 0;
@@ -268,8 +277,8 @@ function refineLattice(acf: Float64Array, n: number, lat: Lattice, limit: number
   const kmax = Math.max(1, Math.floor((limit - 3) / len));
   let v = { ...lat };
   for (let k = 1; k <= kmax; k++) {
-    const p = refinePeak(acf, n, k * v.vx, k * v.vy);
-    const q = refinePeak(acf, n, -k * v.vy, k * v.vx);
+    const p = refinePeak(acf, k * v.vx, k * v.vy);
+    const q = refinePeak(acf, -k * v.vy, k * v.vx);
     // q is k * v rotated by +90 degrees: rotate it back.
     sx += k * p.x + k * q.y;
     sy += k * p.y - k * q.x;
@@ -279,7 +288,7 @@ function refineLattice(acf: Float64Array, n: number, lat: Lattice, limit: number
   return v;
 }
 
-function latticeCandidates(acf: Float64Array, n: number, limit: number): { cands: Lattice[]; searched: number } {
+function latticeCandidates(acf: Acf, limit: number): { cands: Lattice[]; searched: number } {
   const rMin = S_MIN * TILE,
     rMax = Math.min(S_MAX * TILE, limit / 1.05);
   const pts: { x: number; y: number; s: number }[] = [];
@@ -289,7 +298,7 @@ function latticeCandidates(acf: Float64Array, n: number, limit: number): { cands
       const r = Math.hypot(x, y);
       if (r < rMin || r > rMax) continue;
       if (Math.abs(Math.atan2(y, x)) > ROT_MAX) continue;
-      pts.push({ x, y, s: acfAt(acf, n, x, y) + acfAt(acf, n, -y, x) });
+      pts.push({ x, y, s: acfAt(acf, x, y) + acfAt(acf, -y, x) });
     }
   pts.sort((a, b) => b.s - a.s);
   const picked: { x: number; y: number }[] = [];
@@ -300,10 +309,11 @@ function latticeCandidates(acf: Float64Array, n: number, limit: number): { cands
   }
   const cands: Lattice[] = [];
   for (const p of picked) {
-    const base = refineLattice(acf, n, { vx: p.x, vy: p.y }, limit);
+    const base = refineLattice(acf, { vx: p.x, vy: p.y }, limit);
+    if (!Number.isFinite(base.vx) || !Number.isFinite(base.vy)) continue;
     cands.push(base);
     // A peak at twice the true period also appears when the scale is small.
-    if (Math.hypot(base.vx, base.vy) / 2 >= rMin * 0.98) cands.push(refineLattice(acf, n, { vx: base.vx / 2, vy: base.vy / 2 }, limit));
+    if (Math.hypot(base.vx, base.vy) / 2 >= rMin * 0.98) cands.push(refineLattice(acf, { vx: base.vx / 2, vy: base.vy / 2 }, limit));
   }
   return { cands, searched: pts.length };
 }
@@ -376,8 +386,8 @@ function foldAndSync(r: Float32Array, w: number, h: number, scale: number, theta
     s2 = 0,
     m = 0;
   for (let i = 0; i < re.length; i++) {
-    const dx = Math.min((i % NB) - ox + NB, NB) % NB,
-      dy = Math.min(((i / NB) | 0) - oy + NB, NB) % NB;
+    const dx = ((i % NB) - ox + NB) % NB,
+      dy = (((i / NB) | 0) - oy + NB) % NB;
     const ddx = Math.min(dx, NB - dx),
       ddy = Math.min(dy, NB - dy);
     if (ddx <= 2 && ddy <= 2) continue;
@@ -387,7 +397,8 @@ function foldAndSync(r: Float32Array, w: number, h: number, scale: number, theta
   }
   const mean = s1 / m;
   const sd = Math.sqrt(Math.max(1e-30, s2 / m - mean * mean));
-  return { z: (best - mean) / sd, peak: best, ox, oy, folded };
+  const z = (best - mean) / sd;
+  return { z: Number.isFinite(z) ? z : 0, peak: best, ox, oy, folded };
 }
 
 function chipSoftFromFold(fr: FoldResult): Float64Array {
@@ -427,9 +438,8 @@ export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, k
   const layout = layoutFor(key);
   const spec = syncSpectrum(key, layout);
   const r = residual(lf, w, h);
-  const { acf, n } = autocorr(r, w, h);
-  const limit = Math.min(Math.min(w, n), Math.min(h, n)) / 2;
-  const { cands, searched } = latticeCandidates(acf, n, limit);
+  const acf = autocorr(r, w, h);
+  const { cands, searched } = latticeCandidates(acf, acf.limit);
   const geoms: { scale: number; theta: number }[] = cands.map((c) => ({ scale: Math.hypot(c.vx, c.vy) / TILE, theta: Math.atan2(c.vy, c.vx) }));
   for (const s of opts.fixedScales ?? [1, 0.5]) geoms.push({ scale: s, theta: 0 });
   let best: (FoldResult & { scale: number; theta: number; flip: boolean }) | null = null;

@@ -1,0 +1,12 @@
+/**
+ * Invisible watermark for video frames, still images and audio (issue 4). Others call the file
+ * helpers and the CLI registration; the frame/audio functions are for tests, bench and pipelines
+ * that already hold decoded media.
+ */
+export type { WatermarkDetection, WatermarkTransform } from './types';
+export { embedImageFile, embedVideoFile, detectFile } from './files';
+export { registerWatermarkCommands } from './cli';
+export { createLumaEmbedder, embedLuma, detectLuma, LumaAccumulator, P_THRESHOLD, MIN_SIDE } from './luma';
+export type { LumaDetection, LumaEmbedOptions, LumaEmbedder } from './luma';
+export { embedAudio, detectAudio, segmentalSnr, AUDIO_P_THRESHOLD } from './audio';
+export type { AudioDetection } from './audio';
