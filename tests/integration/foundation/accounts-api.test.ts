@@ -1,6 +1,13 @@
 import jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { backends, makeOperator, signUp, startTestService, uniqueHandle, type TestService } from '../../helpers/runtime';
+import {
+  backends,
+  makeOperator,
+  signUp,
+  startTestService,
+  uniqueHandle,
+  type TestService,
+} from '../../helpers/runtime';
 
 describe.each(backends())('accounts and tokens ($name)', (backend) => {
   let svc: TestService;
@@ -11,8 +18,11 @@ describe.each(backends())('accounts and tokens ($name)', (backend) => {
 
   const auditCount = async (action: string) =>
     Number(
-      (await svc.rt.db.query<{ n: number }>('select count(*)::int as n from audit_log where action = $1', [action]))
-        .rows[0].n,
+      (
+        await svc.rt.db.query<{ n: number }>('select count(*)::int as n from audit_log where action = $1', [
+          action,
+        ])
+      ).rows[0].n,
     );
 
   it('signs up a creator and cameo owner, issues a token and reads the account back', async () => {
@@ -31,7 +41,9 @@ describe.each(backends())('accounts and tokens ($name)', (backend) => {
     const decoded = jwt.decode(tok.body.accessToken, { complete: true })!;
     expect(decoded.header.alg).toBe('HS256');
     expect(decoded.payload).toMatchObject({ iss: 'consentry', aud: 'consentry-api', sub: created.body.id });
-    const me = await request(svc.app).get('/v1/accounts/me').set('authorization', `Bearer ${tok.body.accessToken}`);
+    const me = await request(svc.app)
+      .get('/v1/accounts/me')
+      .set('authorization', `Bearer ${tok.body.accessToken}`);
     expect(me.status).toBe(200);
     expect(me.body.id).toBe(created.body.id);
   });
@@ -56,7 +68,10 @@ describe.each(backends())('accounts and tokens ($name)', (backend) => {
       .expect(400);
     expect(unknown.body.error.code).toBe('invalid_request');
     expect(unknown.body.error.message).toMatch(/admin/);
-    const wrongType = await request(svc.app).post('/v1/accounts').send({ handle: 42, password: 'x' }).expect(400);
+    const wrongType = await request(svc.app)
+      .post('/v1/accounts')
+      .send({ handle: 42, password: 'x' })
+      .expect(400);
     expect(wrongType.body.error.message).toMatch(/handle/);
     const role = await request(svc.app)
       .post('/v1/accounts')
@@ -66,7 +81,10 @@ describe.each(backends())('accounts and tokens ($name)', (backend) => {
   });
 
   it('answers invalid JSON with 400 and an oversized body with 413', async () => {
-    const bad = await request(svc.app).post('/v1/accounts').set('content-type', 'application/json').send('{"handle":');
+    const bad = await request(svc.app)
+      .post('/v1/accounts')
+      .set('content-type', 'application/json')
+      .send('{"handle":');
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('invalid_json');
     const big = await request(svc.app)
@@ -83,8 +101,14 @@ describe.each(backends())('accounts and tokens ($name)', (backend) => {
     const secret = svc.rt.secrets.jwtSecret;
     const tokens = {
       none: jwt.sign(base, '', { algorithm: 'none' }),
-      otherKey: jwt.sign(base, 'another key that is long enough to be a key', { algorithm: 'HS256', expiresIn: 60 }),
-      otherAudience: jwt.sign({ ...base, aud: 'someone-else' }, secret, { algorithm: 'HS256', expiresIn: 60 }),
+      otherKey: jwt.sign(base, 'another key that is long enough to be a key', {
+        algorithm: 'HS256',
+        expiresIn: 60,
+      }),
+      otherAudience: jwt.sign({ ...base, aud: 'someone-else' }, secret, {
+        algorithm: 'HS256',
+        expiresIn: 60,
+      }),
       expired: jwt.sign({ ...base, exp: Math.floor(Date.now() / 1000) - 10 }, secret, { algorithm: 'HS256' }),
       garbage: 'not.a.token',
     };
@@ -118,8 +142,12 @@ describe.each(backends())('accounts and tokens ($name)', (backend) => {
 
   it('refuses a wrong password with 401 without saying whether the handle exists', async () => {
     const user = await signUp(svc.app);
-    const wrong = await request(svc.app).post('/v1/auth/token').send({ handle: user.handle, password: 'nope nope nope' });
-    const unknown = await request(svc.app).post('/v1/auth/token').send({ handle: 'no_such_person', password: 'nope' });
+    const wrong = await request(svc.app)
+      .post('/v1/auth/token')
+      .send({ handle: user.handle, password: 'nope nope nope' });
+    const unknown = await request(svc.app)
+      .post('/v1/auth/token')
+      .send({ handle: 'no_such_person', password: 'nope' });
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(wrong.body.error.message).toBe(unknown.body.error.message);
