@@ -11,6 +11,7 @@ import { sniffFormat } from './format';
 import { loadConfiguredIdentity, loadOrCreateDevIdentity, splitPemCertificates, type SigningIdentity } from './identity';
 import { manifestDefinition, parseManifestInput } from './manifest';
 import { assertUsableChain, type Signer } from './signer';
+import { noisePng } from './self-test';
 import { stripManifest } from './strip';
 import { absentSummary, summarize, unreadableSummary } from './summary';
 import type { ManifestSummary } from './types';
@@ -199,16 +200,35 @@ export async function createProvenance(opts: ProvenanceOptions): Promise<Provena
     opts.certChainPath && opts.privateKeyPath
       ? loadConfiguredIdentity(opts.certChainPath, opts.privateKeyPath)
       : loadOrCreateDevIdentity(opts.dataDir, opts.logger);
-  return createProvenanceWithSigner(identity.signer, { ...opts, ownRootPem: identity.ownRootPem });
+  return createProvenanceWithSigner(identity.signer, { ...opts, ownRootPem: identity.ownRootPem, logger: opts.logger });
 }
 
 /** For a KMS or HSM signer: the chain is checked (dates, issuance) but there is no key to compare. */
 export async function createProvenanceWithSigner(
   signer: Signer,
-  opts: Pick<ProvenanceOptions, 'trustAnchorsPath' | 'maxBytes'> & { ownRootPem?: string | null },
+  opts: Pick<ProvenanceOptions, 'trustAnchorsPath' | 'maxBytes'> & { ownRootPem?: string | null; logger?: ProvenanceOptions['logger'] },
 ): Promise<Provenance> {
   assertUsableChain(signer.certChainDer);
   const anchors = loadTrustAnchors({ signer, ownRootPem: opts.ownRootPem ?? null }, opts.trustAnchorsPath);
   await warmUp();
-  return new SignerBackedProvenance(signer, anchors, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+  const prov = new SignerBackedProvenance(signer, anchors, opts.maxBytes ?? DEFAULT_MAX_BYTES);
+  await selfTest(prov, opts.logger);
+  return prov;
+}
+
+/** Signs and reads back a generated image; a signer that cannot produce a valid manifest stops the start. */
+async function selfTest(prov: SignerBackedProvenance, logger?: ProvenanceOptions['logger']): Promise<void> {
+  let summary: ManifestSummary;
+  try {
+    const signed = await prov.sign(noisePng(192, 192), { generationId: 'startup-self-test', model: { name: 'consentry', version: 'self-test' }, cameoRefs: [] });
+    summary = await prov.read(signed);
+  } catch (e) {
+    throw new AppError('provenance_self_test_failed', `The signer could not sign a test image at start: ${(e as Error).message}`);
+  }
+  if (summary.validationState !== 'valid') {
+    throw new AppError('provenance_self_test_failed', `A test image signed at start does not validate (${summary.failureCodes.join(', ')}); check the certificate chain and key.`);
+  }
+  if (!summary.trusted) {
+    logger?.warn({ signer: prov.signerInfo() }, 'The signing certificate does not chain to a configured trust anchor: outputs will read as valid but untrusted; add its root to the trust anchors');
+  }
 }
