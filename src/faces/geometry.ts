@@ -176,3 +176,42 @@ function solve(a: number[][], b: number[]): number[] | undefined {
   }
   return m.map((r, i) => r[n]! / r[i]!);
 }
+
+/**
+ * Eye openness from pixels, not landmarks: luminance standard deviation inside the two eye
+ * outlines' bounding boxes over that of the nose bridge-to-cheek patch. An open eye shows white
+ * sclera against a dark iris (high contrast); a closed lid is skin. The 68-point model tends to
+ * draw eyes half open even when they are shut, so this catches blinks the aspect ratio misses.
+ */
+export function eyeContrast(rgb: Uint8Array, width: number, height: number, lm: Point[]): number {
+  const std = (x0: number, y0: number, x1: number, y1: number) => {
+    const xa = Math.max(0, Math.floor(x0));
+    const ya = Math.max(0, Math.floor(y0));
+    const xb = Math.min(width - 1, Math.ceil(x1));
+    const yb = Math.min(height - 1, Math.ceil(y1));
+    let s = 0;
+    let ss = 0;
+    let n = 0;
+    for (let y = ya; y <= yb; y++) {
+      for (let x = xa; x <= xb; x++) {
+        const o = (y * width + x) * 3;
+        const l = 0.299 * rgb[o]! + 0.587 * rgb[o + 1]! + 0.114 * rgb[o + 2]!;
+        s += l;
+        ss += l * l;
+        n++;
+      }
+    }
+    return n > 1 ? Math.sqrt(Math.max(0, ss / n - (s / n) ** 2)) : 0;
+  };
+  const eye = (from: number) => {
+    const pts = lm.slice(from, from + 6);
+    const xs = pts.map((p) => p[0]);
+    const ys = pts.map((p) => p[1]);
+    const x0 = Math.min(...xs);
+    const x1 = Math.max(...xs);
+    const cy = (Math.min(...ys) + Math.max(...ys)) / 2;
+    const h = (x1 - x0) * 0.35;
+    return std(x0, cy - h / 2, x1, cy + h / 2);
+  };
+  return (eye(36) + eye(42)) / 2;
+}
