@@ -64,9 +64,26 @@ function generatorInfo(): { name: string; version: string } {
   return { name: 'consentry', version: '0.0.0' };
 }
 
+function errorText(e: unknown): string {
+  return typeof e === 'string' ? e : e instanceof Error ? e.message : String(e);
+}
+
+/** A sentence-sized reason from c2pa-rs' debug-formatted error: failed codes, or the signer's own error. */
+function describeSignError(e: unknown): string {
+  const text = errorText(e);
+  const failure = /failure: \[(.*?)\]/s.exec(text)?.[1];
+  if (failure) {
+    const codes = [...failure.matchAll(/code: "([^"]+)"/g)].map((m) => m[1]);
+    if (codes.length) return `the signed result does not validate (${[...new Set(codes)].join(', ')})`;
+  }
+  const jsError = /JsValue\((?:\w*Error: )?([^\n)\\]*)/.exec(text)?.[1];
+  if (jsError) return `the signer failed: ${jsError}`;
+  return text.slice(0, 200);
+}
+
 /** c2pa-rs reports failures as `C2pa(Variant(...))` strings. */
 function c2paErrorVariant(e: unknown): string {
-  const text = typeof e === 'string' ? e : e instanceof Error ? e.message : String(e);
+  const text = errorText(e);
   return /C2pa\((\w+)/.exec(text)?.[1] ?? text.slice(0, 80);
 }
 
@@ -103,10 +120,15 @@ export class SignerBackedProvenance implements Provenance {
 
   async sign(bytes: Buffer, input: ManifestInput): Promise<Buffer> {
     this.checkSize(bytes.length);
+    for (const ing of input.ingredients ?? []) this.checkSize(ing.bytes?.length ?? 0);
+    return this.signUnlimited(bytes, input);
+  }
+
+  /** Signing without the upload size limit, for the start-up self-test. */
+  async signUnlimited(bytes: Buffer, input: ManifestInput): Promise<Buffer> {
     const parsed = parseManifestInput(input);
     const format = sniffFormat(bytes);
     const ingredients: IngredientSource[] = (parsed.ingredients ?? []).map((ing) => {
-      this.checkSize(ing.bytes.length);
       const fmt = sniffFormat(ing.bytes);
       return { json: JSON.stringify({ title: ing.title, relationship: 'inputTo', format: fmt }), format: fmt, bytes: ing.bytes };
     });
@@ -124,7 +146,7 @@ export class SignerBackedProvenance implements Provenance {
       if (e instanceof AppError) throw e;
       const variant = c2paErrorVariant(e);
       if (BROKEN_MEDIA.has(variant)) throw new Invalid('media_corrupt', `The ${format} file could not be parsed for signing (${variant}).`);
-      throw new AppError('provenance_sign_failed', `Signing the ${format} file failed: ${variant}.`);
+      throw new AppError('provenance_sign_failed', `Signing the ${format} file failed: ${describeSignError(e)}.`, { c2paError: variant });
     }
   }
 
@@ -139,6 +161,11 @@ export class SignerBackedProvenance implements Provenance {
 
   async read(bytes: Buffer): Promise<ManifestSummary> {
     this.checkSize(bytes.length);
+    return this.readUnlimited(bytes);
+  }
+
+  /** Reading without the upload size limit, for the start-up self-test. */
+  async readUnlimited(bytes: Buffer): Promise<ManifestSummary> {
     const format = sniffFormat(bytes);
     let store;
     try {
@@ -220,8 +247,8 @@ export async function createProvenanceWithSigner(
 async function selfTest(prov: SignerBackedProvenance, logger?: ProvenanceOptions['logger']): Promise<void> {
   let summary: ManifestSummary;
   try {
-    const signed = await prov.sign(noisePng(192, 192), { generationId: 'startup-self-test', model: { name: 'consentry', version: 'self-test' }, cameoRefs: [] });
-    summary = await prov.read(signed);
+    const signed = await prov.signUnlimited(noisePng(192, 192), { generationId: 'startup-self-test', model: { name: 'consentry', version: 'self-test' }, cameoRefs: [] });
+    summary = await prov.readUnlimited(signed);
   } catch (e) {
     throw new AppError('provenance_self_test_failed', `The signer could not sign a test image at start: ${(e as Error).message}`);
   }

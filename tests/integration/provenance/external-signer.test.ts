@@ -1,6 +1,5 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import { AppError } from '../../../src/http/errors';
 import { createProvenanceWithSigner, LocalKeySigner, type Signer } from '../../../src/provenance';
 import { issueCa, issueSigningCertificate } from '../../../src/provenance/certificates';
 import { fixture } from '../../helpers/fixtures';
@@ -37,17 +36,24 @@ describe('a signer supplied from outside (KMS/HSM style)', () => {
     fs.writeFileSync(anchors, ca.pem);
     const signer = new RemoteStyleSigner(new LocalKeySigner(leaf.privateKey, [leaf.der]));
     const prov = await createProvenanceWithSigner(signer, { trustAnchorsPath: anchors });
+    expect(signer.calls).toBe(1); // the start-up self-test
     const png = fs.readFileSync(fixture('media', 'coffee.png'));
 
     signer.failNext = true;
-    await expect(prov.sign(png, manifestInput())).rejects.toBeInstanceOf(AppError);
+    await expect(prov.sign(png, manifestInput())).rejects.toMatchObject({ code: 'provenance_sign_failed', message: expect.stringContaining('the signer failed: KMS unavailable') });
 
     const signed = await prov.sign(png, manifestInput());
-    expect(signer.calls).toBe(2);
+    expect(signer.calls).toBe(3);
     const s = await prov.read(signed);
     expect(s.verdict).toBe('valid_trusted');
     expect(s.signer?.subject).toBe('CN=KMS signer');
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to start when the signer produces signatures that do not validate', async () => {
+    const wrong = issueSigningCertificate({ ...ca, subject: caDn }, { commonName: 'other key' });
+    const lying: Signer = { alg: 'ES256', certChainDer: [leaf.der], sign: (d) => new LocalKeySigner(wrong.privateKey, [wrong.der]).sign(d) };
+    await expect(createProvenanceWithSigner(lying, {})).rejects.toMatchObject({ code: 'provenance_self_test_failed', message: expect.stringMatching(/does not validate \(.*claimSignature.mismatch/) });
   });
 
   it('refuses a signer whose certificate chain has expired', async () => {
