@@ -8,6 +8,7 @@ import { migrate } from '../db/migrate';
 import { openDatabase } from '../db/open';
 import { loadSecrets, type ServiceSecrets } from '../keys/secrets';
 import { createLogger } from '../observability/logger';
+import { createOptoutModule, type OptoutService } from '../optout';
 import { createProvenance, type Provenance } from '../provenance';
 import { createBullmqQueue } from '../queue/bullmq-queue';
 import { createInProcessQueue } from '../queue/in-process-queue';
@@ -33,6 +34,8 @@ export interface Runtime {
   accounts: AccountService;
   /** C2PA signing and reading, with the service's signing identity. */
   provenance: Provenance;
+  /** The rightsholder opt-out registry's policy checks (issue 6). */
+  optout: OptoutService;
   modules: DomainModule[];
   close(): Promise<void>;
 }
@@ -86,7 +89,17 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       })
     : createInProcessQueue({ registry, logger, concurrency: config.CONSENTRY_JOB_CONCURRENCY });
 
-  const modules: DomainModule[] = [{ name: 'audit', jobs: auditJobs(db) }];
+  const optout = createOptoutModule({
+    db,
+    blobs,
+    accounts,
+    provenance,
+    masterKey: secrets.masterKey,
+    logger,
+    rateLimitPerMinute: config.CONSENTRY_RATE_LIMIT_PER_MINUTE,
+  });
+
+  const modules: DomainModule[] = [{ name: 'audit', jobs: auditJobs(db) }, optout.module];
 
   for (const m of modules) for (const j of m.jobs ?? []) registry.register(j);
   registry.assertMatches(JOB_NAMES);
@@ -101,6 +114,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     secrets,
     accounts,
     provenance,
+    optout: optout.service,
     modules,
     async close() {
       await queue.close();
