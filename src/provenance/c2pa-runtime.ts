@@ -1,118 +1,27 @@
 /**
  * The one place that knows how `@contentauth/c2pa-wasm` (c2pa-rs built for the browser) is made
- * to run in Node. The package is an ES module built for the web target; this project is CommonJS
- * under ts-jest and tsx, and jest cannot `import()` ES modules without a VM flag. The glue file has
- * no imports of its own, so it is evaluated here as a function body with its `export` keywords
- * removed. That also lets the browser APIs it expects (`FileReaderSync`, a Blob-like source) be
- * passed in as parameters instead of being put on `globalThis`, and lets a fresh instance be made
- * whenever the previous one trapped (a Rust panic leaves a wasm-bindgen instance unusable).
+ * to run in Node.
+ *
+ * - Loading: the package is an ES module built for the web target; this project is CommonJS
+ *   under ts-jest and tsx, and jest cannot `import()` ES modules without a VM flag. The glue file
+ *   has no imports of its own, so it is evaluated as a function body with its `export` keywords
+ *   removed, and given the compiled wasm through `initSync`.
+ * - Browser APIs: the glue reads sources as Blobs through `FileReaderSync`. A byte-backed Blob and
+ *   a FileReaderSync are passed in as parameters, so nothing is put on `globalThis`.
+ * - Isolation: c2pa-rs runs in a worker thread. Hashing a large clip does not block the event
+ *   loop, a trap or an out-of-memory abort kills only the worker (the next call gets a fresh one),
+ *   and the wasm memory a large file grew is returned to the system when the worker is recycled.
+ * - Signing: the worker asks this thread to sign the claim bytes, so the Signer (a local key, a
+ *   KMS or an HSM client) lives here and never crosses into the worker.
  */
 import fs from 'node:fs';
 import path from 'node:path';
-
-/** The minimal Blob the glue reads through `size`, `slice()` and `FileReaderSync`. */
-export class ByteBlob {
-  constructor(readonly bytes: Uint8Array) {}
-  get size(): number {
-    return this.bytes.byteLength;
-  }
-  slice(start?: number, end?: number): ByteBlob {
-    return new ByteBlob(this.bytes.subarray(start ?? 0, end ?? this.bytes.byteLength));
-  }
-}
-
-class NodeFileReaderSync {
-  readAsArrayBuffer(blob: ByteBlob): ArrayBuffer {
-    const b = blob.bytes;
-    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-  }
-}
+import { Worker } from 'node:worker_threads';
 
 export interface SignerDefinition {
   alg: string;
   reserveSize: number;
   sign(bytes: Uint8Array): Promise<Uint8Array>;
-}
-
-interface WasmReaderLike {
-  json(): string;
-  crJson(): string;
-  free(): void;
-}
-interface WasmBuilderLike {
-  addIngredientFromBlob(json: string, format: string, blob: ByteBlob): Promise<void>;
-  addIngredient(json: string): void;
-  sign(signer: SignerDefinition, identityAssertions: unknown[], format: string, source: ByteBlob): Promise<Uint8Array>;
-  free(): void;
-}
-interface C2paExports {
-  initSync(arg: { module: WebAssembly.Module }): { memory: WebAssembly.Memory };
-  WasmReader: { fromBytes(format: string, bytes: Uint8Array, contextJson?: string | null): Promise<WasmReaderLike> };
-  WasmBuilder: { fromJson(json: string, contextJson?: string | null): WasmBuilderLike };
-}
-
-let source: string | undefined;
-let compiled: WebAssembly.Module | undefined;
-let current: { api: C2paExports; memory: WebAssembly.Memory } | undefined;
-
-function packageDir(): string {
-  return path.dirname(require.resolve('@contentauth/c2pa-wasm/package.json'));
-}
-
-function loadGlueSource(): string {
-  if (source) return source;
-  const raw = fs.readFileSync(path.join(packageDir(), 'pkg', 'c2pa.js'), 'utf8');
-  const body = raw
-    .replace(/^export \{[^}]*\};?\s*$/gm, '')
-    .replace(/^export (class|function|const|let|async function) /gm, '$1 ');
-  if (/^\s*(export|import)\s/m.test(body)) throw new Error('c2pa-wasm glue has an unexpected module statement');
-  source = body;
-  return body;
-}
-
-function instantiate(): { api: C2paExports; memory: WebAssembly.Memory } {
-  compiled ??= new WebAssembly.Module(fs.readFileSync(path.join(packageDir(), 'pkg', 'c2pa_bg.wasm')));
-  // `module.require` is how getrandom finds node:crypto when it detects Node.
-  const factory = new Function(
-    'FileReaderSync',
-    'module',
-    `'use strict';\n${loadGlueSource()}\nreturn { initSync, WasmReader, WasmBuilder };`,
-  ) as (frs: unknown, mod: unknown) => C2paExports;
-  const api = factory(NodeFileReaderSync, { require: (id: string) => require(id) as unknown });
-  const out = api.initSync({ module: compiled });
-  return { api, memory: out.memory };
-}
-
-/** Large inputs grow linear memory, which never shrinks; past this a fresh instance is cheaper. */
-const RECYCLE_MEMORY_BYTES = 1024 * 1024 * 1024;
-
-function runtime(): C2paExports {
-  if (current && current.memory.buffer.byteLength > RECYCLE_MEMORY_BYTES) current = undefined;
-  current ??= instantiate();
-  return current.api;
-}
-
-/** A trap (panic, out of bounds, out of memory) poisons the instance: drop it so the next call gets a new one. */
-function isTrap(e: unknown): boolean {
-  return e instanceof WebAssembly.RuntimeError || (e instanceof RangeError && /memory|allocation/i.test(e.message));
-}
-
-// c2pa calls are serialised: the glue keeps per-instance scratch state and a reset between
-// overlapping async calls would hit the other call's objects.
-let queue: Promise<unknown> = Promise.resolve();
-
-async function exclusive<T>(fn: (api: C2paExports) => Promise<T>): Promise<T> {
-  const run = queue.then(async () => {
-    const api = runtime();
-    try {
-      return await fn(api);
-    } catch (e) {
-      if (isTrap(e)) current = undefined;
-      throw e;
-    }
-  });
-  queue = run.catch(() => undefined);
-  return run;
 }
 
 export interface ManifestStoreJson {
@@ -122,28 +31,214 @@ export interface ManifestStoreJson {
   crJson: string | null;
 }
 
-/** Reads the manifest store of an asset. Rejects with c2pa-rs' error text (a string) when it cannot. */
-export function readManifestStore(format: string, bytes: Uint8Array, contextJson: string): Promise<ManifestStoreJson> {
-  return exclusive(async (api) => {
-    const reader = await api.WasmReader.fromBytes(format, bytes, contextJson);
-    try {
-      let crJson: string | null = null;
-      try {
-        crJson = reader.crJson();
-      } catch {
-        // crJSON is only used for certificate names; the summary falls back to signature_info.
-      }
-      return { json: reader.json(), crJson };
-    } finally {
-      reader.free();
-    }
-  });
-}
-
 export interface IngredientSource {
   json: string;
   format?: string;
   bytes?: Uint8Array;
+}
+
+/** Runs inside the worker; plain JavaScript so that no transpiler helper ends up in it. */
+const WORKER_SOURCE = String.raw`
+'use strict';
+const { parentPort, workerData } = require('node:worker_threads');
+
+class ByteBlob {
+  constructor(bytes) { this.bytes = bytes; }
+  get size() { return this.bytes.byteLength; }
+  slice(start, end) { return new ByteBlob(this.bytes.subarray(start ?? 0, end ?? this.bytes.byteLength)); }
+}
+class FileReaderSync {
+  readAsArrayBuffer(blob) {
+    const b = blob.bytes;
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  }
+}
+
+const factory = new Function('FileReaderSync', 'module', "'use strict';\n" + workerData.glue + '\nreturn { initSync, WasmReader, WasmBuilder };');
+const api = factory(FileReaderSync, { require: (id) => require(id) });
+const wasmExports = api.initSync({ module: workerData.wasm });
+
+const pendingSigns = new Map();
+let nextSignId = 1;
+
+function errorText(e) {
+  if (typeof e === 'string') return e;
+  if (e && typeof e.message === 'string') return e.message;
+  return String(e);
+}
+
+async function read(msg) {
+  const reader = await api.WasmReader.fromBytes(msg.format, msg.bytes, msg.context);
+  try {
+    let crJson = null;
+    try { crJson = reader.crJson(); } catch { /* only used for certificate names */ }
+    return { json: reader.json(), crJson };
+  } finally {
+    reader.free();
+  }
+}
+
+async function sign(msg) {
+  const builder = api.WasmBuilder.fromJson(msg.manifest, msg.context);
+  try {
+    for (const ing of msg.ingredients) {
+      if (ing.bytes && ing.format) await builder.addIngredientFromBlob(ing.json, ing.format, new ByteBlob(ing.bytes));
+      else builder.addIngredient(ing.json);
+    }
+    const signer = {
+      alg: msg.alg,
+      reserveSize: msg.reserveSize,
+      sign: (claim) => new Promise((resolve, reject) => {
+        const signId = nextSignId++;
+        pendingSigns.set(signId, { resolve, reject });
+        parentPort.postMessage({ type: 'sign', id: msg.id, signId, claim });
+      }),
+    };
+    return await builder.sign(signer, [], msg.format, new ByteBlob(msg.bytes));
+  } finally {
+    builder.free();
+  }
+}
+
+parentPort.on('message', async (msg) => {
+  if (msg.type === 'signed') {
+    const p = pendingSigns.get(msg.signId);
+    pendingSigns.delete(msg.signId);
+    if (!p) return;
+    if (msg.error !== undefined) p.reject(new Error(msg.error));
+    else p.resolve(msg.cose);
+    return;
+  }
+  try {
+    const result = msg.type === 'read' ? await read(msg) : msg.type === 'build' ? await sign(msg) : null;
+    parentPort.postMessage({ type: 'done', id: msg.id, result, memory: wasmExports.memory.buffer.byteLength });
+  } catch (e) {
+    // A wasm trap leaves this instance unusable: report it and let the parent replace the worker.
+    const trapped = e instanceof WebAssembly.RuntimeError;
+    parentPort.postMessage({ type: 'done', id: msg.id, error: errorText(e), trapped });
+  }
+});
+parentPort.postMessage({ type: 'ready' });
+`;
+
+interface Job {
+  resolve(v: unknown): void;
+  reject(e: unknown): void;
+  signer?: SignerDefinition;
+}
+
+/** The worker died (killed, out of memory, crashed) while a call was in flight. */
+export class EngineStopped extends Error {}
+
+interface EngineWorker {
+  w: Worker;
+  ready: Promise<void>;
+  jobs: Map<number, Job>;
+}
+
+type FromWorker =
+  | { type: 'ready' }
+  | { type: 'sign'; id: number; signId: number; claim: Uint8Array }
+  | { type: 'done'; id: number; result?: unknown; error?: string; trapped?: boolean; memory?: number };
+
+/** Large inputs grow the worker's wasm memory, which never shrinks; past this the worker is replaced. */
+const RECYCLE_MEMORY_BYTES = 768 * 1024 * 1024;
+
+let glue: string | undefined;
+let compiled: WebAssembly.Module | undefined;
+let worker: EngineWorker | undefined;
+let nextJobId = 1;
+
+function packageDir(): string {
+  return path.dirname(require.resolve('@contentauth/c2pa-wasm/package.json'));
+}
+
+function loadGlue(): string {
+  if (glue) return glue;
+  const raw = fs.readFileSync(path.join(packageDir(), 'pkg', 'c2pa.js'), 'utf8');
+  const body = raw
+    .replace(/^export \{[^}]*\};?\s*$/gm, '')
+    .replace(/^export (class|function|const|let|async function) /gm, '$1 ');
+  if (/^\s*(export|import)\s/m.test(body)) throw new Error('c2pa-wasm glue has an unexpected module statement');
+  glue = body;
+  return body;
+}
+
+function dropWorker(ew: EngineWorker): void {
+  if (worker === ew) worker = undefined;
+  void ew.w.terminate();
+}
+
+function startWorker(): EngineWorker {
+  // Compiled once per process (the biggest start-up cost) and shared with every worker.
+  compiled ??= new WebAssembly.Module(fs.readFileSync(path.join(packageDir(), 'pkg', 'c2pa_bg.wasm')));
+  const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { glue: loadGlue(), wasm: compiled } });
+  w.unref();
+  let markReady: () => void = () => undefined;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+  const ew: EngineWorker = { w, ready, jobs: new Map() };
+  const jobs = ew.jobs;
+  w.on('message', (msg: FromWorker) => {
+    if (msg.type === 'ready') return markReady();
+    const job = jobs.get(msg.id);
+    if (msg.type === 'sign') {
+      const reply = (m: { cose?: Uint8Array; error?: string }): void => w.postMessage({ type: 'signed', signId: msg.signId, ...m });
+      if (!job?.signer) return reply({ error: 'no signer for this job' });
+      job.signer.sign(msg.claim).then(
+        (cose) => reply({ cose }),
+        (e: unknown) => reply({ error: e instanceof Error ? e.message : String(e) }),
+      );
+      return;
+    }
+    if (!job) return;
+    jobs.delete(msg.id);
+    if (msg.trapped || (msg.memory ?? 0) > RECYCLE_MEMORY_BYTES) dropWorker(ew);
+    if (jobs.size === 0) w.unref();
+    if (msg.error !== undefined) job.reject(msg.error);
+    else job.resolve(msg.result);
+  });
+  const onDeath = (why: string): void => {
+    if (worker === ew) worker = undefined;
+    for (const job of jobs.values()) job.reject(new EngineStopped(`The c2pa worker stopped (${why})`));
+    jobs.clear();
+    markReady();
+  };
+  w.on('error', (e) => onDeath(e.message));
+  w.on('exit', (code) => onDeath(`exit code ${code}`));
+  return ew;
+}
+
+// One call at a time: a call's signer round-trips must not interleave with another call's.
+let queue: Promise<unknown> = Promise.resolve();
+
+function call<T>(message: Record<string, unknown>, signer?: SignerDefinition, transfer: ArrayBuffer[] = []): Promise<T> {
+  const run = queue.then(async () => {
+    worker ??= startWorker();
+    const current = worker;
+    await current.ready;
+    if (worker !== current) throw new EngineStopped('The c2pa worker stopped while starting');
+    const id = nextJobId++;
+    return new Promise<T>((resolve, reject) => {
+      current.jobs.set(id, { resolve: resolve as (v: unknown) => void, reject, signer });
+      current.w.ref();
+      current.w.postMessage({ ...message, id }, transfer);
+    });
+  });
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+/** A private copy whose buffer can be moved to the worker without a second copy. */
+function movable(bytes: Uint8Array): { view: Uint8Array; buffer: ArrayBuffer } {
+  const view = new Uint8Array(bytes.byteLength);
+  view.set(bytes);
+  return { view, buffer: view.buffer };
+}
+
+/** Reads the manifest store of an asset. Rejects with c2pa-rs' error text (a string) when it cannot. */
+export function readManifestStore(format: string, bytes: Uint8Array, contextJson: string): Promise<ManifestStoreJson> {
+  const m = movable(bytes);
+  return call<ManifestStoreJson>({ type: 'read', format, bytes: m.view, context: contextJson }, undefined, [m.buffer]);
 }
 
 /** Builds a manifest from its definition, adds ingredients and embeds it signed into the asset. */
@@ -155,26 +250,25 @@ export function signAsset(
   format: string,
   bytes: Uint8Array,
 ): Promise<Uint8Array> {
-  return exclusive(async (api) => {
-    const builder = api.WasmBuilder.fromJson(manifestJson, contextJson);
-    try {
-      for (const ing of ingredients) {
-        if (ing.bytes && ing.format) await builder.addIngredientFromBlob(ing.json, ing.format, new ByteBlob(ing.bytes));
-        else builder.addIngredient(ing.json);
-      }
-      return await builder.sign(signer, [], format, new ByteBlob(bytes));
-    } finally {
-      builder.free();
-    }
+  const m = movable(bytes);
+  return call<Uint8Array>(
+    { type: 'build', manifest: manifestJson, context: contextJson, ingredients, alg: signer.alg, reserveSize: signer.reserveSize, format, bytes: m.view },
+    signer,
+    [m.buffer],
+  );
+}
+
+/** Compiles the engine and starts its worker now, so the first request does not pay for it. */
+export function warmUp(): Promise<void> {
+  return queue.then(async () => {
+    worker ??= startWorker();
+    await worker.ready;
   });
 }
 
-/** Compiles and instantiates the engine now, so the first request does not pay for it. */
-export function warmUp(): Promise<void> {
-  return exclusive(async () => undefined);
-}
-
-/** For tests: forces the next call onto a fresh instance. */
-export function resetRuntime(): void {
-  current = undefined;
+/** Stops the worker (tests use it to prove the next call recovers); pending calls are rejected. */
+export async function resetRuntime(): Promise<void> {
+  const current = worker;
+  worker = undefined;
+  if (current) await current.w.terminate();
 }

@@ -4,8 +4,8 @@
  */
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
-import { AppError, Invalid, PayloadTooLarge } from '../http/errors';
-import { readManifestStore, signAsset, warmUp, type IngredientSource } from './c2pa-runtime';
+import { AppError, Invalid, PayloadTooLarge, Unavailable } from '../http/errors';
+import { EngineStopped, readManifestStore, signAsset, warmUp, type IngredientSource } from './c2pa-runtime';
 import { coseSign1, reserveSizeFor } from './cose';
 import { sniffFormat } from './format';
 import { loadConfiguredIdentity, loadOrCreateDevIdentity, splitPemCertificates, type SigningIdentity } from './identity';
@@ -87,6 +87,10 @@ function c2paErrorVariant(e: unknown): string {
   return /C2pa\((\w+)/.exec(text)?.[1] ?? text.slice(0, 80);
 }
 
+function engineStopped(): Unavailable {
+  return new Unavailable('provenance_engine_stopped', 'The Content Credentials engine stopped while processing this file; it has been restarted, try again.');
+}
+
 const NO_MANIFEST = new Set(['JumbfNotFound', 'ProvenanceMissing', 'JumbfBoxNotFound']);
 const BROKEN_MEDIA = new Set(['InvalidAsset', 'IoError', 'UnsupportedType', 'NotFound']);
 
@@ -144,6 +148,7 @@ export class SignerBackedProvenance implements Provenance {
       return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
     } catch (e) {
       if (e instanceof AppError) throw e;
+      if (e instanceof EngineStopped) throw engineStopped();
       const variant = c2paErrorVariant(e);
       if (BROKEN_MEDIA.has(variant)) throw new Invalid('media_corrupt', `The ${format} file could not be parsed for signing (${variant}).`);
       throw new AppError('provenance_sign_failed', `Signing the ${format} file failed: ${describeSignError(e)}.`, { c2paError: variant });
@@ -171,6 +176,7 @@ export class SignerBackedProvenance implements Provenance {
     try {
       store = await readManifestStore(format, bytes, this.context());
     } catch (e) {
+      if (e instanceof EngineStopped) throw engineStopped();
       const variant = c2paErrorVariant(e);
       if (NO_MANIFEST.has(variant)) return absentSummary();
       if (BROKEN_MEDIA.has(variant)) throw new Invalid('media_corrupt', `The ${format} file is truncated or corrupt and cannot be read (${variant}).`);

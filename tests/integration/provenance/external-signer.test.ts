@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createProvenanceWithSigner, LocalKeySigner, type Signer } from '../../../src/provenance';
+import { resetRuntime } from '../../../src/provenance/c2pa-runtime';
 import { issueCa, issueSigningCertificate } from '../../../src/provenance/certificates';
 import { fixture } from '../../helpers/fixtures';
 import { manifestInput, tempDir } from './helpers';
@@ -47,6 +48,31 @@ describe('a signer supplied from outside (KMS/HSM style)', () => {
     const s = await prov.read(signed);
     expect(s.verdict).toBe('valid_trusted');
     expect(s.signer?.subject).toBe('CN=KMS signer');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('answers 503 when the engine worker dies during a call, and the next call gets a fresh engine', async () => {
+    const inner = new LocalKeySigner(leaf.privateKey, [leaf.der]);
+    let killDuringSign = false;
+    const killer: Signer = {
+      alg: 'ES256',
+      certChainDer: [leaf.der],
+      async sign(d) {
+        if (killDuringSign) {
+          killDuringSign = false;
+          await resetRuntime(); // the worker is waiting for this signature when it is stopped
+        }
+        return inner.sign(d);
+      },
+    };
+    const dir = tempDir('prov-kill');
+    fs.writeFileSync(`${dir}/anchors.pem`, ca.pem);
+    const prov = await createProvenanceWithSigner(killer, { trustAnchorsPath: `${dir}/anchors.pem` });
+    const png = fs.readFileSync(fixture('media', 'coffee.png'));
+    killDuringSign = true;
+    await expect(prov.sign(png, manifestInput())).rejects.toMatchObject({ status: 503, code: 'provenance_engine_stopped' });
+    const signed = await prov.sign(png, manifestInput());
+    expect((await prov.read(signed)).verdict).toBe('valid_trusted');
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
