@@ -11,21 +11,21 @@ import { unionPValue } from './stats';
  * detector average frames first; the tiling makes it crop-invariant (fold modulo the tile); the
  * tile lattice seen in the autocorrelation gives scale, rotation and (with a second try) flip.
  */
-export const CHIP = 4;
+export const CHIP = 6;
 export const GRID = 32;
 export const TILE = CHIP * GRID;
 const NSYNC = 256;
-const BIN = 2; // fold resolution in embed pixels
-const NB = TILE / BIN;
+const NB = GRID * 2; // fold resolution: two bins per chip
+const BIN = TILE / NB;
 export const MIN_SIDE = 96;
 
 // SSIM's C2 for 8-bit; the per-block energy budget is a fraction of the SSIM denominator.
 const C2 = (0.03 * 255) ** 2;
 
 export interface LumaEmbedOptions {
-  /** fraction of the SSIM contrast denominator spent on the mark (default 0.012) */
+  /** fraction of the SSIM contrast denominator spent on the mark (default 0.016) */
   strength?: number;
-  /** largest mean squared change allowed, levels^2 (default 3.0, i.e. PSNR >= 43.4 dB before rounding) */
+  /** largest mean squared change allowed, levels^2 (default 3.3, i.e. PSNR >= 42.9 dB before rounding) */
   maxMse?: number;
 }
 
@@ -75,9 +75,10 @@ export interface LumaEmbedder {
 export function createLumaEmbedder(payloadHex: string, key: Buffer, opts: LumaEmbedOptions = {}): LumaEmbedder {
   const layout = layoutFor(key);
   const tile = renderTile(chipValues(layout, encodePayload(hexToBits(payloadHex))));
-  const strength = opts.strength ?? 0.012;
-  const maxMse = opts.maxMse ?? 3.0;
+  const strength = opts.strength ?? Number(process.env.WM_STRENGTH ?? 0.016);
+  const maxMse = opts.maxMse ?? 3.3;
   let amp = new Float32Array(0);
+  let tx = new Int32Array(0);
   return {
     embed(y, width, height, stride = width) {
       if (width < MIN_SIDE || height < MIN_SIDE) return 0;
@@ -113,14 +114,18 @@ export function createLumaEmbedder(payloadHex: string, key: Buffer, opts: LumaEm
       const meanA2 = sumA2 / (width * height);
       const g = meanA2 > maxMse ? maxMse / meanA2 : 1;
       for (let i = 0; i < bw * bh; i++) amp[i] = Math.sqrt(amp[i] * g);
+      if (tx.length < width) {
+        tx = new Int32Array(width);
+        for (let xx = 0; xx < width; xx++) tx[xx] = xx % TILE;
+      }
       let se = 0;
       for (let yy = 0; yy < height; yy++) {
         const row = yy * stride;
-        const trow = (yy & (TILE - 1)) * TILE;
+        const trow = (yy % TILE) * TILE;
         const arow = (yy >> 3) * bw;
         for (let xx = 0; xx < width; xx++) {
           const o = y[row + xx];
-          let v = o + amp[arow + (xx >> 3)] * tile[trow + (xx & (TILE - 1))];
+          let v = o + amp[arow + (xx >> 3)] * tile[trow + tx[xx]];
           v = v < 0 ? 0 : v > 255 ? 255 : Math.round(v);
           y[row + xx] = v;
           se += (v - o) * (v - o);
@@ -185,6 +190,7 @@ export interface LumaDetection {
 }
 
 export const P_THRESHOLD = 1e-9;
+const SWEEP_BELOW_Z = 9;
 
 /** Whitened high-pass residual: local-mean removed, divided by local spread, clipped. */
 export function residual(l: Float32Array, w: number, h: number): Float32Array {
@@ -228,15 +234,16 @@ function autocorr(r: Float32Array, w: number, h: number): Acf {
     im[i] = 0;
   }
   fft2(re, im, nw, nh, true);
-  return { v: re, nw, nh, limit: Math.min(cw, ch) / 2 };
+  return { v: re, nw, nh, limitX: cw / 2, limitY: ch / 2 };
 }
 
 interface Acf {
   v: Float64Array;
   nw: number;
   nh: number;
-  /** largest lag that still overlaps enough signal */
-  limit: number;
+  /** largest horizontal / vertical lags that still overlap enough signal */
+  limitX: number;
+  limitY: number;
 }
 
 function acfAt(a: Acf, x: number, y: number): number {
@@ -269,28 +276,36 @@ function refinePeak(acf: Acf, x: number, y: number): { x: number; y: number; v: 
 }
 
 /** Least-squares lattice vector from the harmonics k*v and k*v_perp visible in the ACF. */
-function refineLattice(acf: Acf, lat: Lattice, limit: number): Lattice {
+function refineLattice(acf: Acf, lat: Lattice): Lattice {
   let sx = 0,
     sy = 0,
     sk = 0;
   const len = Math.hypot(lat.vx, lat.vy);
-  const kmax = Math.max(1, Math.floor((limit - 3) / len));
+  const kx = Math.max(1, Math.floor((acf.limitX - 3) / len));
+  const ky = Math.floor((acf.limitY - 3) / len);
   let v = { ...lat };
-  for (let k = 1; k <= kmax; k++) {
-    const p = refinePeak(acf, k * v.vx, k * v.vy);
-    const q = refinePeak(acf, -k * v.vy, k * v.vx);
-    // q is k * v rotated by +90 degrees: rotate it back.
-    sx += k * p.x + k * q.y;
-    sy += k * p.y - k * q.x;
-    sk += 2 * k * k;
+  for (let k = 1; k <= Math.max(kx, ky); k++) {
+    if (k <= kx) {
+      const p = refinePeak(acf, k * v.vx, k * v.vy);
+      sx += k * p.x;
+      sy += k * p.y;
+      sk += k * k;
+    }
+    if (k <= ky) {
+      // k * v rotated by +90 degrees: rotate the measured peak back.
+      const q = refinePeak(acf, -k * v.vy, k * v.vx);
+      sx += k * q.y;
+      sy -= k * q.x;
+      sk += k * k;
+    }
     v = { vx: sx / sk, vy: sy / sk };
   }
   return v;
 }
 
-function latticeCandidates(acf: Acf, limit: number): { cands: Lattice[]; searched: number } {
+function latticeCandidates(acf: Acf): { cands: Lattice[]; searched: number } {
   const rMin = S_MIN * TILE,
-    rMax = Math.min(S_MAX * TILE, limit / 1.05);
+    rMax = Math.min(S_MAX * TILE, acf.limitX / 1.05);
   const pts: { x: number; y: number; s: number }[] = [];
   const R = Math.ceil(rMax);
   for (let y = -R; y <= R; y++)
@@ -298,7 +313,7 @@ function latticeCandidates(acf: Acf, limit: number): { cands: Lattice[]; searche
       const r = Math.hypot(x, y);
       if (r < rMin || r > rMax) continue;
       if (Math.abs(Math.atan2(y, x)) > ROT_MAX) continue;
-      pts.push({ x, y, s: acfAt(acf, x, y) + acfAt(acf, -y, x) });
+      pts.push({ x, y, s: acfAt(acf, x, y) + (x < acf.limitY ? acfAt(acf, -y, x) : 0) });
     }
   pts.sort((a, b) => b.s - a.s);
   const picked: { x: number; y: number }[] = [];
@@ -309,11 +324,11 @@ function latticeCandidates(acf: Acf, limit: number): { cands: Lattice[]; searche
   }
   const cands: Lattice[] = [];
   for (const p of picked) {
-    const base = refineLattice(acf, { vx: p.x, vy: p.y }, limit);
+    const base = refineLattice(acf, { vx: p.x, vy: p.y });
     if (!Number.isFinite(base.vx) || !Number.isFinite(base.vy)) continue;
     cands.push(base);
     // A peak at twice the true period also appears when the scale is small.
-    if (Math.hypot(base.vx, base.vy) / 2 >= rMin * 0.98) cands.push(refineLattice(acf, { vx: base.vx / 2, vy: base.vy / 2 }, limit));
+    if (Math.hypot(base.vx, base.vy) / 2 >= rMin * 0.98) cands.push(refineLattice(acf, { vx: base.vx / 2, vy: base.vy / 2 }));
   }
   return { cands, searched: pts.length };
 }
@@ -333,7 +348,7 @@ function syncSpectrum(key: Buffer, layout: ChipLayout): { re: Float64Array; im: 
   const tile = renderTile(chipValues(layout, null));
   const re = new Float64Array(NB * NB),
     im = new Float64Array(NB * NB);
-  for (let y = 0; y < TILE; y++) for (let x = 0; x < TILE; x++) re[((y / BIN) | 0) * NB + ((x / BIN) | 0)] += tile[y * TILE + x];
+  for (let y = 0; y < TILE; y++) for (let x = 0; x < TILE; x++) re[Math.floor(y / BIN) * NB + Math.floor(x / BIN)] += tile[y * TILE + x];
   fft2(re, im, NB, NB);
   syncSpecCache = { key: k, re, im };
   return syncSpecCache;
@@ -439,7 +454,7 @@ export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, k
   const spec = syncSpectrum(key, layout);
   const r = residual(lf, w, h);
   const acf = autocorr(r, w, h);
-  const { cands, searched } = latticeCandidates(acf, acf.limit);
+  const { cands, searched } = latticeCandidates(acf);
   const geoms: { scale: number; theta: number }[] = cands.map((c) => ({ scale: Math.hypot(c.vx, c.vy) / TILE, theta: Math.atan2(c.vy, c.vx) }));
   for (const s of opts.fixedScales ?? [1, 0.5]) geoms.push({ scale: s, theta: 0 });
   let best: (FoldResult & { scale: number; theta: number; flip: boolean }) | null = null;
@@ -448,6 +463,16 @@ export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, k
       const fr = foldAndSync(r, w, h, g.scale, g.theta, flip, spec);
       if (!best || fr.z > best.z) best = { ...fr, ...g, flip };
     }
+  // The autocorrelation can miss a weak lattice (rotated + recompressed): sweep angles at the
+  // two scales platforms use most before giving up.
+  const sweep: { scale: number; theta: number }[] = [];
+  for (const sc of opts.fixedScales ?? [1, 0.5]) for (let deg = -5; deg <= 5.01; deg += 0.5) if (deg !== 0) sweep.push({ scale: sc, theta: (deg * Math.PI) / 180 });
+  if (best && best.z < SWEEP_BELOW_Z)
+    for (const g of sweep)
+      for (const flip of [false, true]) {
+        const fr = foldAndSync(r, w, h, g.scale, g.theta, flip, spec);
+        if (fr.z > best.z) best = { ...fr, ...g, flip };
+      }
   // Local polish of scale and angle around the winner: the lattice estimate is good to ~0.1%.
   const REFINE = [
     [1.0015, 0],
@@ -464,7 +489,7 @@ export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, k
   }
   if (!best) return none('no geometry candidate');
   // Every (lattice cell, polish step, flip, offset) the search could have returned.
-  const trials = (searched + geoms.length) * 9 * 2 * NB * NB;
+  const trials = (searched + geoms.length + sweep.length) * 9 * 2 * NB * NB;
   const chipSoft = chipSoftFromFold(best);
   const soft = softBits(layout, chipSoft);
   const { payload, crcOk } = decodePayload(soft);
