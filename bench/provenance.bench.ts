@@ -47,7 +47,8 @@ export async function run(): Promise<void> {
       ['PNG coffee.png', fs.readFileSync(fixture('media', 'coffee.png'))],
     ];
 
-    console.log(`Median of ${RUNS} runs after one warm-up (first call of the process shown apart); ${os.cpus().length} cores, Node ${process.version}.\n`);
+    const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
+    console.log(`Median of ${RUNS} runs; "first" is the first call of the process after start-up. ${os.cpus().length} cores, load average ${load}, Node ${process.version}.\n`);
     console.log('| asset | size | sign first (ms) | sign median (ms) | read first (ms) | read median (ms) | verdict |');
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const [name, bytes] of assets) {

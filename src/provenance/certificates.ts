@@ -104,13 +104,17 @@ function newP256(): { privateKey: KeyObject; publicKey: KeyObject } {
 
 const DAY = 24 * 3600 * 1000;
 
-export function issueCa(subject: DistinguishedName, opts: { days?: number; notBefore?: Date } = {}): IssuedCertificate {
+/** A root CA, or an intermediate when `parent` is given. */
+export function issueCa(
+  subject: DistinguishedName,
+  opts: { days?: number; notBefore?: Date; parent?: { privateKey: KeyObject; publicKey: KeyObject; subject: DistinguishedName } } = {},
+): IssuedCertificate {
   const keys = newP256();
   const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
   const der = issue({
     subject,
     publicKey: keys.publicKey,
-    issuer: { name: subject, ...keys },
+    issuer: opts.parent ? { name: opts.parent.subject, privateKey: opts.parent.privateKey, publicKey: opts.parent.publicKey } : { name: subject, ...keys },
     notBefore,
     notAfter: new Date(notBefore.getTime() + (opts.days ?? 3650) * DAY),
     ca: true,

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../src/http/errors';
 import { createProvenance } from '../../../src/provenance';
+import { issueCa, issueSigningCertificate } from '../../../src/provenance/certificates';
 import { fixture } from '../../helpers/fixtures';
 import { manifestInput, silentLogger, tempDir, writeForeignIdentity } from './helpers';
 
@@ -55,6 +56,25 @@ describe('signing identity and trust', () => {
     const own = await withAnchor.sign(fs.readFileSync(fixture('media', 'coffee.png')), manifestInput());
     expect((await withAnchor.read(own)).verdict).toBe('valid_trusted');
     fs.rmSync(foreignDir, { recursive: true, force: true });
+  });
+
+  it('loads a production chain with an intermediate, keeps the root out of the signature and trusts it', async () => {
+    const d = tempDir('prov-chain');
+    const rootDn = { commonName: 'Prod Root CA', organization: 'consentry' };
+    const interDn = { commonName: 'Prod Issuing CA', organization: 'consentry' };
+    const root = issueCa(rootDn);
+    const inter = issueCa(interDn, { parent: { ...root, subject: rootDn } });
+    const leaf = issueSigningCertificate({ ...inter, subject: interDn }, { commonName: 'Prod signer', organization: 'consentry' });
+    fs.writeFileSync(path.join(d, 'chain.pem'), leaf.pem + inter.pem + root.pem);
+    fs.writeFileSync(path.join(d, 'key.pem'), leaf.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+    const prov = await createProvenance({ dataDir: d, certChainPath: path.join(d, 'chain.pem'), privateKeyPath: path.join(d, 'key.pem'), logger: silentLogger });
+    expect(prov.signerInfo()).toMatchObject({ subject: 'CN=Prod signer, O=consentry', issuer: 'CN=Prod Issuing CA, O=consentry' });
+    const signed = await prov.sign(fs.readFileSync(fixture('faces', 'obama-1.jpg')), manifestInput());
+    expect(await prov.read(signed)).toMatchObject({ verdict: 'valid_trusted', signer: { subject: 'CN=Prod signer, O=consentry', issuer: 'CN=Prod Issuing CA, O=consentry' } });
+    // A verifier that only has the service's development CA does not trust it.
+    const other = await createProvenance({ dataDir: path.join(d, 'other'), logger: silentLogger });
+    expect((await other.read(signed)).verdict).toBe('valid_untrusted');
+    fs.rmSync(d, { recursive: true, force: true });
   });
 
   it('refuses to start with an expired signing certificate', async () => {
