@@ -12,3 +12,5 @@ export const DETECT_EVERY = 4;
 /** Identity descriptors every this many sampled frames. */
 export const DESCRIBE_EVERY = 8;
 export const AUDIO_RATE = 16000;
+/** Gray frames per second for the blink check (pixels only, no network). */
+export const BLINK_FPS = 24;

@@ -15,10 +15,19 @@ export interface PadScores {
   liveness: number;
 }
 
+/** The package's exports map hides package.json and models/, so look for the folder on the resolve paths. */
+function humanModelDir(): string {
+  for (const base of require.resolve.paths('@vladmandic/human') ?? []) {
+    const dir = path.join(base, '@vladmandic', 'human', 'models');
+    if (fs.existsSync(path.join(dir, 'antispoof.json'))) return dir;
+  }
+  throw new Error('@vladmandic/human models folder not found');
+}
+
 let models: Promise<{ antispoof: GraphModel; liveness: GraphModel }> | undefined;
 
 async function loadGraph(rt: FaceRuntime, name: string): Promise<GraphModel> {
-  const dir = path.join(path.dirname(require.resolve('@vladmandic/human/package.json')), 'models');
+  const dir = humanModelDir();
   const json = JSON.parse(fs.readFileSync(path.join(dir, `${name}.json`), 'utf8')) as {
     modelTopology: unknown;
     weightsManifest: { paths: string[]; weights: unknown[] }[];

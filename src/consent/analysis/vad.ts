@@ -44,11 +44,45 @@ export function speechProbabilities(pcm: Float32Array): Promise<Float32Array> {
   return run;
 }
 
-/** Seconds of speech (probability >= 0.5) inside [startSec, endSec). */
-export function speechSecondsIn(probs: Float32Array, startSec: number, endSec: number, threshold = 0.5): number {
-  const a = Math.max(0, Math.floor(startSec / VAD_WINDOW_SEC));
-  const b = Math.min(probs.length, Math.ceil(endSec / VAD_WINDOW_SEC));
-  let n = 0;
-  for (let i = a; i < b; i++) if (probs[i]! >= threshold) n++;
-  return n * VAD_WINDOW_SEC;
+export interface SpeechSegment {
+  startSec: number;
+  endSec: number;
+}
+
+/**
+ * Speech segments with Silero's own get_speech_timestamps rules (the wrapper's defaults): speech
+ * starts at probability >= 0.5, ends after 100 ms below 0.35, segments under 250 ms dropped.
+ */
+export function speechSegments(probs: Float32Array, threshold = 0.5): SpeechSegment[] {
+  const neg = Math.max(threshold - 0.15, 0.01);
+  const minSilence = Math.ceil(0.1 / VAD_WINDOW_SEC);
+  const minSpeech = Math.ceil(0.25 / VAD_WINDOW_SEC);
+  const out: SpeechSegment[] = [];
+  let start = -1;
+  let below = 0;
+  for (let i = 0; i <= probs.length; i++) {
+    const p = i < probs.length ? probs[i]! : 0;
+    if (start < 0) {
+      if (p >= threshold && i < probs.length) {
+        start = i;
+        below = 0;
+      }
+      continue;
+    }
+    below = p < neg ? below + 1 : 0;
+    if (below >= minSilence || i === probs.length) {
+      const end = i - below + 1;
+      if (end - start >= minSpeech) out.push({ startSec: start * VAD_WINDOW_SEC, endSec: end * VAD_WINDOW_SEC });
+      start = -1;
+      below = 0;
+    }
+  }
+  return out;
+}
+
+/** Seconds of the segments falling inside [startSec, endSec). */
+export function overlapSeconds(segs: SpeechSegment[], startSec: number, endSec: number): number {
+  let s = 0;
+  for (const g of segs) s += Math.max(0, Math.min(endSec, g.endSec) - Math.max(startSec, g.startSec));
+  return s;
 }

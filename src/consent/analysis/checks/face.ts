@@ -1,0 +1,71 @@
+import { faceDistance, medianDescriptor, SAME_PERSON_MAX_DISTANCE } from '../../../faces/match';
+import type { CheckResult } from '../types';
+import type { FrameObservation } from '../track';
+
+/** Share of detection frames that must show exactly one face (a face turned away can be missed briefly). */
+export const ONE_FACE_MIN_SHARE = 0.85;
+/** Detection frames with two or more faces tolerated (a detector false positive in the background). */
+export const MULTI_FACE_MAX_FRAMES = 1;
+
+export function oneFaceCheck(obs: FrameObservation[]): CheckResult {
+  const detected = obs.filter((o) => o.faceCount !== undefined);
+  const one = detected.filter((o) => o.faceCount === 1).length;
+  const multi = detected.filter((o) => (o.faceCount ?? 0) > 1);
+  const none = detected.filter((o) => o.faceCount === 0).length;
+  const share = detected.length ? one / detected.length : 0;
+  const passed = share >= ONE_FACE_MIN_SHARE && multi.length <= MULTI_FACE_MAX_FRAMES;
+  let message = 'One face is visible throughout.';
+  if (multi.length > MULTI_FACE_MAX_FRAMES) {
+    message = `More than one face appears in the recording (at ${multi[0]!.t.toFixed(1)} s); record alone.`;
+  } else if (!passed) {
+    message = 'We could not see your face for much of the recording; keep your face in the frame.';
+  }
+  return {
+    name: 'one-face',
+    passed,
+    decisive: true,
+    score: share,
+    threshold: ONE_FACE_MIN_SHARE,
+    message,
+    details: { detectionFrames: detected.length, oneFace: one, noFace: none, multiFace: multi.length },
+  };
+}
+
+export function sameIdentityCheck(obs: FrameObservation[]): CheckResult {
+  const described = obs.filter((o) => o.descriptor && o.descriptor.length === 128);
+  if (described.length < 3) {
+    return {
+      name: 'same-identity',
+      passed: false,
+      decisive: true,
+      score: Number.POSITIVE_INFINITY,
+      threshold: SAME_PERSON_MAX_DISTANCE,
+      message: 'We could not see your face clearly enough to recognise it.',
+      details: { describedFrames: described.length },
+    };
+  }
+  // Every pair, not just distance to the median: with half the frames of one person and half of
+  // another the median sits between them and each half looks close to it.
+  const ref = medianDescriptor(described.map((o) => o.descriptor!));
+  const toMedian = described.map((o) => faceDistance(o.descriptor!, ref));
+  let worst = 0;
+  let pair: [number, number] = [0, 0];
+  for (let i = 0; i < described.length; i++) {
+    for (let j = i + 1; j < described.length; j++) {
+      const d = faceDistance(described[i]!.descriptor!, described[j]!.descriptor!);
+      if (d > worst) [worst, pair] = [d, [described[i]!.t, described[j]!.t]];
+    }
+  }
+  const passed = worst <= SAME_PERSON_MAX_DISTANCE;
+  return {
+    name: 'same-identity',
+    passed,
+    decisive: true,
+    score: worst,
+    threshold: SAME_PERSON_MAX_DISTANCE,
+    message: passed
+      ? 'The same face is seen throughout.'
+      : `Two different faces appear in the recording (compare ${pair[0].toFixed(1)} s and ${pair[1].toFixed(1)} s).`,
+    details: { describedFrames: described.length, maxToMedian: Math.max(...toMedian), worstPairSec: pair },
+  };
+}
