@@ -104,7 +104,7 @@ export const consentRepository = {
 
   async sha256SeenBefore(db: Queryable, sha256: string, exceptId: string): Promise<boolean> {
     const r = await db.query('select 1 from cameo_enrollments where recording_sha256 = $1 and id <> $2 limit 1', [sha256, exceptId]);
-    return r.rowCount > 0;
+    return r.rows.length > 0;
   },
 
   async earlierFingerprints(db: Queryable, exceptId: string): Promise<{ id: string; fingerprint: unknown }[]> {
@@ -148,7 +148,7 @@ export const consentRepository = {
 
   async recordingStillReferenced(db: Queryable, key: string): Promise<boolean> {
     const r = await db.query(`select 1 from cameo_enrollments where recording_key = $1 limit 1`, [key]);
-    return r.rowCount > 0;
+    return r.rows.length > 0;
   },
 
   async insertCameo(
@@ -285,7 +285,7 @@ export const consentRepository = {
 
   async isApproved(db: Queryable, cameoId: string, accountId: string): Promise<boolean> {
     const r = await db.query('select 1 from cameo_approvals where cameo_id = $1 and account_id = $2', [cameoId, accountId]);
-    return r.rowCount > 0;
+    return r.rows.length > 0;
   },
 
   async follow(tx: Queryable, followerId: string, followeeId: string): Promise<boolean> {

@@ -152,7 +152,8 @@ export function parseRule(rule: string): ParsedRule {
 function findTerm(prompt: string, terms: string[]): string | null {
   const padded = ` ${prompt} `;
   for (const t of terms) {
-    const re = new RegExp(`(^|[^a-z0-9])${t.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}(?=$|[^a-z0-9])`);
+    // Plain inflections (votes, voted, voting) count as the word; longer words do not (cat is not category).
+    const re = new RegExp(`(^|[^a-z0-9])${t.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')}(?:s|es|ed|ing)?(?=$|[^a-z0-9])`);
     if (re.test(padded)) return t;
   }
   return null;

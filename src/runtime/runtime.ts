@@ -4,6 +4,7 @@ import { createAccountService, type AccountService } from '../accounts/account-s
 import { auditJobs } from '../audit/audit-jobs';
 import type { Config } from '../config/config';
 import type { Database } from '../db/database';
+import { createConsentModule, type ConsentService } from '../consent';
 import { migrate } from '../db/migrate';
 import { openDatabase } from '../db/open';
 import { loadSecrets, type ServiceSecrets } from '../keys/secrets';
@@ -34,6 +35,8 @@ export interface Runtime {
   accounts: AccountService;
   /** C2PA signing and reading, with the service's signing identity. */
   provenance: Provenance;
+  /** Cameo consent: who may appear in a clip, their rules, revocation (issue 5). */
+  consent: ConsentService;
   /** The rightsholder opt-out registry's policy checks (issue 6). */
   optout: OptoutService;
   modules: DomainModule[];
@@ -99,7 +102,18 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     rateLimitPerMinute: config.CONSENTRY_RATE_LIMIT_PER_MINUTE,
   });
 
-  const modules: DomainModule[] = [{ name: 'audit', jobs: auditJobs(db) }, optout.module];
+  const consent = createConsentModule({
+    db,
+    blobs,
+    queue,
+    logger,
+    masterKey: secrets.masterKey,
+    dataDir: config.dataDir,
+    nodeEnv: config.NODE_ENV,
+    accounts,
+  });
+
+  const modules: DomainModule[] = [{ name: 'audit', jobs: auditJobs(db) }, optout.module, consent.module];
 
   for (const m of modules) for (const j of m.jobs ?? []) registry.register(j);
   registry.assertMatches(JOB_NAMES);
@@ -115,6 +129,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     accounts,
     provenance,
     optout: optout.service,
+    consent: consent.service,
     modules,
     async close() {
       await queue.close();
