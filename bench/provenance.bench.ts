@@ -26,15 +26,43 @@ export async function run(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'prov-bench-'));
   try {
     const clip = path.join(dir, 'clip-720p-10s.mp4');
-    await runTool(ffmpegBin(), [
-      '-loglevel', 'error', '-y',
-      '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30',
-      '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-      '-t', '10', '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '128k',
-      '-movflags', '+faststart', clip,
-    ], { timeoutMs: 300_000 });
+    await runTool(
+      ffmpegBin(),
+      [
+        '-loglevel',
+        'error',
+        '-y',
+        '-f',
+        'lavfi',
+        '-i',
+        'testsrc2=size=1280x720:rate=30',
+        '-f',
+        'lavfi',
+        '-i',
+        'sine=frequency=440:sample_rate=48000',
+        '-t',
+        '10',
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        '-pix_fmt',
+        'yuv420p',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '128k',
+        '-movflags',
+        '+faststart',
+        clip,
+      ],
+      { timeoutMs: 300_000 },
+    );
 
-    const prov = await createProvenance({ dataDir: dir, logger: { info: () => undefined, warn: () => undefined } });
+    const prov = await createProvenance({
+      dataDir: dir,
+      logger: { info: () => undefined, warn: () => undefined },
+    });
     const input: ManifestInput = {
       generationId: 'gen_bench',
       model: { name: 'clipgen', version: '1.0.0' },
@@ -47,9 +75,16 @@ export async function run(): Promise<void> {
       ['PNG coffee.png', fs.readFileSync(fixture('media', 'coffee.png'))],
     ];
 
-    const load = os.loadavg().map((l) => l.toFixed(1)).join(' / ');
-    console.log(`Median of ${RUNS} runs; "first" is the first call of the process after start-up. ${os.cpus().length} cores, load average ${load}, Node ${process.version}.\n`);
-    console.log('| asset | size | sign first (ms) | sign median (ms) | read first (ms) | read median (ms) | verdict |');
+    const load = os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' / ');
+    console.log(
+      `Median of ${RUNS} runs; "first" is the first call of the process after start-up. ${os.cpus().length} cores, load average ${load}, Node ${process.version}.\n`,
+    );
+    console.log(
+      '| asset | size | sign first (ms) | sign median (ms) | read first (ms) | read median (ms) | verdict |',
+    );
     console.log('| --- | ---: | ---: | ---: | ---: | ---: | --- |');
     for (const [name, bytes] of assets) {
       const [signFirst, signed] = await timeIt(() => prov.sign(bytes, input));

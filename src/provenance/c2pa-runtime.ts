@@ -159,7 +159,8 @@ function loadGlue(): string {
   const body = raw
     .replace(/^export \{[^}]*\};?\s*$/gm, '')
     .replace(/^export (class|function|const|let|async function) /gm, '$1 ');
-  if (/^\s*(export|import)\s/m.test(body)) throw new Error('c2pa-wasm glue has an unexpected module statement');
+  if (/^\s*(export|import)\s/m.test(body))
+    throw new Error('c2pa-wasm glue has an unexpected module statement');
   glue = body;
   return body;
 }
@@ -182,7 +183,8 @@ function startWorker(): EngineWorker {
     if (msg.type === 'ready') return markReady();
     const job = jobs.get(msg.id);
     if (msg.type === 'sign') {
-      const reply = (m: { cose?: Uint8Array; error?: string }): void => w.postMessage({ type: 'signed', signId: msg.signId, ...m });
+      const reply = (m: { cose?: Uint8Array; error?: string }): void =>
+        w.postMessage({ type: 'signed', signId: msg.signId, ...m });
       if (!job?.signer) return reply({ error: 'no signer for this job' });
       job.signer.sign(msg.claim).then(
         (cose) => reply({ cose }),
@@ -211,7 +213,11 @@ function startWorker(): EngineWorker {
 // One call at a time: a call's signer round-trips must not interleave with another call's.
 let queue: Promise<unknown> = Promise.resolve();
 
-function call<T>(message: Record<string, unknown>, signer?: SignerDefinition, transfer: ArrayBuffer[] = []): Promise<T> {
+function call<T>(
+  message: Record<string, unknown>,
+  signer?: SignerDefinition,
+  transfer: ArrayBuffer[] = [],
+): Promise<T> {
   const run = queue.then(async () => {
     worker ??= startWorker();
     const current = worker;
@@ -236,9 +242,15 @@ function movable(bytes: Uint8Array): { view: Uint8Array; buffer: ArrayBuffer } {
 }
 
 /** Reads the manifest store of an asset. Rejects with c2pa-rs' error text (a string) when it cannot. */
-export function readManifestStore(format: string, bytes: Uint8Array, contextJson: string): Promise<ManifestStoreJson> {
+export function readManifestStore(
+  format: string,
+  bytes: Uint8Array,
+  contextJson: string,
+): Promise<ManifestStoreJson> {
   const m = movable(bytes);
-  return call<ManifestStoreJson>({ type: 'read', format, bytes: m.view, context: contextJson }, undefined, [m.buffer]);
+  return call<ManifestStoreJson>({ type: 'read', format, bytes: m.view, context: contextJson }, undefined, [
+    m.buffer,
+  ]);
 }
 
 /** Builds a manifest from its definition, adds ingredients and embeds it signed into the asset. */
@@ -252,7 +264,16 @@ export function signAsset(
 ): Promise<Uint8Array> {
   const m = movable(bytes);
   return call<Uint8Array>(
-    { type: 'build', manifest: manifestJson, context: contextJson, ingredients, alg: signer.alg, reserveSize: signer.reserveSize, format, bytes: m.view },
+    {
+      type: 'build',
+      manifest: manifestJson,
+      context: contextJson,
+      ingredients,
+      alg: signer.alg,
+      reserveSize: signer.reserveSize,
+      format,
+      bytes: m.view,
+    },
     signer,
     [m.buffer],
   );

@@ -4,7 +4,19 @@
  * an extended key usage from the C2PA list, subject and authority key identifiers).
  */
 import crypto, { KeyObject } from 'node:crypto';
-import { bitString, boolean, explicit, integer, namedBits, octetString, oid, seq, set, time, utf8String } from './der';
+import {
+  bitString,
+  boolean,
+  explicit,
+  integer,
+  namedBits,
+  octetString,
+  oid,
+  seq,
+  set,
+  time,
+  utf8String,
+} from './der';
 
 const OID = {
   ecdsaWithSha256: '1.2.840.10045.4.3.2',
@@ -36,7 +48,13 @@ export interface IssuedCertificate {
 function name(dn: DistinguishedName): Buffer {
   const rdns: Buffer[] = [];
   const attr = (type: string, value: Buffer): Buffer => set(seq(oid(type), value));
-  if (dn.country) rdns.push(attr(OID.country, Buffer.concat([Buffer.from([0x13, dn.country.length]), Buffer.from(dn.country, 'ascii')])));
+  if (dn.country)
+    rdns.push(
+      attr(
+        OID.country,
+        Buffer.concat([Buffer.from([0x13, dn.country.length]), Buffer.from(dn.country, 'ascii')]),
+      ),
+    );
   if (dn.organization) rdns.push(attr(OID.organization, utf8String(dn.organization)));
   rdns.push(attr(OID.commonName, utf8String(dn.commonName)));
   return seq(...rdns);
@@ -47,7 +65,10 @@ function extension(id: string, critical: boolean, value: Buffer): Buffer {
 }
 
 function keyId(publicKey: KeyObject): Buffer {
-  return crypto.createHash('sha1').update(publicKey.export({ type: 'spki', format: 'der' })).digest();
+  return crypto
+    .createHash('sha1')
+    .update(publicKey.export({ type: 'spki', format: 'der' }))
+    .digest();
 }
 
 function serialNumber(): Buffer {
@@ -57,7 +78,10 @@ function serialNumber(): Buffer {
 }
 
 export function toPem(der: Buffer, label = 'CERTIFICATE'): string {
-  const b64 = der.toString('base64').replace(/(.{64})/g, '$1\n').replace(/\n$/, '');
+  const b64 = der
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')
+    .replace(/\n$/, '');
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
@@ -83,7 +107,13 @@ function issue(p: IssueParams): Buffer {
         extension(OID.extKeyUsage, false, seq(oid(OID.emailProtection), oid(OID.documentSigning))),
       ];
   exts.push(extension(OID.subjectKeyId, false, octetString(keyId(p.publicKey))));
-  exts.push(extension(OID.authorityKeyId, false, seq(Buffer.concat([Buffer.from([0x80, 20]), keyId(p.issuer.publicKey)]))));
+  exts.push(
+    extension(
+      OID.authorityKeyId,
+      false,
+      seq(Buffer.concat([Buffer.from([0x80, 20]), keyId(p.issuer.publicKey)])),
+    ),
+  );
   const tbs = seq(
     explicit(0, integer(2)),
     integer(serialNumber()),
@@ -107,14 +137,20 @@ const DAY = 24 * 3600 * 1000;
 /** A root CA, or an intermediate when `parent` is given. */
 export function issueCa(
   subject: DistinguishedName,
-  opts: { days?: number; notBefore?: Date; parent?: { privateKey: KeyObject; publicKey: KeyObject; subject: DistinguishedName } } = {},
+  opts: {
+    days?: number;
+    notBefore?: Date;
+    parent?: { privateKey: KeyObject; publicKey: KeyObject; subject: DistinguishedName };
+  } = {},
 ): IssuedCertificate {
   const keys = newP256();
   const notBefore = opts.notBefore ?? new Date(Date.now() - 60_000);
   const der = issue({
     subject,
     publicKey: keys.publicKey,
-    issuer: opts.parent ? { name: opts.parent.subject, privateKey: opts.parent.privateKey, publicKey: opts.parent.publicKey } : { name: subject, ...keys },
+    issuer: opts.parent
+      ? { name: opts.parent.subject, privateKey: opts.parent.privateKey, publicKey: opts.parent.publicKey }
+      : { name: subject, ...keys },
     notBefore,
     notAfter: new Date(notBefore.getTime() + (opts.days ?? 3650) * DAY),
     ca: true,

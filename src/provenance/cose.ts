@@ -29,13 +29,18 @@ function protectedHeaderBytes(signer: Signer): Buffer {
 }
 
 function encodeSign1(protectedBytes: Buffer, pads: number[], signature: Buffer): Buffer {
-  const unprotected = new Map<string, Buffer>(pads.map((n, i) => [i === 0 ? 'pad' : `pad${i + 1}`, Buffer.alloc(n)]));
+  const unprotected = new Map<string, Buffer>(
+    pads.map((n, i) => [i === 0 ? 'pad' : `pad${i + 1}`, Buffer.alloc(n)]),
+  );
   return Buffer.from(cbor.encode(new Tag([protectedBytes, unprotected, null, signature], COSE_SIGN1_TAG)));
 }
 
 /** The exact size of this signer's COSE_Sign1 with an empty pad, plus a small margin. */
 export function reserveSizeFor(signer: Signer): number {
-  return encodeSign1(protectedHeaderBytes(signer), [0], Buffer.alloc(SIGNATURE_BYTES[signer.alg])).length + PAD_MARGIN;
+  return (
+    encodeSign1(protectedHeaderBytes(signer), [0], Buffer.alloc(SIGNATURE_BYTES[signer.alg])).length +
+    PAD_MARGIN
+  );
 }
 
 function padTo(protectedBytes: Buffer, signature: Buffer, reserveSize: number): Buffer | undefined {
@@ -54,7 +59,9 @@ function padTo(protectedBytes: Buffer, signature: Buffer, reserveSize: number): 
 
 export async function coseSign1(signer: Signer, claim: Uint8Array, reserveSize: number): Promise<Buffer> {
   const protectedBytes = protectedHeaderBytes(signer);
-  const sigStructure = Buffer.from(cbor.encode(['Signature1', protectedBytes, Buffer.alloc(0), Buffer.from(claim)]));
+  const sigStructure = Buffer.from(
+    cbor.encode(['Signature1', protectedBytes, Buffer.alloc(0), Buffer.from(claim)]),
+  );
   const signature = await signer.sign(sigStructure);
   const out = padTo(protectedBytes, signature, reserveSize);
   if (!out) throw new Error(`The COSE signature does not fit the ${reserveSize} bytes reserved for it`);

@@ -50,7 +50,7 @@ export const bitString = (b: Buffer): Buffer => tlv(0x03, Buffer.concat([Buffer.
 export function namedBits(bits: number[]): Buffer {
   const max = Math.max(...bits);
   const bytes = Buffer.alloc(Math.floor(max / 8) + 1);
-  for (const bit of bits) bytes[Math.floor(bit / 8)] |= 0x80 >> bit % 8;
+  for (const bit of bits) bytes[Math.floor(bit / 8)] |= 0x80 >> (bit % 8);
   const unused = 7 - (max % 8);
   return tlv(0x03, Buffer.concat([Buffer.from([unused]), bytes]));
 }
@@ -58,5 +58,7 @@ export function namedBits(bits: number[]): Buffer {
 /** UTCTime up to 2049, GeneralizedTime after, as RFC 5280 requires. */
 export function time(d: Date): Buffer {
   const iso = d.toISOString().replace(/[-:T]/g, '').slice(0, 14) + 'Z';
-  return d.getUTCFullYear() < 2050 ? tlv(0x17, Buffer.from(iso.slice(2), 'ascii')) : tlv(0x18, Buffer.from(iso, 'ascii'));
+  return d.getUTCFullYear() < 2050
+    ? tlv(0x17, Buffer.from(iso.slice(2), 'ascii'))
+    : tlv(0x18, Buffer.from(iso, 'ascii'));
 }

@@ -31,13 +31,17 @@ function readFileOrFail(p: string, what: string): string {
 /** Loads a leaf-first PEM chain and its private key; a root at the end of the chain is kept out of the signature. */
 export function loadConfiguredIdentity(certChainPath: string, privateKeyPath: string): SigningIdentity {
   const all = splitPemCertificates(readFileOrFail(certChainPath, 'signing certificate chain'));
-  if (all.length === 0) throw new AppError('provenance_config', `No PEM certificate found in ${certChainPath}.`);
+  if (all.length === 0)
+    throw new AppError('provenance_config', `No PEM certificate found in ${certChainPath}.`);
   let key: crypto.KeyObject;
   try {
     key = crypto.createPrivateKey(readFileOrFail(privateKeyPath, 'signing private key'));
   } catch (e) {
     if (e instanceof AppError) throw e;
-    throw new AppError('provenance_config', `The signing private key at ${privateKeyPath} is not a readable PEM private key.`);
+    throw new AppError(
+      'provenance_config',
+      `The signing private key at ${privateKeyPath} is not a readable PEM private key.`,
+    );
   }
   assertUsableChain(all, key);
   const certs = all.map((d) => new X509Certificate(d));
@@ -48,7 +52,10 @@ export function loadConfiguredIdentity(certChainPath: string, privateKeyPath: st
 }
 
 const DEV_CA = { commonName: 'consentry development CA (not for production)', organization: 'consentry' };
-const DEV_LEAF = { commonName: 'consentry development signer (not for production)', organization: 'consentry' };
+const DEV_LEAF = {
+  commonName: 'consentry development signer (not for production)',
+  organization: 'consentry',
+};
 
 function writePrivate(p: string, pem: string): void {
   fs.writeFileSync(p, pem, { mode: 0o600 });
@@ -84,18 +91,26 @@ export function loadOrCreateDevIdentity(
   const renewLeaf = (): boolean => {
     if (!fs.existsSync(files.cert) || !fs.existsSync(files.key)) return true;
     const leaf = new X509Certificate(fs.readFileSync(files.cert, 'utf8'));
-    return new Date(leaf.validTo).getTime() - Date.now() < 7 * 24 * 3600 * 1000 || !leaf.verify(caX509.publicKey);
+    return (
+      new Date(leaf.validTo).getTime() - Date.now() < 7 * 24 * 3600 * 1000 || !leaf.verify(caX509.publicKey)
+    );
   };
   if (renewLeaf()) {
     const caKey = crypto.createPrivateKey(fs.readFileSync(files.caKey, 'utf8'));
-    const leaf = issueSigningCertificate({ der: caX509.raw, privateKey: caKey, publicKey: caX509.publicKey, subject: DEV_CA }, DEV_LEAF);
+    const leaf = issueSigningCertificate(
+      { der: caX509.raw, privateKey: caKey, publicKey: caX509.publicKey, subject: DEV_CA },
+      DEV_LEAF,
+    );
     writePrivate(files.key, leaf.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string);
     fs.writeFileSync(files.cert, leaf.pem);
     created = true;
   }
   const identity = loadConfiguredIdentity(files.cert, files.key);
   if (created) {
-    logger.warn({ dir }, 'Created a development CA and C2PA signing certificate: for development only, configure a CA-issued certificate and key in production');
+    logger.warn(
+      { dir },
+      'Created a development CA and C2PA signing certificate: for development only, configure a CA-issued certificate and key in production',
+    );
   } else {
     logger.info({ dir }, 'Using the development C2PA signing certificate: for development only');
   }

@@ -2,7 +2,8 @@
 import { z } from 'zod';
 import { Invalid } from '../http/errors';
 
-export const TRAINED_ALGORITHMIC_MEDIA = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
+export const TRAINED_ALGORITHMIC_MEDIA =
+  'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
 export const GENERATION_ASSERTION = 'com.consentry.generation';
 export const SOFT_BINDING_ASSERTION = 'c2pa.soft-binding';
 
@@ -11,12 +12,23 @@ export const manifestInputSchema = z.object({
   generationId: z.string().min(1).max(128),
   model: z.object({ name: z.string().min(1).max(128), version: z.string().min(1).max(64) }),
   // Opaque references only: anything that looks like more than an id is refused.
-  cameoRefs: z.array(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'cameo references must be opaque ids')).max(64),
+  cameoRefs: z
+    .array(z.string().regex(/^[A-Za-z0-9_.:-]{1,128}$/, 'cameo references must be opaque ids'))
+    .max(64),
   softBinding: z
-    .object({ alg: z.string().min(1).max(128), payloadHex: z.string().regex(/^([0-9a-fA-F]{2}){1,256}$/, 'payloadHex must be hex bytes') })
+    .object({
+      alg: z.string().min(1).max(128),
+      payloadHex: z.string().regex(/^([0-9a-fA-F]{2}){1,256}$/, 'payloadHex must be hex bytes'),
+    })
     .optional(),
   ingredients: z
-    .array(z.object({ title: z.string().min(1).max(256), bytes: z.instanceof(Buffer), mimeType: z.string().optional() }))
+    .array(
+      z.object({
+        title: z.string().min(1).max(256),
+        bytes: z.instanceof(Buffer),
+        mimeType: z.string().optional(),
+      }),
+    )
     .max(16)
     .optional(),
   createdAt: z.date().optional(),
@@ -28,7 +40,10 @@ export function parseManifestInput(input: unknown): ManifestInputParsed {
   const r = manifestInputSchema.safeParse(input);
   if (!r.success) {
     const first = r.error.issues[0];
-    throw new Invalid('manifest_input_invalid', `The manifest input is invalid at ${first.path.join('.') || 'root'}: ${first.message}.`);
+    throw new Invalid(
+      'manifest_input_invalid',
+      `The manifest input is invalid at ${first.path.join('.') || 'root'}: ${first.message}.`,
+    );
   }
   return r.data;
 }
@@ -55,7 +70,12 @@ export function manifestDefinition(
     },
     {
       label: GENERATION_ASSERTION,
-      data: { generationId: input.generationId, model: input.model, cameoRefs: input.cameoRefs, createdAt: when },
+      data: {
+        generationId: input.generationId,
+        model: input.model,
+        cameoRefs: input.cameoRefs,
+        createdAt: when,
+      },
     },
   ];
   if (input.softBinding) {

@@ -35,7 +35,8 @@ export function noisePng(width: number, height: number): Buffer {
   ihdr[8] = 8; // bit depth
   ihdr[9] = 2; // RGB
   const rows: Buffer[] = [];
-  for (let y = 0; y < height; y++) rows.push(Buffer.concat([Buffer.from([0]), crypto.randomBytes(width * 3)]));
+  for (let y = 0; y < height; y++)
+    rows.push(Buffer.concat([Buffer.from([0]), crypto.randomBytes(width * 3)]));
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk('IHDR', ihdr),

@@ -22,7 +22,8 @@ function stripJpeg(b: Buffer): Buffer {
     }
     const len = b.readUInt16BE(i + 2);
     const end = i + 2 + len;
-    if (len < 2 || end > b.length) throw new Invalid('media_corrupt', 'The JPEG is truncated inside a header segment.');
+    if (len < 2 || end > b.length)
+      throw new Invalid('media_corrupt', 'The JPEG is truncated inside a header segment.');
     const isJumbf = marker === 0xeb && b.toString('latin1', i + 4, i + 6) === 'JP';
     if (!isJumbf) parts.push(b.subarray(i, end));
     i = end;
@@ -56,8 +57,12 @@ function stripBmff(src: Buffer): Buffer {
       size = Number(b.readBigUInt64BE(i + 8));
       header = 16;
     } else if (size === 0) size = b.length - i;
-    if (size < header || i + size > b.length) throw new Invalid('media_corrupt', 'The MP4 is truncated inside a top-level box.');
-    if (b.toString('latin1', i + 4, i + 8) === 'uuid' && b.subarray(i + header, i + header + 16).equals(C2PA_BMFF_UUID)) {
+    if (size < header || i + size > b.length)
+      throw new Invalid('media_corrupt', 'The MP4 is truncated inside a top-level box.');
+    if (
+      b.toString('latin1', i + 4, i + 8) === 'uuid' &&
+      b.subarray(i + header, i + header + 16).equals(C2PA_BMFF_UUID)
+    ) {
       b.write('free', i + 4, 'latin1');
     }
     i += size;
@@ -88,6 +93,9 @@ export function stripManifest(bytes: Buffer): Buffer {
     case 'audio/wav':
       return stripRiff(bytes);
     default:
-      throw new UnsupportedMedia('strip_unsupported', 'Removing a manifest is only supported for JPEG, PNG, MP4/MOV and WAV.');
+      throw new UnsupportedMedia(
+        'strip_unsupported',
+        'Removing a manifest is only supported for JPEG, PNG, MP4/MOV and WAV.',
+      );
   }
 }

@@ -30,15 +30,26 @@ export function absentSummary(): ManifestSummary {
 
 /** A manifest store exists but c2pa-rs could not even parse it: present, and invalid. */
 export function unreadableSummary(code: string): ManifestSummary {
-  return { ...absentSummary(), present: true, validationState: 'invalid', trusted: false, verdict: 'invalid', failureCodes: [code] };
+  return {
+    ...absentSummary(),
+    present: true,
+    validationState: 'invalid',
+    trusted: false,
+    verdict: 'invalid',
+    failureCodes: [code],
+  };
 }
 
 const DN_ORDER = ['CN', 'OU', 'O', 'L', 'ST', 'C'];
 function formatDn(dn: Json): string | undefined {
-  const keys = Object.keys(dn).sort((a, b) => (DN_ORDER.indexOf(a) + 1 || 99) - (DN_ORDER.indexOf(b) + 1 || 99));
+  const keys = Object.keys(dn).sort(
+    (a, b) => (DN_ORDER.indexOf(a) + 1 || 99) - (DN_ORDER.indexOf(b) + 1 || 99),
+  );
   const parts = keys.flatMap((k) => {
     const v = dn[k];
-    return (Array.isArray(v) ? v : [v]).filter((x) => typeof x === 'string').map((x) => `${k}=${x as string}`);
+    return (Array.isArray(v) ? v : [v])
+      .filter((x) => typeof x === 'string')
+      .map((x) => `${k}=${x as string}`);
   });
   return parts.length ? parts.join(', ') : undefined;
 }
@@ -46,7 +57,9 @@ function formatDn(dn: Json): string | undefined {
 function signerFromCrJson(crJson: string | null, label: string): { subject: string; issuer: string } | null {
   if (!crJson) return null;
   try {
-    const m = arr(obj(JSON.parse(crJson)).manifests).map(obj).find((x) => x.label === label);
+    const m = arr(obj(JSON.parse(crJson)).manifests)
+      .map(obj)
+      .find((x) => x.label === label);
     const info = obj(obj(m?.signature).certificateInfo);
     const subject = formatDn(obj(info.subject));
     const issuer = formatDn(obj(info.issuer));
@@ -63,7 +76,8 @@ function trainingMining(data: Json): TrainingMiningSummary {
     const use = str(obj(v).use);
     if (use && USES.has(use)) entries[k] = use as TrainingMiningUse;
   }
-  const refused = (suffix: string): boolean => Object.entries(entries).some(([k, u]) => k.endsWith(suffix) && u === 'notAllowed');
+  const refused = (suffix: string): boolean =>
+    Object.entries(entries).some(([k, u]) => k.endsWith(suffix) && u === 'notAllowed');
   return {
     entries,
     generativeTrainingNotAllowed: refused('ai_generative_training'),
@@ -82,8 +96,13 @@ export function summarize(storeJson: string, crJson: string | null): ManifestSum
   if (!label || !manifest) return unreadableSummary('manifest.activeMissing');
 
   const results = obj(obj(store.validation_results).activeManifest);
-  const codes = (list: unknown): string[] => arr(list).map((x) => str(obj(x).code)).filter((c): c is string => !!c);
-  const failureCodes = [...new Set(codes(results.failure).length ? codes(results.failure) : codes(store.validation_status))];
+  const codes = (list: unknown): string[] =>
+    arr(list)
+      .map((x) => str(obj(x).code))
+      .filter((c): c is string => !!c);
+  const failureCodes = [
+    ...new Set(codes(results.failure).length ? codes(results.failure) : codes(store.validation_status)),
+  ];
   const successCodes = new Set(codes(results.success));
   const hardFailures = failureCodes.filter((c) => !NOT_A_VALIDITY_FAILURE.has(c));
   const state = str(store.validation_state);
@@ -95,13 +114,21 @@ export function summarize(storeJson: string, crJson: string | null): ManifestSum
 
   const assertions = arr(manifest.assertions).map(obj);
   const byLabel = (l: string): Json | undefined => {
-    const a = assertions.find((x) => x.label === l || (typeof x.label === 'string' && x.label.startsWith(`${l}__`)));
+    const a = assertions.find(
+      (x) => x.label === l || (typeof x.label === 'string' && x.label.startsWith(`${l}__`)),
+    );
     return a ? obj(a.data) : undefined;
   };
-  const actionList = [...arr(byLabel('c2pa.actions.v2')?.actions), ...arr(byLabel('c2pa.actions')?.actions)].map(obj);
+  const actionList = [
+    ...arr(byLabel('c2pa.actions.v2')?.actions),
+    ...arr(byLabel('c2pa.actions')?.actions),
+  ].map(obj);
   const actions = actionList.map((a) => {
     const agent = a.softwareAgent;
-    const agentName = typeof agent === 'string' ? agent : [str(obj(agent).name), str(obj(agent).version)].filter(Boolean).join(' ') || undefined;
+    const agentName =
+      typeof agent === 'string'
+        ? agent
+        : [str(obj(agent).name), str(obj(agent).version)].filter(Boolean).join(' ') || undefined;
     return {
       action: str(a.action) ?? 'unknown',
       ...(str(a.when) ? { when: str(a.when) } : {}),
@@ -118,9 +145,13 @@ export function summarize(storeJson: string, crJson: string | null): ManifestSum
 
   const sigInfo = obj(manifest.signature_info);
   const gen = obj(arr(manifest.claim_generator_info)[0]);
-  const fallbackSigner = str(sigInfo.common_name) || str(sigInfo.issuer)
-    ? { subject: str(sigInfo.common_name) ? `CN=${str(sigInfo.common_name)}` : '', issuer: str(sigInfo.issuer) ? `O=${str(sigInfo.issuer)}` : '' }
-    : null;
+  const fallbackSigner =
+    str(sigInfo.common_name) || str(sigInfo.issuer)
+      ? {
+          subject: str(sigInfo.common_name) ? `CN=${str(sigInfo.common_name)}` : '',
+          issuer: str(sigInfo.issuer) ? `O=${str(sigInfo.issuer)}` : '',
+        }
+      : null;
 
   return {
     present: true,
@@ -130,11 +161,19 @@ export function summarize(storeJson: string, crJson: string | null): ManifestSum
     signer: signerFromCrJson(crJson, label) ?? fallbackSigner,
     signedAt: str(sigInfo.time) ?? created?.when ?? null,
     actions,
-    digitalSourceType: created?.digitalSourceType ?? actions.find((a) => a.digitalSourceType)?.digitalSourceType ?? null,
+    digitalSourceType:
+      created?.digitalSourceType ?? actions.find((a) => a.digitalSourceType)?.digitalSourceType ?? null,
     generationId: str(generation?.generationId) ?? null,
     cameoRefs: arr(generation?.cameoRefs).filter((x): x is string => typeof x === 'string'),
-    softBinding: soft && str(soft.alg) && softValue ? { alg: str(soft.alg) as string, payloadHex: Buffer.from(softValue, 'base64').toString('hex') } : null,
-    claimGenerator: str(gen.name) ? { name: str(gen.name) as string, ...(str(gen.version) ? { version: str(gen.version) } : {}) } : str(manifest.claim_generator) ? { name: str(manifest.claim_generator) as string } : null,
+    softBinding:
+      soft && str(soft.alg) && softValue
+        ? { alg: str(soft.alg) as string, payloadHex: Buffer.from(softValue, 'base64').toString('hex') }
+        : null,
+    claimGenerator: str(gen.name)
+      ? { name: str(gen.name) as string, ...(str(gen.version) ? { version: str(gen.version) } : {}) }
+      : str(manifest.claim_generator)
+        ? { name: str(manifest.claim_generator) as string }
+        : null,
     failureCodes,
     ...(tm ? { trainingMining: trainingMining(tm) } : {}),
   };

@@ -47,14 +47,33 @@ describe('reading bad input', () => {
 
   it.each([
     ['JPEG cut inside its headers', () => goodJpeg.subarray(0, 1000), ['error:Invalid', 'verdict:invalid']],
-    ['JPEG cut inside its image data', () => goodJpeg.subarray(0, goodJpeg.length - 20000), ['verdict:tampered']],
-    ['PNG cut in half', () => goodPng.subarray(0, goodPng.length >> 1), ['error:Invalid', 'verdict:tampered', 'verdict:invalid']],
-    ['MP4 cut in half', () => goodMp4.subarray(0, goodMp4.length >> 1), ['error:Invalid', 'verdict:tampered', 'verdict:invalid']],
-    ['MP4 cut after its first box', () => goodMp4.subarray(0, 40), ['error:Invalid', 'verdict:absent', 'verdict:invalid']],
-  ])('gives a clear outcome for a truncated file (%s), then still reads a good file', async (_name, make, allowed) => {
-    expect(allowed).toContain(await outcome(prov.read(make())));
-    await expectGoodReadAfter();
-  });
+    [
+      'JPEG cut inside its image data',
+      () => goodJpeg.subarray(0, goodJpeg.length - 20000),
+      ['verdict:tampered'],
+    ],
+    [
+      'PNG cut in half',
+      () => goodPng.subarray(0, goodPng.length >> 1),
+      ['error:Invalid', 'verdict:tampered', 'verdict:invalid'],
+    ],
+    [
+      'MP4 cut in half',
+      () => goodMp4.subarray(0, goodMp4.length >> 1),
+      ['error:Invalid', 'verdict:tampered', 'verdict:invalid'],
+    ],
+    [
+      'MP4 cut after its first box',
+      () => goodMp4.subarray(0, 40),
+      ['error:Invalid', 'verdict:absent', 'verdict:invalid'],
+    ],
+  ])(
+    'gives a clear outcome for a truncated file (%s), then still reads a good file',
+    async (_name, make, allowed) => {
+      expect(allowed).toContain(await outcome(prov.read(make())));
+      await expectGoodReadAfter();
+    },
+  );
 
   it('judges a file whose extension lies by its bytes', async () => {
     const liar = path.join(dir, 'really-a-png.mp4');
@@ -67,15 +86,24 @@ describe('reading bad input', () => {
   });
 
   it('gives a clear outcome for random bytes behind a valid magic number', async () => {
-    for (const magic of [Buffer.from([0xff, 0xd8, 0xff]), Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'), Buffer.from('\0\0\0\x18ftypisom', 'latin1')]) {
+    for (const magic of [
+      Buffer.from([0xff, 0xd8, 0xff]),
+      Buffer.from('\x89PNG\r\n\x1a\n', 'latin1'),
+      Buffer.from('\0\0\0\x18ftypisom', 'latin1'),
+    ]) {
       const junk = Buffer.concat([magic, crypto.randomBytes(50_000)]);
-      expect(['error:Invalid', 'verdict:absent', 'verdict:invalid']).toContain(await outcome(prov.read(junk)));
+      expect(['error:Invalid', 'verdict:absent', 'verdict:invalid']).toContain(
+        await outcome(prov.read(junk)),
+      );
       await expectGoodReadAfter();
     }
   });
 
   it('does not call a JPEG carrying two manifest stores valid', async () => {
-    const other = await prov.sign(fs.readFileSync(fixture('faces', 'obama-2.jpg')), manifestInput({ generationId: 'gen_other' }));
+    const other = await prov.sign(
+      fs.readFileSync(fixture('faces', 'obama-2.jpg')),
+      manifestInput({ generationId: 'gen_other' }),
+    );
     const extra = Buffer.concat(jpegApp11Segments(other));
     const twoStores = Buffer.concat([goodJpeg.subarray(0, 2), extra, goodJpeg.subarray(2)]);
     const o = await outcome(prov.read(twoStores));
@@ -118,13 +146,17 @@ describe('reading bad input', () => {
   it('applies a configured size limit to reads and signing', async () => {
     const small = await createProvenance({ dataDir: dir, maxBytes: 10_000, logger: silentLogger });
     await expect(small.read(goodJpeg)).rejects.toBeInstanceOf(PayloadTooLarge);
-    await expect(small.sign(fs.readFileSync(fixture('faces', 'obama-1.jpg')), manifestInput())).rejects.toBeInstanceOf(PayloadTooLarge);
+    await expect(
+      small.sign(fs.readFileSync(fixture('faces', 'obama-1.jpg')), manifestInput()),
+    ).rejects.toBeInstanceOf(PayloadTooLarge);
     await expectGoodReadAfter();
   });
 
   it('refuses to sign a truncated or unsupported file with a 4xx error, then still signs', async () => {
     await expect(prov.sign(goodJpeg.subarray(0, 500), manifestInput())).rejects.toBeInstanceOf(Invalid);
-    await expect(prov.sign(Buffer.from('GIF89a....'), manifestInput())).rejects.toBeInstanceOf(UnsupportedMedia);
+    await expect(prov.sign(Buffer.from('GIF89a....'), manifestInput())).rejects.toBeInstanceOf(
+      UnsupportedMedia,
+    );
     const again = await prov.sign(fs.readFileSync(fixture('media', 'coffee.png')), manifestInput());
     expect((await prov.read(again)).verdict).toBe('valid_trusted');
   });

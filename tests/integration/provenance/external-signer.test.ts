@@ -41,7 +41,10 @@ describe('a signer supplied from outside (KMS/HSM style)', () => {
     const png = fs.readFileSync(fixture('media', 'coffee.png'));
 
     signer.failNext = true;
-    await expect(prov.sign(png, manifestInput())).rejects.toMatchObject({ code: 'provenance_sign_failed', message: expect.stringContaining('the signer failed: KMS unavailable') });
+    await expect(prov.sign(png, manifestInput())).rejects.toMatchObject({
+      code: 'provenance_sign_failed',
+      message: expect.stringContaining('the signer failed: KMS unavailable'),
+    });
 
     const signed = await prov.sign(png, manifestInput());
     expect(signer.calls).toBe(3);
@@ -70,7 +73,10 @@ describe('a signer supplied from outside (KMS/HSM style)', () => {
     const prov = await createProvenanceWithSigner(killer, { trustAnchorsPath: `${dir}/anchors.pem` });
     const png = fs.readFileSync(fixture('media', 'coffee.png'));
     killDuringSign = true;
-    await expect(prov.sign(png, manifestInput())).rejects.toMatchObject({ status: 503, code: 'provenance_engine_stopped' });
+    await expect(prov.sign(png, manifestInput())).rejects.toMatchObject({
+      status: 503,
+      code: 'provenance_engine_stopped',
+    });
     const signed = await prov.sign(png, manifestInput());
     expect((await prov.read(signed)).verdict).toBe('valid_trusted');
     fs.rmSync(dir, { recursive: true, force: true });
@@ -78,16 +84,29 @@ describe('a signer supplied from outside (KMS/HSM style)', () => {
 
   it('refuses to start when the signer produces signatures that do not validate', async () => {
     const wrong = issueSigningCertificate({ ...ca, subject: caDn }, { commonName: 'other key' });
-    const lying: Signer = { alg: 'ES256', certChainDer: [leaf.der], sign: (d) => new LocalKeySigner(wrong.privateKey, [wrong.der]).sign(d) };
-    await expect(createProvenanceWithSigner(lying, {})).rejects.toMatchObject({ code: 'provenance_self_test_failed', message: expect.stringMatching(/does not validate \(.*claimSignature.mismatch/) });
+    const lying: Signer = {
+      alg: 'ES256',
+      certChainDer: [leaf.der],
+      sign: (d) => new LocalKeySigner(wrong.privateKey, [wrong.der]).sign(d),
+    };
+    await expect(createProvenanceWithSigner(lying, {})).rejects.toMatchObject({
+      code: 'provenance_self_test_failed',
+      message: expect.stringMatching(/does not validate \(.*claimSignature.mismatch/),
+    });
   });
 
   it('refuses a signer whose certificate chain has expired', async () => {
-    const old = issueSigningCertificate({ ...ca, subject: caDn }, { commonName: 'old' }, {
-      notBefore: new Date(Date.now() - 90 * 86400000),
-      notAfter: new Date(Date.now() - 86400000),
-    });
-    await expect(createProvenanceWithSigner(new LocalKeySigner(old.privateKey, [old.der]), {})).rejects.toMatchObject({ code: 'provenance_cert_expired' });
+    const old = issueSigningCertificate(
+      { ...ca, subject: caDn },
+      { commonName: 'old' },
+      {
+        notBefore: new Date(Date.now() - 90 * 86400000),
+        notAfter: new Date(Date.now() - 86400000),
+      },
+    );
+    await expect(
+      createProvenanceWithSigner(new LocalKeySigner(old.privateKey, [old.der]), {}),
+    ).rejects.toMatchObject({ code: 'provenance_cert_expired' });
   });
 
   it('refuses a signing key type COSE here does not support', () => {

@@ -12,38 +12,97 @@ export function tempDir(prefix: string): string {
 }
 
 /** An H.264/AAC MP4 with moving test pattern and a tone, made fresh by ffmpeg. */
-export async function makeMp4(outPath: string, opts: { seconds?: number; size?: string } = {}): Promise<Buffer> {
+export async function makeMp4(
+  outPath: string,
+  opts: { seconds?: number; size?: string } = {},
+): Promise<Buffer> {
   const seconds = String(opts.seconds ?? 2);
-  await runTool(ffmpegBin(), [
-    '-loglevel', 'error', '-y',
-    '-f', 'lavfi', '-i', `testsrc2=size=${opts.size ?? '320x240'}:rate=25`,
-    '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000',
-    '-t', seconds, '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '96k',
-    '-movflags', '+faststart', outPath,
-  ], { timeoutMs: 120_000 });
+  await runTool(
+    ffmpegBin(),
+    [
+      '-loglevel',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `testsrc2=size=${opts.size ?? '320x240'}:rate=25`,
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:sample_rate=48000',
+      '-t',
+      seconds,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '96k',
+      '-movflags',
+      '+faststart',
+      outPath,
+    ],
+    { timeoutMs: 120_000 },
+  );
   return fs.readFileSync(outPath);
 }
 
 export async function makeWav(outPath: string): Promise<Buffer> {
-  await runTool(ffmpegBin(), ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=330:duration=1', outPath]);
+  await runTool(ffmpegBin(), [
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=330:duration=1',
+    outPath,
+  ]);
   return fs.readFileSync(outPath);
 }
 
 export async function makeMp3(outPath: string): Promise<Buffer> {
-  await runTool(ffmpegBin(), ['-loglevel', 'error', '-y', '-f', 'lavfi', '-i', 'sine=frequency=330:duration=1', '-c:a', 'libmp3lame', outPath]);
+  await runTool(ffmpegBin(), [
+    '-loglevel',
+    'error',
+    '-y',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=330:duration=1',
+    '-c:a',
+    'libmp3lame',
+    outPath,
+  ]);
   return fs.readFileSync(outPath);
 }
 
 /** Writes a leaf-first chain and key issued by a fresh CA that no verifier here trusts. */
-export function writeForeignIdentity(dir: string, opts: { notBefore?: Date; notAfter?: Date; wrongKey?: boolean } = {}): { chain: string; key: string; caPem: string } {
+export function writeForeignIdentity(
+  dir: string,
+  opts: { notBefore?: Date; notAfter?: Date; wrongKey?: boolean } = {},
+): { chain: string; key: string; caPem: string } {
   const caDn = { commonName: 'Unknown Test CA', organization: 'Elsewhere' };
   const ca = issueCa(caDn);
-  const leaf = issueSigningCertificate({ ...ca, subject: caDn }, { commonName: 'Unknown signer', organization: 'Elsewhere' }, opts);
-  const keyOwner = opts.wrongKey ? issueSigningCertificate({ ...ca, subject: caDn }, { commonName: 'other' }) : leaf;
+  const leaf = issueSigningCertificate(
+    { ...ca, subject: caDn },
+    { commonName: 'Unknown signer', organization: 'Elsewhere' },
+    opts,
+  );
+  const keyOwner = opts.wrongKey
+    ? issueSigningCertificate({ ...ca, subject: caDn }, { commonName: 'other' })
+    : leaf;
   const chain = path.join(dir, 'chain.pem');
   const key = path.join(dir, 'key.pem');
   fs.writeFileSync(chain, toPem(leaf.der));
-  fs.writeFileSync(key, keyOwner.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+  fs.writeFileSync(key, keyOwner.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, {
+    mode: 0o600,
+  });
   return { chain, key, caPem: ca.pem };
 }
 

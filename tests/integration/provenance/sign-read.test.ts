@@ -5,7 +5,18 @@ import { ffmpegBin, runTool } from '../../../src/media/tools';
 import { createProvenance, type Provenance } from '../../../src/provenance';
 import { readManifestStore } from '../../../src/provenance/c2pa-runtime';
 import { fixture } from '../../helpers/fixtures';
-import { bmffBoxMiddle, flipByte, jpegScanMiddle, makeMp3, makeMp4, makeWav, manifestInput, pngChunkMiddle, silentLogger, tempDir } from './helpers';
+import {
+  bmffBoxMiddle,
+  flipByte,
+  jpegScanMiddle,
+  makeMp3,
+  makeMp4,
+  makeWav,
+  manifestInput,
+  pngChunkMiddle,
+  silentLogger,
+  tempDir,
+} from './helpers';
 
 const TRAINED = 'http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia';
 
@@ -20,7 +31,10 @@ describe('Content Credentials signed by the service', () => {
     dir = tempDir('prov-sign');
     prov = await createProvenance({ dataDir: dir, logger: silentLogger });
     jpeg = await prov.sign(fs.readFileSync(fixture('faces', 'obama-1.jpg')), manifestInput());
-    png = await prov.sign(fs.readFileSync(fixture('media', 'coffee.png')), manifestInput({ title: 'coffee' }));
+    png = await prov.sign(
+      fs.readFileSync(fixture('media', 'coffee.png')),
+      manifestInput({ title: 'coffee' }),
+    );
     mp4 = await prov.sign(await makeMp4(path.join(dir, 'clip.mp4')), manifestInput());
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -40,11 +54,18 @@ describe('Content Credentials signed by the service', () => {
       generationId: 'gen_01HTESTGENERATION',
       cameoRefs: ['cameo_7f3a', 'cameo_91bc'],
       softBinding: { alg: 'com.consentry.watermark.v1', payloadHex: '0123456789abcdef' },
-      claimGenerator: { name: 'consentry', version: JSON.parse(fs.readFileSync('package.json', 'utf8')).version },
+      claimGenerator: {
+        name: 'consentry',
+        version: JSON.parse(fs.readFileSync('package.json', 'utf8')).version,
+      },
       failureCodes: [],
       signedAt: '2026-03-04T05:06:07.000Z',
     });
-    expect(s.actions[0]).toMatchObject({ action: 'c2pa.created', softwareAgent: 'consentry-clipgen 0.3.1', digitalSourceType: TRAINED });
+    expect(s.actions[0]).toMatchObject({
+      action: 'c2pa.created',
+      softwareAgent: 'consentry-clipgen 0.3.1',
+      digitalSourceType: TRAINED,
+    });
     expect(s.signer).toEqual({ subject: prov.signerInfo().subject, issuer: prov.signerInfo().issuer });
   });
 
@@ -66,7 +87,12 @@ describe('Content Credentials signed by the service', () => {
   ])('reports absent once the manifest is stripped from a %s', async (_name, get) => {
     const stripped = await prov.stripManifest!(get());
     expect(stripped.length).toBeLessThanOrEqual(get().length);
-    expect(await prov.read(stripped)).toMatchObject({ present: false, verdict: 'absent', validationState: 'absent', trusted: null });
+    expect(await prov.read(stripped)).toMatchObject({
+      present: false,
+      verdict: 'absent',
+      validationState: 'absent',
+      trusted: null,
+    });
   });
 
   it('leaves a stripped MP4 decodable by ffmpeg', async () => {
@@ -103,12 +129,20 @@ describe('Content Credentials signed by the service', () => {
     const plainRef = fs.readFileSync(fixture('faces', 'obama-2.jpg'));
     const out = await prov.sign(
       fs.readFileSync(fixture('faces', 'obama-1.jpg')),
-      manifestInput({ ingredients: [{ title: 'signed reference', bytes: signedRef }, { title: 'plain reference', bytes: plainRef }] }),
+      manifestInput({
+        ingredients: [
+          { title: 'signed reference', bytes: signedRef },
+          { title: 'plain reference', bytes: plainRef },
+        ],
+      }),
     );
     expect((await prov.read(out)).verdict).toBe('valid_trusted');
     const store = JSON.parse((await readManifestStore('image/jpeg', out, '{}')).json) as {
       active_manifest: string;
-      manifests: Record<string, { ingredients?: { title: string; relationship: string; active_manifest?: string }[] }>;
+      manifests: Record<
+        string,
+        { ingredients?: { title: string; relationship: string; active_manifest?: string }[] }
+      >;
     };
     const ingredients = store.manifests[store.active_manifest].ingredients ?? [];
     expect(ingredients.map((i) => [i.title, i.relationship])).toEqual([

@@ -18,7 +18,10 @@ describe('signing identity and trust', () => {
   it('creates a development CA and signer once, with private keys readable only by the owner, and says it is for development', async () => {
     const dataDir = path.join(dir, 'data');
     const logs: string[] = [];
-    const logger = { info: (_o: unknown, m?: string) => logs.push(`info ${m}`), warn: (_o: unknown, m?: string) => logs.push(`warn ${m}`) };
+    const logger = {
+      info: (_o: unknown, m?: string) => logs.push(`info ${m}`),
+      warn: (_o: unknown, m?: string) => logs.push(`warn ${m}`),
+    };
     const first = await createProvenance({ dataDir, logger });
     const files = fs.readdirSync(path.join(dataDir, 'provenance')).sort();
     expect(files).toEqual(['dev-ca.key', 'dev-ca.pem', 'dev-signer.key', 'dev-signer.pem']);
@@ -39,18 +42,32 @@ describe('signing identity and trust', () => {
     const ours = await createProvenance({ dataDir: path.join(dir, 'ours'), logger: silentLogger });
     const foreignDir = tempDir('prov-foreign');
     const foreign = writeForeignIdentity(foreignDir);
-    const theirs = await createProvenance({ dataDir: foreignDir, certChainPath: foreign.chain, privateKeyPath: foreign.key, logger: silentLogger });
+    const theirs = await createProvenance({
+      dataDir: foreignDir,
+      certChainPath: foreign.chain,
+      privateKeyPath: foreign.key,
+      logger: silentLogger,
+    });
     expect(theirs.signerInfo().issuer).toContain('Unknown Test CA');
 
     const signed = await theirs.sign(fs.readFileSync(fixture('media', 'coffee.png')), manifestInput());
     const s = await ours.read(signed);
-    expect(s).toMatchObject({ present: true, validationState: 'valid', trusted: false, verdict: 'valid_untrusted' });
+    expect(s).toMatchObject({
+      present: true,
+      validationState: 'valid',
+      trusted: false,
+      verdict: 'valid_untrusted',
+    });
     expect(s.failureCodes).toEqual(['signingCredential.untrusted']);
     expect(s.signer?.issuer).toContain('CN=Unknown Test CA');
 
     const bundle = path.join(foreignDir, 'anchors.pem');
     fs.writeFileSync(bundle, foreign.caPem);
-    const withAnchor = await createProvenance({ dataDir: path.join(dir, 'ours'), trustAnchorsPath: bundle, logger: silentLogger });
+    const withAnchor = await createProvenance({
+      dataDir: path.join(dir, 'ours'),
+      trustAnchorsPath: bundle,
+      logger: silentLogger,
+    });
     expect((await withAnchor.read(signed)).verdict).toBe('valid_trusted');
     // Its own CA stays trusted beside the configured bundle.
     const own = await withAnchor.sign(fs.readFileSync(fixture('media', 'coffee.png')), manifestInput());
@@ -64,13 +81,31 @@ describe('signing identity and trust', () => {
     const interDn = { commonName: 'Prod Issuing CA', organization: 'consentry' };
     const root = issueCa(rootDn);
     const inter = issueCa(interDn, { parent: { ...root, subject: rootDn } });
-    const leaf = issueSigningCertificate({ ...inter, subject: interDn }, { commonName: 'Prod signer', organization: 'consentry' });
+    const leaf = issueSigningCertificate(
+      { ...inter, subject: interDn },
+      { commonName: 'Prod signer', organization: 'consentry' },
+    );
     fs.writeFileSync(path.join(d, 'chain.pem'), leaf.pem + inter.pem + root.pem);
-    fs.writeFileSync(path.join(d, 'key.pem'), leaf.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
-    const prov = await createProvenance({ dataDir: d, certChainPath: path.join(d, 'chain.pem'), privateKeyPath: path.join(d, 'key.pem'), logger: silentLogger });
-    expect(prov.signerInfo()).toMatchObject({ subject: 'CN=Prod signer, O=consentry', issuer: 'CN=Prod Issuing CA, O=consentry' });
+    fs.writeFileSync(
+      path.join(d, 'key.pem'),
+      leaf.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string,
+      { mode: 0o600 },
+    );
+    const prov = await createProvenance({
+      dataDir: d,
+      certChainPath: path.join(d, 'chain.pem'),
+      privateKeyPath: path.join(d, 'key.pem'),
+      logger: silentLogger,
+    });
+    expect(prov.signerInfo()).toMatchObject({
+      subject: 'CN=Prod signer, O=consentry',
+      issuer: 'CN=Prod Issuing CA, O=consentry',
+    });
     const signed = await prov.sign(fs.readFileSync(fixture('faces', 'obama-1.jpg')), manifestInput());
-    expect(await prov.read(signed)).toMatchObject({ verdict: 'valid_trusted', signer: { subject: 'CN=Prod signer, O=consentry', issuer: 'CN=Prod Issuing CA, O=consentry' } });
+    expect(await prov.read(signed)).toMatchObject({
+      verdict: 'valid_trusted',
+      signer: { subject: 'CN=Prod signer, O=consentry', issuer: 'CN=Prod Issuing CA, O=consentry' },
+    });
     // A verifier that only has the service's development CA does not trust it.
     const other = await createProvenance({ dataDir: path.join(d, 'other'), logger: silentLogger });
     expect((await other.read(signed)).verdict).toBe('valid_untrusted');
@@ -79,17 +114,30 @@ describe('signing identity and trust', () => {
 
   it('refuses to start with an expired signing certificate', async () => {
     const d = tempDir('prov-expired');
-    const id = writeForeignIdentity(d, { notBefore: new Date(Date.now() - 400 * DAY), notAfter: new Date(Date.now() - DAY) });
-    const start = createProvenance({ dataDir: d, certChainPath: id.chain, privateKeyPath: id.key, logger: silentLogger });
+    const id = writeForeignIdentity(d, {
+      notBefore: new Date(Date.now() - 400 * DAY),
+      notAfter: new Date(Date.now() - DAY),
+    });
+    const start = createProvenance({
+      dataDir: d,
+      certChainPath: id.chain,
+      privateKeyPath: id.key,
+      logger: silentLogger,
+    });
     await expect(start).rejects.toBeInstanceOf(AppError);
-    await expect(start).rejects.toMatchObject({ code: 'provenance_cert_expired', message: expect.stringMatching(/expired on/) });
+    await expect(start).rejects.toMatchObject({
+      code: 'provenance_cert_expired',
+      message: expect.stringMatching(/expired on/),
+    });
     fs.rmSync(d, { recursive: true, force: true });
   });
 
   it('refuses to start with a private key that does not match the certificate', async () => {
     const d = tempDir('prov-mismatch');
     const id = writeForeignIdentity(d, { wrongKey: true });
-    await expect(createProvenance({ dataDir: d, certChainPath: id.chain, privateKeyPath: id.key, logger: silentLogger })).rejects.toMatchObject({
+    await expect(
+      createProvenance({ dataDir: d, certChainPath: id.chain, privateKeyPath: id.key, logger: silentLogger }),
+    ).rejects.toMatchObject({
       code: 'provenance_key_mismatch',
       message: 'The configured private key does not match the signing certificate.',
     });
@@ -97,9 +145,19 @@ describe('signing identity and trust', () => {
   });
 
   it('refuses to start with only one of the chain and key configured, or unreadable files', async () => {
-    await expect(createProvenance({ dataDir: dir, certChainPath: '/nonexistent/chain.pem', logger: silentLogger })).rejects.toMatchObject({ code: 'provenance_config' });
     await expect(
-      createProvenance({ dataDir: dir, certChainPath: '/nonexistent/chain.pem', privateKeyPath: '/nonexistent/key.pem', logger: silentLogger }),
-    ).rejects.toMatchObject({ code: 'provenance_config', message: expect.stringMatching(/Cannot read the signing certificate chain/) });
+      createProvenance({ dataDir: dir, certChainPath: '/nonexistent/chain.pem', logger: silentLogger }),
+    ).rejects.toMatchObject({ code: 'provenance_config' });
+    await expect(
+      createProvenance({
+        dataDir: dir,
+        certChainPath: '/nonexistent/chain.pem',
+        privateKeyPath: '/nonexistent/key.pem',
+        logger: silentLogger,
+      }),
+    ).rejects.toMatchObject({
+      code: 'provenance_config',
+      message: expect.stringMatching(/Cannot read the signing certificate chain/),
+    });
   });
 });

@@ -18,7 +18,10 @@ describe('DER encoders', () => {
 describe('certificate issuance', () => {
   const caDn = { commonName: 'Unit CA', organization: 'consentry' };
   const ca = issueCa(caDn);
-  const leaf = issueSigningCertificate({ ...ca, subject: caDn }, { commonName: 'Unit signer', organization: 'consentry' });
+  const leaf = issueSigningCertificate(
+    { ...ca, subject: caDn },
+    { commonName: 'Unit signer', organization: 'consentry' },
+  );
 
   it('issues a CA certificate that Node parses as a self-signed CA', () => {
     const x = new X509Certificate(ca.der);
@@ -45,8 +48,14 @@ describe('certificate issuance', () => {
 
   it('honours explicit validity dates', () => {
     const notAfter = new Date(Date.now() - 24 * 3600 * 1000);
-    const old = issueSigningCertificate({ ...ca, subject: caDn }, { commonName: 'old' }, { notBefore: new Date(notAfter.getTime() - 86400000 * 30), notAfter });
-    expect(new Date(new X509Certificate(old.der).validTo).getTime()).toBe(Math.floor(notAfter.getTime() / 1000) * 1000);
+    const old = issueSigningCertificate(
+      { ...ca, subject: caDn },
+      { commonName: 'old' },
+      { notBefore: new Date(notAfter.getTime() - 86400000 * 30), notAfter },
+    );
+    expect(new Date(new X509Certificate(old.der).validTo).getTime()).toBe(
+      Math.floor(notAfter.getTime() / 1000) * 1000,
+    );
     expect(new X509Certificate(old.der).checkPrivateKey(old.privateKey)).toBe(true);
   });
 });

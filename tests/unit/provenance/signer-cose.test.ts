@@ -16,7 +16,9 @@ describe('LocalKeySigner', () => {
     expect(signer.alg).toBe('ES256');
     const sig = await signer.sign(Buffer.from('hello'));
     expect(sig).toHaveLength(64);
-    expect(crypto.verify('sha256', Buffer.from('hello'), { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' }, sig)).toBe(true);
+    expect(
+      crypto.verify('sha256', Buffer.from('hello'), { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' }, sig),
+    ).toBe(true);
   });
 });
 
@@ -36,15 +38,33 @@ describe('coseSign1', () => {
   it('produces a tagged COSE_Sign1 whose signature verifies over the Sig_structure', async () => {
     const claim = crypto.randomBytes(300);
     const out = await coseSign1(signer, claim, reserveSizeFor(signer));
-    const tagged = decode(out) as { tag: number; value: [Uint8Array, Map<string, unknown>, null, Uint8Array] };
+    const tagged = decode(out) as {
+      tag: number;
+      value: [Uint8Array, Map<string, unknown>, null, Uint8Array];
+    };
     expect(tagged.tag).toBe(18);
     const [protectedBytes, , payload, signature] = tagged.value;
     expect(payload).toBeNull();
-    const header = new Encoder({ mapsAsObjects: false }).decode(Buffer.from(protectedBytes)) as Map<number, unknown>;
+    const header = new Encoder({ mapsAsObjects: false }).decode(Buffer.from(protectedBytes)) as Map<
+      number,
+      unknown
+    >;
     expect(header.get(1)).toBe(-7);
     expect(Buffer.from(header.get(33) as Uint8Array).equals(leaf.der)).toBe(true);
-    const sigStructure = new Encoder({ useRecords: false }).encode(['Signature1', Buffer.from(protectedBytes), Buffer.alloc(0), claim]);
-    expect(crypto.verify('sha256', sigStructure, { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature))).toBe(true);
+    const sigStructure = new Encoder({ useRecords: false }).encode([
+      'Signature1',
+      Buffer.from(protectedBytes),
+      Buffer.alloc(0),
+      claim,
+    ]);
+    expect(
+      crypto.verify(
+        'sha256',
+        sigStructure,
+        { key: leaf.publicKey, dsaEncoding: 'ieee-p1363' },
+        Buffer.from(signature),
+      ),
+    ).toBe(true);
   });
 
   it('refuses a reserve size too small for the signature', async () => {
