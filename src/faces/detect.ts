@@ -97,8 +97,9 @@ export async function landmarksInBox(rt: FaceRuntime, frame: Tensor3D, box: Box)
 /** The aligned face box face-api's recognition net expects, derived from the landmarks. */
 export function alignedBox(rt: FaceRuntime, landmarks: Point[], w: number, h: number): Box {
   const { faceapi } = rt;
+  // face-api's landmark objects take positions relative to the image (0..1) and scale them up.
   const lm = new faceapi.FaceLandmarks68(
-    landmarks.map(([x, y]) => new faceapi.Point(x, y)),
+    landmarks.map(([x, y]) => new faceapi.Point(x / w, y / h)),
     { width: w, height: h },
   );
   const r = lm.align();
