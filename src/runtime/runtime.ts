@@ -5,6 +5,7 @@ import { auditJobs } from '../audit/audit-jobs';
 import type { Config } from '../config/config';
 import type { Database } from '../db/database';
 import { createConsentModule, type ConsentService } from '../consent';
+import { createGenerationModule, type GenerationService } from '../generation';
 import { migrate } from '../db/migrate';
 import { openDatabase } from '../db/open';
 import { loadSecrets, type ServiceSecrets } from '../keys/secrets';
@@ -39,6 +40,8 @@ export interface Runtime {
   consent: ConsentService;
   /** The rightsholder opt-out registry's policy checks (issue 6). */
   optout: OptoutService;
+  /** The guarded generation pipeline (issue 7). */
+  generation: GenerationService;
   modules: DomainModule[];
   close(): Promise<void>;
 }
@@ -113,7 +116,19 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     accounts,
   });
 
-  const modules: DomainModule[] = [{ name: 'audit', jobs: auditJobs(db) }, optout.module, consent.module];
+  const generation = createGenerationModule({
+    config,
+    db,
+    blobs,
+    queue,
+    logger,
+    consent: consent.service,
+    optout: optout.service,
+    provenance,
+    watermarkKey: secrets.watermarkKey,
+  });
+
+  const modules: DomainModule[] = [{ name: 'audit', jobs: auditJobs(db) }, optout.module, consent.module, generation.module];
 
   for (const m of modules) for (const j of m.jobs ?? []) registry.register(j);
   registry.assertMatches(JOB_NAMES);
@@ -130,6 +145,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     provenance,
     optout: optout.service,
     consent: consent.service,
+    generation: generation.service,
     modules,
     async close() {
       await queue.close();
