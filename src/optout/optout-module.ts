@@ -2,8 +2,8 @@
 import type { Logger } from 'pino';
 import type { AccountService } from '../accounts/account-service';
 import type { Database } from '../db/database';
-import { detectFaces } from '../faces';
 import type { Provenance } from '../provenance';
+import { detectFaces } from '../faces';
 import type { DomainModule } from '../runtime/module';
 import type { BlobStore } from '../storage/blob-store';
 import { createEntryService, type EntryService, type FaceDetector } from './entry-service';
@@ -25,7 +25,7 @@ export interface OptoutModuleDeps {
   rateLimitPerMinute: number;
   /** How often the change feed is polled (default 1000 ms; changes reach every process within ~2 polls). */
   pollMs?: number;
-  /** Face descriptors of an image; the face module's detector unless a caller supplies another. */
+  /** Face descriptors of an image (default: the shared face module's detectFaces). */
   detectFaces?: FaceDetector;
 }
 

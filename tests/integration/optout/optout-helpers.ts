@@ -98,7 +98,7 @@ export async function rawPost(app: Express, path: string, headers: Record<string
   await new Promise<void>((r) => server.once('listening', () => r()));
   try {
     const { port } = server.address() as { port: number };
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers, body });
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers, body: new Uint8Array(body) });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
   } finally {
