@@ -49,15 +49,15 @@ export class HashMultimap {
     this.deltaCount = 0;
   }
 
-  /** Calls fn for every id stored under hash (both tiers; ids may repeat). */
-  forEach(hash: number, fn: (id: number) => void): void {
+  /** Appends every id stored under hash (both tiers; ids may repeat) to out. */
+  collect(hash: number, out: number[]): void {
     const b = hash >>> SHIFT;
     const end = this.offsets[b + 1];
     const hashes = this.hashes;
-    for (let i = this.offsets[b]; i < end; i++) if (hashes[i] === hash) fn(this.ids[i]);
+    for (let i = this.offsets[b]; i < end; i++) if (hashes[i] === hash) out.push(this.ids[i]);
     if (this.deltaCount) {
       const list = this.delta.get(hash);
-      if (list) for (const id of list) fn(id);
+      if (list) for (const id of list) out.push(id);
     }
   }
 
@@ -134,5 +134,4 @@ export function tagHash(h: number, tag: number, len: number): number {
 }
 
 export const TAG_EXACT = 0;
-export const TAG_DELETE = 1;
 export const TAG_PHONETIC = 2;

@@ -53,6 +53,23 @@ export function normalizeChars(text: string): NormChar[] {
   const out: NormChar[] = [];
   let pendingInvisible = false;
   for (let i = 0; i < text.length; ) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) {
+      // ASCII fast path: nothing to fold but case.
+      const upper = code >= 65 && code <= 90;
+      out.push({
+        c: upper ? String.fromCharCode(code + 32) : text[i],
+        start: i,
+        end: i + 1,
+        upper,
+        confusable: false,
+        diacritic: false,
+        invisibleBefore: pendingInvisible,
+      });
+      pendingInvisible = false;
+      i++;
+      continue;
+    }
     const cp = text.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
     const len = ch.length;
@@ -131,10 +148,15 @@ export interface Unit {
   sentenceStart: boolean;
   /** "'s" directly followed this unit and was dropped. */
   possessive: boolean;
+  /** An ordinary English word (filled in by the matcher, which owns the word list). */
+  common: boolean;
 }
 
 function isLetterOrDigit(c: string | undefined): boolean {
-  return c !== undefined && WORDISH.test(c);
+  if (c === undefined) return false;
+  const code = c.charCodeAt(0);
+  if (code < 0x80) return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || (code >= 65 && code <= 90);
+  return WORDISH.test(c);
 }
 
 function leetKey(plain: string, foldDigits: boolean): { key: string; leet: boolean } {
@@ -184,7 +206,7 @@ export function tokenize(text: string): Unit[] {
       continue;
     }
     flush();
-    if (SPACE.test(c)) {
+    if (c === ' ' || SPACE.test(c)) {
       if (c === '\n') sentence = true;
       if (sep !== '^') sep = ' ';
     } else {
@@ -216,25 +238,46 @@ export function tokenize(text: string): Unit[] {
 }
 
 function makeUnit(chs: NormChar[], sepBefore: string, sentenceStart: boolean, possessive: boolean, collapsed: boolean): Unit {
-  const plain = chs.map((c) => c.c).join('');
-  const hasLetter = /\p{L}/u.test(plain);
+  let plain = '';
+  let hasLetter = false;
+  let confusable = false;
+  let diacritic = false;
+  let invisible = false;
+  const charStarts: number[] = [];
+  const charEnds: number[] = [];
+  for (let i = 0; i < chs.length; i++) {
+    const ch = chs[i];
+    plain += ch.c;
+    for (let k = 0; k < ch.c.length; k++) {
+      charStarts.push(ch.start);
+      charEnds.push(ch.end);
+    }
+    if (!hasLetter) {
+      const code = ch.c.charCodeAt(0);
+      hasLetter = code < 0x80 ? code >= 97 && code <= 122 : /\p{L}/u.test(ch.c);
+    }
+    if (ch.confusable) confusable = true;
+    if (ch.diacritic) diacritic = true;
+    if (i > 0 && ch.invisibleBefore) invisible = true;
+  }
   const { key, leet } = leetKey(plain, hasLetter || collapsed);
   return {
     plain,
     key,
     start: chs[0].start,
     end: chs[chs.length - 1].end,
-    charStarts: chs.flatMap((c) => (c.c.length === 1 ? [c.start] : [c.start, c.start])),
-    charEnds: chs.flatMap((c) => (c.c.length === 1 ? [c.end] : [c.end, c.end])),
+    charStarts,
+    charEnds,
     capital: chs[0].upper,
     collapsed,
     leet,
-    confusable: chs.some((c) => c.confusable),
-    diacritic: chs.some((c) => c.diacritic),
-    invisible: chs.some((c, i) => i > 0 && c.invisibleBefore),
+    confusable,
+    diacritic,
+    invisible,
     sepBefore,
     sentenceStart,
     possessive,
+    common: false,
   };
 }
 

@@ -3,6 +3,7 @@ import { Invalid } from '../../http/errors';
 
 export const MAX_PROMPT_CHARS = 4000;
 // C0 controls except tab/newline/carriage return, DEL, and C1 controls.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/;
 
 export function validatePrompt(prompt: unknown): string {
@@ -15,7 +16,7 @@ export function validatePrompt(prompt: unknown): string {
     });
   }
   if (prompt.trim().length === 0) throw new Invalid('prompt_empty', 'The prompt is empty; write what the clip should show.');
-  if (!prompt.isWellFormed()) {
+  if (LONE_SURROGATE.test(prompt)) {
     throw new Invalid('prompt_encoding', 'The prompt contains broken Unicode (an unpaired surrogate); send valid UTF-8 text.');
   }
   const ctrl = CONTROL.exec(prompt);

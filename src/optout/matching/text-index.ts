@@ -14,7 +14,7 @@ import { validatePrompt } from './prompt-guard';
 import { nameKey, singular, surfaceForm, tokenize, type Unit } from './normalize';
 import { phoneticKey } from './phonetic';
 import { allowedEdits, boundedDistance } from './edit-distance';
-import { HashMultimap, PairBuffer, PrefixHash, rawHash, tagHash, TAG_DELETE, TAG_EXACT, TAG_PHONETIC } from './hash-multimap';
+import { HashMultimap, PairBuffer, PrefixHash, rawHash, tagHash, TAG_EXACT, TAG_PHONETIC } from './hash-multimap';
 import { isCommonWord, STOPWORDS } from './common-words';
 import { distinctiveWords } from './entry-schema';
 import { matchMessage } from './messages';
@@ -25,7 +25,8 @@ const MIN_PHONETIC_CODE = 3;
 const CONTEXT_RADIUS = 12;
 const KIND_RADIUS = 4;
 const MAX_WINDOW_UNITS = 8;
-const GLUED_MIN = 6;
+const GLUED_MIN = 5;
+const MAX_GLUED_UNIT = 48;
 
 /** Words that, close to an ambiguous name, say the prompt means the protected thing. */
 const KIND_WORDS_RAW: Record<ProtectedEntry['kind'], string> = {
@@ -85,12 +86,14 @@ interface Candidate {
 
 function hashesOfKey(key: string, phon: string, emit: (h: number) => void): void {
   const L = key.length;
+  // One tag for a key and its one-deletion neighbourhood: a lookup then finds equal keys and keys one
+  // insertion away at once, halving the probes per window; every candidate is verified anyway.
   emit(tagHash(rawHash(key), TAG_EXACT, L));
   if (L >= MIN_FUZZY_KEY) {
     const ph = new PrefixHash(key);
     for (let k = 0; k < L; k++) {
       if (k > 0 && key.charCodeAt(k) === key.charCodeAt(k - 1)) continue;
-      emit(tagHash(ph.rangeWithout(0, L, k), TAG_DELETE, L - 1));
+      emit(tagHash(ph.rangeWithout(0, L, k), TAG_EXACT, L - 1));
     }
     if (phon.length >= MIN_PHONETIC_CODE) emit(tagHash(rawHash(phon), TAG_PHONETIC, phon.length));
   }
@@ -210,6 +213,7 @@ class TextIndexImpl implements TextIndex {
     validatePrompt(prompt);
     const units = tokenize(prompt);
     if (units.length === 0 || this.keys.length === 0) return [];
+    for (const u of units) u.common = isCommonWord(u.plain) || isCommonWord(singular(u.plain));
     const cands = this.candidates(prompt, units);
     this.descriptionCandidates(units, cands);
     const chosen = this.choose(cands, units);
@@ -232,6 +236,19 @@ class TextIndexImpl implements TextIndex {
     const keys = this.keys;
     const table = this.table;
 
+    // Fuzzy and phonetic lookups only for windows holding at least one unusual word: ordinary words
+    // one letter or one sound away from a name ("cat man" ~ "batman") are not evidence of anything.
+    const unusual = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++) {
+      const u = units[i];
+      unusual[i + 1] = unusual[i] + (u.common && !u.leet && !u.confusable && !u.collapsed && !u.invisible ? 0 : 1);
+    }
+    const exactIds: number[] = [];
+    const pluralIds: number[] = [];
+    const fuzzyIds: number[] = [];
+    const phoneticIds: number[] = [];
+    const seen = new Set<number>();
+
     for (let a = 0; a < n; a++) {
       for (let b = a + 1; b <= n && b - a <= maxUnits; b++) {
         const ua = starts[a];
@@ -239,69 +256,101 @@ class TextIndexImpl implements TextIndex {
         const L = ub - ua;
         if (L > maxLen) break;
         if (L < 3) continue;
-        let win: string | null = null;
-        const window = (): string => (win ??= glued.slice(ua, ub));
-        const found = new Map<number, { dist: number; phonetic: boolean; plural: boolean }>();
-        const consider = (id: number, how: 'exact' | 'fuzzy' | 'phonetic' | 'plural'): void => {
-          const k = keys[id];
-          if (!k || !k.alive || found.has(id)) return;
-          if (how === 'exact') {
-            if (k.key === window()) found.set(id, { dist: 0, phonetic: false, plural: false });
-          } else if (how === 'plural') {
-            if (k.key === window().slice(0, -1)) found.set(id, { dist: 0, phonetic: false, plural: true });
-          } else if (how === 'fuzzy') {
-            const max = allowedEdits(k.key.length);
-            if (max === 0) return;
-            const d = boundedDistance(window(), k.key, max);
-            if (d <= max) found.set(id, { dist: d, phonetic: false, plural: false });
-          } else {
-            const w = window();
-            if (Math.abs(w.length - k.key.length) > 3 || k.key.length < MIN_FUZZY_KEY) return;
-            const max = Math.ceil(0.4 * Math.max(w.length, k.key.length));
-            const d = boundedDistance(w, k.key, max);
-            if (d <= max && phoneticKey(w) === k.phon) found.set(id, { dist: d, phonetic: true, plural: false });
-          }
-        };
-        table.forEach(tagHash(ph.range(ua, ub), TAG_EXACT, L), (id) => consider(id, 'exact'));
-        if (glued.charCodeAt(ub - 1) === 115 /* s */ && L > 3) {
-          table.forEach(tagHash(ph.range(ua, ub - 1), TAG_EXACT, L - 1), (id) => consider(id, 'plural'));
-        }
-        if (L >= MIN_FUZZY_KEY - 1) {
-          table.forEach(tagHash(ph.range(ua, ub), TAG_DELETE, L), (id) => consider(id, 'fuzzy'));
+        exactIds.length = 0;
+        pluralIds.length = 0;
+        fuzzyIds.length = 0;
+        phoneticIds.length = 0;
+        table.collect(tagHash(ph.range(ua, ub), TAG_EXACT, L), exactIds);
+        if (glued.charCodeAt(ub - 1) === 115 /* s */ && L > 3) table.collect(tagHash(ph.range(ua, ub - 1), TAG_EXACT, L - 1), pluralIds);
+        const fuzzyWorthy = unusual[b] - unusual[a] > 0;
+        let code = '';
+        if (fuzzyWorthy && L >= MIN_FUZZY_KEY - 1) {
+          for (const id of exactIds) fuzzyIds.push(id);
           for (let k = ua; k < ub; k++) {
             if (k > ua && glued.charCodeAt(k) === glued.charCodeAt(k - 1)) continue;
-            const h = ph.rangeWithout(ua, ub, k);
-            table.forEach(tagHash(h, TAG_EXACT, L - 1), (id) => consider(id, 'fuzzy'));
-            table.forEach(tagHash(h, TAG_DELETE, L - 1), (id) => consider(id, 'fuzzy'));
+            table.collect(tagHash(ph.rangeWithout(ua, ub, k), TAG_EXACT, L - 1), fuzzyIds);
+          }
+          if (L >= MIN_FUZZY_KEY) {
+            code = phoneticKey(glued.slice(ua, ub));
+            if (code.length >= MIN_PHONETIC_CODE + (b - a > 1 ? 1 : 0)) table.collect(tagHash(rawHash(code), TAG_PHONETIC, code.length), phoneticIds);
           }
         }
-        if (L >= MIN_FUZZY_KEY) {
-          const code = phoneticKey(window());
-          if (code.length >= MIN_PHONETIC_CODE) table.forEach(tagHash(rawHash(code), TAG_PHONETIC, code.length), (id) => consider(id, 'phonetic'));
-        }
-        for (const [id, f] of found) {
-          const k = keys[id];
-          const cand = this.makeCandidate(prompt, units, a, b, k, f.dist, f.phonetic, f.plural, null);
+        if (!exactIds.length && !pluralIds.length && !fuzzyIds.length && !phoneticIds.length) continue;
+        const win = glued.slice(ua, ub);
+        seen.clear();
+        const emit = (id: number, dist: number, phonetic: boolean, plural: boolean): void => {
+          seen.add(id);
+          const cand = this.makeCandidate(prompt, units, a, b, keys[id], dist, phonetic, plural, null);
           if (cand) out.push(cand);
+        };
+        for (const id of exactIds) {
+          const k = keys[id];
+          if (k && k.alive && !seen.has(id) && k.key === win) emit(id, 0, false, false);
+        }
+        for (const id of pluralIds) {
+          const k = keys[id];
+          if (k && k.alive && !seen.has(id) && k.key.length === L - 1 && win.startsWith(k.key)) emit(id, 0, false, true);
+        }
+        for (const id of fuzzyIds) {
+          const k = keys[id];
+          if (!k || !k.alive || seen.has(id)) continue;
+          const max = allowedEdits(k.key.length);
+          if (max === 0) continue;
+          const d = boundedDistance(win, k.key, max);
+          if (d <= max) emit(id, d, false, false);
+        }
+        for (const id of phoneticIds) {
+          const k = keys[id];
+          if (!k || !k.alive || seen.has(id) || k.phon !== code) continue;
+          if (Math.abs(L - k.key.length) > 3 || k.key.length < MIN_FUZZY_KEY || win.charCodeAt(0) !== k.key.charCodeAt(0)) continue;
+          const max = Math.max(2, Math.round(0.3 * Math.max(L, k.key.length)));
+          const d = boundedDistance(win, k.key, max);
+          if (d <= max) emit(id, d, true, false);
         }
       }
     }
 
-    // Names glued to other words inside one long unit ("batmanvssuperman"): exact substrings only.
+    // Names glued to other words inside one unit ("batmanvssuperman", "thebatman"): the unit must
+    // split entirely into registered names and ordinary words, so a name merely hidden inside a
+    // longer unknown word ("marvelous", made-up words) does not count.
     for (let u = 0; u < n; u++) {
       const unit = units[u];
       const L = unit.key.length;
-      if (L < GLUED_MIN + 2 || isCommonWord(unit.plain) || isCommonWord(singular(unit.plain))) continue;
+      if (L < GLUED_MIN + 2 || L > MAX_GLUED_UNIT || unit.common) continue;
       const base = starts[u];
+      // reach[i]: the prefix [0, i) splits into names and words; nameAt[i]: key id of a name ending at i on that path.
+      const reach = new Int8Array(L + 1);
+      const back = new Int32Array(L + 1).fill(-1);
+      const nameAt = new Int32Array(L + 1).fill(-1);
+      reach[0] = 1;
       for (let i = 0; i < L; i++) {
-        for (let j = i + GLUED_MIN; j <= L && j - i <= this.maxKeyLen; j++) {
-          if (i === 0 && j === L) continue;
-          table.forEach(tagHash(ph.range(base + i, base + j), TAG_EXACT, j - i), (id) => {
-            const k = keys[id];
-            if (!k || !k.alive || k.key !== glued.slice(base + i, base + j)) return;
-            const cand = this.makeCandidate(prompt, units, u, u + 1, k, 0, false, false, [unit.charStarts[i], unit.charEnds[j - 1]]);
-            if (cand) out.push(cand);
-          });
+        if (!reach[i]) continue;
+        for (let j = i + 2; j <= L && j - i <= this.maxKeyLen; j++) {
+          if (reach[j] && nameAt[j] >= 0) continue;
+          let name = -1;
+          if (j - i >= GLUED_MIN) {
+            exactIds.length = 0;
+            table.collect(tagHash(ph.range(base + i, base + j), TAG_EXACT, j - i), exactIds);
+            for (const id of exactIds) {
+              const k = keys[id];
+              if (k && k.alive && k.key === glued.slice(base + i, base + j)) name = id;
+            }
+          }
+          if (name >= 0 || (j - i <= 12 && isCommonWord(unit.plain.slice(i, j)))) {
+            if (!reach[j] || (name >= 0 && nameAt[j] < 0)) {
+              reach[j] = 1;
+              back[j] = i;
+              nameAt[j] = name;
+            }
+          }
+        }
+      }
+      if (!reach[L]) continue;
+      for (let j = L; j > 0; j = back[j]) {
+        const i = back[j];
+        if (nameAt[j] >= 0 && !(i === 0 && j === L)) {
+          const cand = this.makeCandidate(prompt, units, u, u + 1, keys[nameAt[j]], 0, false, false, [unit.charStarts[i], unit.charEnds[j - 1]]);
+          if (cand) out.push(cand);
         }
       }
     }
@@ -330,7 +379,7 @@ class TextIndexImpl implements TextIndex {
     }
     // A fuzzy match is only as strong as the strangeness of the text: ordinary words one letter away
     // from a name ("cat man" ~ "batman") need the same corroboration as ordinary-word names.
-    const allCommon = win.every((u) => isCommonWord(u.plain) || isCommonWord(singular(u.plain)));
+    const allCommon = win.every((u) => u.common);
     // Words apart (space or sentence punctuation) read as ordinary words; hyphenated or glued do not.
     const spaced = win.length === 1 || internalSeps.every((s) => s === ' ' || s === 'p');
     const ambiguous = !deliberate && allCommon && (spaced || dist > 0);
@@ -400,17 +449,18 @@ class TextIndexImpl implements TextIndex {
       if (!cur || better(c, cur)) best.set(c.rec, c);
     };
     for (const c of strong) offer(c);
-    const owners = new Set([...best.keys()].map((r) => r.entry.ownerId));
+    const anchors = [...best.values()];
     const capRatio = capitalRatio(units);
     for (const c of weak) {
       if (best.has(c.rec) && !better(c, best.get(c.rec)!)) continue;
-      if (this.corroborated(c, units, owners, capRatio)) offer(c);
+      if (this.corroborated(c, units, anchors, capRatio)) offer(c);
     }
     return [...best.values()].sort((x, y) => x.start - y.start);
   }
 
-  private corroborated(c: Candidate, units: Unit[], owners: Set<string>, capRatio: number): boolean {
-    if (owners.has(c.rec.entry.ownerId)) return true;
+  private corroborated(c: Candidate, units: Unit[], anchors: Candidate[], capRatio: number): boolean {
+    // Another of the same rightsholder's entries named nearby ("Elsa ... Frozen").
+    if (anchors.some((x) => x.rec.entry.ownerId === c.rec.entry.ownerId && x.from < c.to + CONTEXT_RADIUS && c.from < x.to + CONTEXT_RADIUS)) return true;
     const win = units.slice(c.from, c.to);
     if (c.dist === 0 && capRatio <= 0.5 && properNoun(win)) return true;
     const own = c.key ? c.key.unitKeys : new Set<string>();
