@@ -194,7 +194,9 @@ export function tokenize(text: string): Unit[] {
   for (let k = 0; k < chars.length; k++) {
     const ch = chars[k];
     const c = ch.c;
-    const wordish = isLetterOrDigit(c) || (LEET_SYMBOLS.has(c) && isLetterOrDigit(chars[k + 1]?.c) && (cur.length > 0 || !SPACE.test(chars[k + 1]?.c ?? ' ')));
+    // A symbol opening a word must be followed by a letter ("$pider", not "$5").
+    const next = chars[k + 1]?.c;
+    const wordish = isLetterOrDigit(c) || (LEET_SYMBOLS.has(c) && isLetterOrDigit(next) && (cur.length > 0 || /\p{L}/u.test(next!)));
     if (wordish) {
       cur.push(ch);
       continue;

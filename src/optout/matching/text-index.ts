@@ -336,7 +336,7 @@ class TextIndexImpl implements TextIndex {
               if (k && k.alive && k.key === glued.slice(base + i, base + j)) name = id;
             }
           }
-          if (name >= 0 || (j - i <= 12 && isCommonWord(unit.plain.slice(i, j)))) {
+          if (name >= 0 || (j - i <= 12 && isGlueWord(unit.plain.slice(i, j)))) {
             if (!reach[j] || (name >= 0 && nameAt[j] < 0)) {
               reach[j] = 1;
               back[j] = i;
@@ -374,7 +374,7 @@ class TextIndexImpl implements TextIndex {
       else if (win.some((u) => u.collapsed || u.invisible) || internalSeps.some((s) => s === 'p' || s === '')) rule = 'separator';
       else if (win.length !== k.unitCount) rule = 'split_or_glued';
       else if (plural) rule = 'possessive_or_plural';
-      else if (win.some((u) => u.diacritic) && k.alias.normalize('NFD') === k.alias.normalize('NFD').replace(/\p{M}/gu, '')) rule = 'diacritics';
+      else if (win.some((u) => u.diacritic) || /\p{M}/u.test(k.alias.normalize('NFD'))) rule = 'diacritics';
       else rule = k.aliasIndex === 0 ? 'exact' : 'alias';
     }
     // A fuzzy match is only as strong as the strangeness of the text: ordinary words one letter away
@@ -491,6 +491,15 @@ class TextIndexImpl implements TextIndex {
       allowedByLicence,
     };
   }
+}
+
+const SHORT_GLUE = new Set(['vs', 'and', 'the', 'of', 'in', 'on', 'at', 'to', 'my', 'an', 'with', 'meets', 'x']);
+const SUFFIXES = new Set(['ing', 'ings', 'ed', 'er', 'ers', 'est', 'ish', 'ism', 'ist', 'ity', 'ies', 'ion', 'ions', 'ment', 'ness', 'able', 'ful', 'less', 'like', 'ly', 'ous', 'y']);
+
+/** A word that may sit glued beside a name ("thebatman", "batmanvssuperman"); suffixes may not ("shreking"). */
+function isGlueWord(w: string): boolean {
+  if (SHORT_GLUE.has(w)) return true;
+  return w.length >= 3 && !SUFFIXES.has(w) && isCommonWord(w);
 }
 
 /**
