@@ -20,6 +20,8 @@ import type { BlobStore } from '../storage/blob-store';
 import { createLocalBlobStore } from '../storage/local-blob-store';
 import { JOB_NAMES } from './job-names';
 import type { DomainModule } from './module';
+import { detectFile } from '../watermark';
+import { createVerifyModule, type VerifyService } from '../verify';
 
 /**
  * The composition root: builds every service of one process from the configuration, in
@@ -36,6 +38,8 @@ export interface Runtime {
   accounts: AccountService;
   /** C2PA signing and reading, with the service's signing identity. */
   provenance: Provenance;
+  /** Verification of uploads against Content Credentials, watermark and ledger (issue 8). */
+  verify: VerifyService;
   /** Cameo consent: who may appear in a clip, their rules, revocation (issue 5). */
   consent: ConsentService;
   /** The rightsholder opt-out registry's policy checks (issue 6). */
@@ -95,16 +99,6 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
       })
     : createInProcessQueue({ registry, logger, concurrency: config.CONSENTRY_JOB_CONCURRENCY });
 
-  const optout = createOptoutModule({
-    db,
-    blobs,
-    accounts,
-    provenance,
-    masterKey: secrets.masterKey,
-    logger,
-    rateLimitPerMinute: config.CONSENTRY_RATE_LIMIT_PER_MINUTE,
-  });
-
   const consent = createConsentModule({
     db,
     blobs,
@@ -114,6 +108,16 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     dataDir: config.dataDir,
     nodeEnv: config.NODE_ENV,
     accounts,
+  });
+
+  const optout = createOptoutModule({
+    db,
+    blobs,
+    accounts,
+    provenance,
+    masterKey: secrets.masterKey,
+    logger,
+    rateLimitPerMinute: config.CONSENTRY_RATE_LIMIT_PER_MINUTE,
   });
 
   const generation = createGenerationModule({
@@ -128,7 +132,18 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     watermarkKey: secrets.watermarkKey,
   });
 
-  const modules: DomainModule[] = [{ name: 'audit', jobs: auditJobs(db) }, optout.module, consent.module, generation.module];
+  const verify = createVerifyModule({
+    db,
+    provenance,
+    detectWatermark: detectFile,
+    watermarkKey: secrets.watermarkKey,
+    dataDir: config.dataDir,
+    uploadLimitBytes: config.CONSENTRY_UPLOAD_LIMIT_BYTES,
+    rateLimitPerMinute: config.CONSENTRY_RATE_LIMIT_PER_MINUTE,
+    logger,
+  });
+
+  const modules: DomainModule[] = [{ name: 'audit', jobs: auditJobs(db) }, optout.module, consent.module, generation.module, verify];
 
   for (const m of modules) for (const j of m.jobs ?? []) registry.register(j);
   registry.assertMatches(JOB_NAMES);
@@ -143,8 +158,9 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     secrets,
     accounts,
     provenance,
-    optout: optout.service,
+    verify: verify.service,
     consent: consent.service,
+    optout: optout.service,
     generation: generation.service,
     modules,
     async close() {

@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ApiRouter } from '../http/api-router';
+import { AppError, NotFound } from '../http/errors';
+import { receiveUpload } from './upload';
+import type { VerifyService } from './verify-service';
+import { recoveredManifestSchema, verifyReportSchema } from './verify-schemas';
+
+export const PUBLIC_DIR = path.resolve(__dirname, '../../public/verify');
+const ASSETS: Record<string, string> = {
+  'app.js': 'text/javascript; charset=utf-8',
+  'style.css': 'text/css; charset=utf-8',
+};
+
+export interface VerifyRouteDeps {
+  service: VerifyService;
+  rateLimit(clientKey: string): Promise<void>;
+  tmpDir: string;
+  uploadLimitBytes: number;
+}
+
+export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): void {
+  api.route(
+    {
+      method: 'post',
+      path: '/v1/verify',
+      summary: 'Verify whether a clip, image or sound was generated here, with the evidence of each signal (public, rate limited)',
+      tags: ['verify'],
+      auth: null,
+      rawBody: { contentTypes: ['multipart/form-data'], description: 'One file in the field "file": MP4, MOV, WebM, MKV, JPEG, PNG, WebP, AAC, M4A, MP3 or WAV.' },
+      response: verifyReportSchema,
+    },
+    async ({ req, res }) => {
+      try {
+        await deps.rateLimit(req.ip ?? req.socket.remoteAddress ?? 'unknown');
+      } catch (e) {
+        const retry = e instanceof AppError ? Number(e.details?.retryAfterSeconds ?? 60) : 60;
+        res.setHeader('retry-after', String(retry));
+        res.setHeader('connection', 'close');
+        throw e;
+      }
+      await fs.promises.mkdir(deps.tmpDir, { recursive: true });
+      const dir = await fs.promises.mkdtemp(path.join(deps.tmpDir, 'req-'));
+      try {
+        let up;
+        try {
+          up = await receiveUpload(req, dir, deps.uploadLimitBytes);
+        } catch (e) {
+          res.setHeader('connection', 'close');
+          throw e;
+        }
+        return await deps.service.verifyFile(up.path, { name: up.filename, sha256: up.sha256 });
+      } finally {
+        await fs.promises.rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/v1/ledger/:payloadHex/manifest',
+      summary: 'The original Content Credentials of a generated clip, by its watermark payload (public; says whether it was taken down)',
+      tags: ['verify'],
+      auth: null,
+      params: z.strictObject({ payloadHex: z.string().regex(/^[0-9a-fA-F]{16}$/, 'must be 16 hexadecimal characters') }),
+      response: recoveredManifestSchema,
+    },
+    async ({ params }) => {
+      const r = await deps.service.manifestFor(params.payloadHex.toLowerCase());
+      if (!r) throw new NotFound('ledger_entry_not_found', 'No clip generated here carries that watermark payload.');
+      return r;
+    },
+  );
+
+  const sendFile = async (res: import('express').Response, file: string, type: string) => {
+    const body = await fs.promises.readFile(path.join(PUBLIC_DIR, file));
+    res.setHeader('content-type', type);
+    res.setHeader('cache-control', 'no-cache');
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'");
+    res.status(200).send(body);
+  };
+
+  api.route(
+    {
+      method: 'get',
+      path: '/verify',
+      summary: 'The verification web page',
+      tags: ['verify'],
+      auth: null,
+      rawResponse: { contentType: 'text/html', description: 'An HTML page to upload a file and read its verdict' },
+    },
+    ({ res }) => sendFile(res, 'index.html', 'text/html; charset=utf-8'),
+  );
+
+  api.route(
+    {
+      method: 'get',
+      path: '/verify/:asset',
+      summary: 'Script and style of the verification page',
+      tags: ['verify'],
+      auth: null,
+      params: z.strictObject({ asset: z.string() }),
+      rawResponse: { contentType: 'text/javascript', description: 'A static asset' },
+    },
+    async ({ params, res }) => {
+      const type = ASSETS[params.asset];
+      if (!type) throw new NotFound('asset_not_found', 'There is no such file.');
+      await sendFile(res, params.asset, type);
+    },
+  );
+}

@@ -1,0 +1,261 @@
+/**
+ * Verification of one file on disk: what it is, its Content Credentials, our watermark, and the
+ * ledger (by watermark payload, exact content hash, manifest generation id, fingerprint). HTTP
+ * and the CLI both call verifyFile; neither holds the file in memory.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import type { Queryable } from '../db/database';
+import { AppError, Invalid, PayloadTooLarge, UnsupportedMedia } from '../http/errors';
+import { fingerprintMedia, ledgerRepository, probeFile, type FingerprintMatch, type LedgerRecord, type ProbedMedia } from '../ledger';
+import type { ManifestSummary, Provenance } from '../provenance';
+import type { WatermarkDetection } from '../watermark';
+import { Semaphore } from './semaphore';
+import { SNIFF_BYTES, sniffMedia, type MediaKind } from './sniff';
+import { thumbnailDataUrl } from './thumbnail';
+import { assertComplete } from './truncation';
+import { decide, OPERATING_P_VALUE, strongFingerprint } from './verdict';
+import type { RecoveredManifest, VerifyReport } from './verify-schemas';
+
+export const MAX_DURATION_SEC = 300;
+/** The watermark detector reads at most this much of a clip (the production clips are ~10 s). */
+const WATERMARK_SECONDS = 12;
+
+export type VerifyStage = 'probing' | 'analysing' | 'ledger' | 'done';
+export type ProgressFn = (stage: VerifyStage, fraction: number) => void;
+
+export type DetectWatermark = (path: string, key: Buffer, opts: { maxSeconds?: number }) => Promise<WatermarkDetection>;
+
+export interface VerifyServiceDeps {
+  db: Queryable;
+  provenance: Provenance;
+  detectWatermark: DetectWatermark;
+  watermarkKey: Buffer;
+  maxBytes: number;
+  maxDurationSec?: number;
+  /** Analyses running at once in this process; more wait their turn. */
+  maxConcurrent?: number;
+  logger?: { warn(o: unknown, m?: string): void };
+}
+
+export interface VerifyMeta {
+  name?: string | null;
+  /** Already computed while the upload streamed to disk. */
+  sha256?: string;
+}
+
+const NEUTRAL_DN = (s: string) =>
+  s
+    .split(/,\s*/)
+    .map((p) => p.trim())
+    .filter(Boolean)
+    .sort()
+    .join(',');
+
+async function sha256File(path: string): Promise<string> {
+  const h = crypto.createHash('sha256');
+  for await (const chunk of fs.createReadStream(path)) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  const fd = await fs.promises.open(path, 'r');
+  try {
+    const b = Buffer.alloc(SNIFF_BYTES);
+    const { bytesRead } = await fd.read(b, 0, SNIFF_BYTES, 0);
+    return b.subarray(0, bytesRead);
+  } finally {
+    await fd.close();
+  }
+}
+
+function recovered(r: LedgerRecord): RecoveredManifest {
+  return {
+    payloadHex: r.payloadHex,
+    generationId: r.generationId,
+    createdAt: r.createdAt,
+    takenDown: !!r.takenDownAt,
+    takenDownAt: r.takenDownAt,
+    takedownReason: r.takedownReason,
+    manifest: r.manifest,
+    manifestStoreJson: r.manifestStoreJson,
+    url: `/v1/ledger/${r.payloadHex}/manifest`,
+  };
+}
+
+export function createVerifyService(deps: VerifyServiceDeps) {
+  const maxDuration = deps.maxDurationSec ?? MAX_DURATION_SEC;
+  const gate = new Semaphore(deps.maxConcurrent ?? Math.max(2, os.cpus().length));
+  const own = deps.provenance.signerInfo();
+
+  const isOurs = (m: ManifestSummary | null): boolean =>
+    !!m?.signer && NEUTRAL_DN(m.signer.subject) === NEUTRAL_DN(own.subject) && NEUTRAL_DN(m.signer.issuer) === NEUTRAL_DN(own.issuer);
+
+  /** Checks what the file is before any heavy work; throws 4xx AppErrors with a sentence. */
+  async function admit(path: string, size: number): Promise<{ kind: MediaKind; mimeType: string; probed: ProbedMedia }> {
+    if (size > deps.maxBytes) throw new PayloadTooLarge('media_too_large', `The file is ${size} bytes; the limit is ${deps.maxBytes} bytes.`);
+    const sniffed = sniffMedia(await readHead(path), size);
+    await assertComplete(path, sniffed.mimeType, size);
+    let probed: ProbedMedia;
+    try {
+      probed = await probeFile(path);
+    } catch (e) {
+      if (e instanceof AppError) throw new Invalid('media_unreadable', `The ${sniffed.label} could not be decoded; it may be truncated or corrupt.`);
+      throw e;
+    }
+    if (!probed.video && !probed.audio) throw new Invalid('media_no_streams', `The ${sniffed.label} has neither pictures nor sound.`);
+    if (probed.durationSec !== null && probed.durationSec > maxDuration) {
+      throw new PayloadTooLarge('media_too_long', `The file lasts ${Math.round(probed.durationSec)} s; clips up to ${maxDuration} s (5 minutes) are verified.`);
+    }
+    // The streams decide: an MP4 holding only sound is audio, a one-frame container an image.
+    const kind: MediaKind = probed.video ? (probed.isImage ? 'image' : 'video') : 'audio';
+    return { kind, mimeType: sniffed.mimeType, probed };
+  }
+
+  async function readManifest(path: string): Promise<ManifestSummary | null> {
+    try {
+      return await deps.provenance.readFile(path);
+    } catch (e) {
+      // Formats Content Credentials are not read for here (WebM, MKV, WebP, raw AAC).
+      if (e instanceof UnsupportedMedia) return null;
+      if (e instanceof AppError && e.status < 500) return null;
+      throw e;
+    }
+  }
+
+  async function detect(path: string): Promise<WatermarkDetection | null> {
+    try {
+      return await deps.detectWatermark(path, deps.watermarkKey, { maxSeconds: WATERMARK_SECONDS });
+    } catch (e) {
+      deps.logger?.warn({ err: (e as Error).message }, 'watermark detection failed');
+      return null;
+    }
+  }
+
+  async function verifyFile(path: string, meta: VerifyMeta = {}, onProgress?: ProgressFn): Promise<VerifyReport> {
+    const started = Date.now();
+    const stat = await fs.promises.stat(path);
+    if (!stat.isFile()) throw new Invalid('media_not_file', 'The path is not a regular file.');
+    onProgress?.('probing', 0);
+    const { kind, mimeType, probed } = await admit(path, stat.size);
+    return gate.run(async () => {
+      let done = 0;
+      const step = <T>(p: Promise<T>): Promise<T> =>
+        p.finally(() => {
+          done++;
+          onProgress?.('analysing', done / 5);
+        });
+      onProgress?.('analysing', 0);
+      const [sha256, manifest, wm, fp, thumb] = await Promise.all([
+        step(meta.sha256 ? Promise.resolve(meta.sha256) : sha256File(path)),
+        step(readManifest(path)),
+        step(detect(path)),
+        step(fingerprintMedia(path, probed).catch(() => null)),
+        step(kind === 'audio' ? Promise.resolve(null) : thumbnailDataUrl(path, { isImage: kind === 'image', durationSec: probed.durationSec })),
+      ]);
+      onProgress?.('ledger', 0);
+      const wmPayload = wm?.detected ? (wm.video?.segments.some((s) => s.detected) || !wm.audio?.detected ? wm.payloadHex : wm.audio.payloadHex) : null;
+      const [byContentHash, byWatermark, byManifest, fpMatch] = await Promise.all([
+        ledgerRepository.findByContentSha256(deps.db, sha256),
+        wmPayload ? ledgerRepository.findByPayload(deps.db, wmPayload) : Promise.resolve(null),
+        manifest?.generationId ? ledgerRepository.findByGenerationId(deps.db, manifest.generationId) : Promise.resolve(null),
+        fp ? ledgerRepository.nearestByFingerprint(deps.db, fp) : Promise.resolve(null as FingerprintMatch | null),
+      ]);
+      const ours = isOurs(manifest);
+      const d = decide({
+        kind,
+        manifest,
+        manifestIsOurs: ours,
+        watermark: wm ? { detected: wm.detected, pValue: wm.pValue, payloadHex: wmPayload } : null,
+        byContentHash,
+        byWatermark,
+        byManifest,
+        fingerprint: fpMatch,
+      });
+      const rec = d.record;
+      // A stripped manifest is recovered only through signals that do not depend on the file's own credentials.
+      const recover = rec && (d.matchedBy === 'watermark' || d.matchedBy === 'fingerprint' || d.matchedBy === 'content_hash') ? recovered(rec) : null;
+      onProgress?.('done', 1);
+      // A still image has no timeline segments: its one frame is the video signal.
+      const videoDetected = wm?.video?.segments.length ? wm.video.segments.some((s) => s.detected) : !!wm?.detected && !wm?.audio?.detected;
+      return {
+        verdict: d.verdict,
+        confidence: d.confidence,
+        explanation: d.explanation,
+        file: {
+          name: meta.name ?? null,
+          sizeBytes: stat.size,
+          sha256,
+          mimeType,
+          kind,
+          durationSec: kind === 'image' ? null : probed.durationSec,
+          width: probed.video?.width ?? null,
+          height: probed.video?.height ?? null,
+        },
+        thumbnail: thumb,
+        evidence: {
+          manifest: {
+            supported: manifest !== null,
+            present: manifest?.present ?? false,
+            verdict: manifest?.verdict ?? 'absent',
+            signedByThisService: ours,
+            signer: manifest?.signer ?? null,
+            signedAt: manifest?.signedAt ?? null,
+            actions: manifest?.actions ?? [],
+            digitalSourceType: manifest?.digitalSourceType ?? null,
+            generationId: manifest?.generationId ?? null,
+            claimGenerator: manifest?.claimGenerator ?? null,
+            failureCodes: manifest?.failureCodes ?? [],
+          },
+          watermark: {
+            checked: wm !== null,
+            detected: !!wm?.detected,
+            operatingPValue: OPERATING_P_VALUE,
+            payloadHex: wmPayload,
+            pValue: wm?.pValue ?? null,
+            score: wm?.score ?? null,
+            reason: wm?.reason ?? (wm ? null : 'the watermark detector could not read this file'),
+            video: wm?.video
+              ? { detected: videoDetected, framesUsed: wm.video.framesUsed, secondsUsed: wm.video.secondsUsed, segments: wm.video.segments }
+              : null,
+            audio: wm?.audio ? { detected: wm.audio.detected, secondsUsed: wm.audio.secondsUsed, pValue: wm.audio.pValue } : null,
+          },
+          ledger: {
+            found: !!rec,
+            matchedBy: d.matchedBy,
+            payloadHex: rec?.payloadHex ?? null,
+            generationId: rec?.generationId ?? null,
+            createdAt: rec?.createdAt ?? null,
+            takenDown: !!rec?.takenDownAt,
+            takenDownAt: rec?.takenDownAt ?? null,
+            takedownReason: rec?.takedownReason ?? null,
+          },
+          fingerprint: {
+            checked: fp !== null,
+            queryFrames: fp?.frameHashes.length ?? 0,
+            queryAudio: fp?.audioHashes.length ?? 0,
+            matched: !!fpMatch,
+            strong: strongFingerprint(fpMatch),
+            matchedFrames: fpMatch?.matchedFrames ?? 0,
+            matchedAudio: fpMatch?.matchedAudio ?? 0,
+            meanDistance: fpMatch && fpMatch.matchedFrames ? Math.round(fpMatch.meanDistance * 100) / 100 : null,
+            generationId: fpMatch?.record.generationId ?? null,
+          },
+        },
+        recoveredManifest: recover,
+        analysisMs: Date.now() - started,
+      };
+    });
+  }
+
+  /** The manifest the service signed for a ledger entry (public: soft-binding resolution). */
+  async function manifestFor(payloadHex: string): Promise<RecoveredManifest | null> {
+    const r = await ledgerRepository.findByPayload(deps.db, payloadHex);
+    return r ? recovered(r) : null;
+  }
+
+  return { verifyFile, manifestFor, queued: () => gate.queued };
+}
+
+export type VerifyService = ReturnType<typeof createVerifyService>;
