@@ -3,7 +3,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { ffmpegBin, runTool } from '../../../src/media/tools';
 import { createProvenance, type Provenance } from '../../../src/provenance';
-import { readManifestStore } from '../../../src/provenance/c2pa-runtime';
+import { readManifestStore, signAsset } from '../../../src/provenance/c2pa-runtime';
+import { issueCa, issueSigningCertificate } from '../../../src/provenance/certificates';
+import { coseSign1, reserveSizeFor } from '../../../src/provenance/cose';
+import { LocalKeySigner } from '../../../src/provenance/signer';
 import { fixture } from '../../helpers/fixtures';
 import {
   bmffBoxMiddle,
@@ -159,6 +162,58 @@ describe('Content Credentials signed by the service', () => {
     const wav = await prov.sign(await makeWav(path.join(dir, 'tone.wav')), manifestInput());
     expect((await prov.read(wav)).verdict).toBe('valid_trusted');
     expect((await prov.read(await prov.stripManifest!(wav))).verdict).toBe('absent');
+  });
+
+  it("exposes a rightsholder's CAWG training-and-mining reservation on a third-party image", async () => {
+    // A third party's camera-style manifest, written through the engine directly: it is not
+    // something this service would sign, so it does not go through ManifestInput.
+    const caDn = { commonName: 'Photo agency CA' };
+    const ca = issueCa(caDn);
+    const leaf = issueSigningCertificate({ ...ca, subject: caDn }, { commonName: 'Photo agency' });
+    const signer = new LocalKeySigner(leaf.privateKey, [leaf.der]);
+    const reserveSize = reserveSizeFor(signer);
+    const manifest = {
+      claim_generator_info: [{ name: 'agency-tool', version: '2.0' }],
+      title: 'press photo',
+      assertions: [
+        {
+          label: 'c2pa.actions.v2',
+          data: {
+            actions: [
+              {
+                action: 'c2pa.created',
+                digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture',
+              },
+            ],
+          },
+        },
+        {
+          label: 'cawg.training-mining',
+          data: {
+            entries: {
+              'cawg.ai_generative_training': { use: 'notAllowed' },
+              'cawg.ai_inference': { use: 'notAllowed' },
+              'cawg.ai_training': { use: 'notAllowed' },
+              'cawg.data_mining': { use: 'allowed' },
+            },
+          },
+        },
+      ],
+    };
+    const out = await signAsset(
+      JSON.stringify(manifest),
+      '{}',
+      [],
+      { alg: 'es256', reserveSize, sign: async (claim) => coseSign1(signer, claim, reserveSize) },
+      'image/jpeg',
+      fs.readFileSync(fixture('faces', 'obama-2.jpg')),
+    );
+    const s = await prov.read(Buffer.from(out));
+    expect(s.verdict).toBe('valid_untrusted');
+    expect(s.claimGenerator).toEqual({ name: 'agency-tool', version: '2.0' });
+    expect(s.trainingMining).toMatchObject({ generativeTrainingNotAllowed: true, inferenceNotAllowed: true });
+    expect(s.trainingMining?.entries['cawg.data_mining']).toBe('allowed');
+    expect((await prov.read(jpeg)).trainingMining).toBeUndefined();
   });
 
   it('signs and reads MP3 audio', async () => {
