@@ -21,7 +21,8 @@ export const checkViewSchema = z.object({
   name: z.string(),
   passed: z.boolean().nullable(),
   decisive: z.boolean(),
-  score: z.number(),
+  /** null when the check had nothing to measure (e.g. no face was found). */
+  score: z.number().nullable(),
   threshold: z.number(),
   message: z.string(),
 });

@@ -269,7 +269,8 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
         name: c.name,
         passed: c.passed,
         decisive: c.decisive,
-        score: c.score,
+        // A check that measured nothing (no face found) scores Infinity or NaN; JSON cannot carry them.
+        score: Number.isFinite(c.score) ? c.score : null,
         threshold: c.threshold,
         message: c.message,
         details: c.details,

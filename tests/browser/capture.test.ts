@@ -77,7 +77,7 @@ describeIf('the capture page in a real browser with a fake camera and microphone
     await page.click('#start-button');
     // The page shows the steps of the fixed challenge while it records.
     await page.waitForFunction(() => /LEFT|RIGHT/.test(document.getElementById('prompt')!.textContent ?? ''), undefined, { timeout: 15000 });
-    await page.waitForSelector('#verdict[data-status]', { timeout: 170000 });
+    await page.waitForSelector('#verdict[data-status]', { timeout: 380000 });
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: path.join(ARTIFACTS, 'capture-verdict.png'), fullPage: true });
 
@@ -97,5 +97,5 @@ describeIf('the capture page in a real browser with a fake camera and microphone
     expect(await page.locator('#checks li').count()).toBeGreaterThan(3);
     expect(consoleErrors).toEqual([]);
     await context.close();
-  }, 200000);
+  }, 420000);
 });

@@ -25,10 +25,10 @@ describe.each(backends())('who may use a cameo, its rules and its revocation ($n
     bob = await signUp(svc.app, ['creator']);
     const s = await startEnrollment(svc.app, owner.auth);
     await uploadFile(svc.app, owner.auth, s.id, TALKING_B).expect(202);
-    const v = await waitForVerdict(svc.app, owner.auth, s.id, 170000);
+    const v = await waitForVerdict(svc.app, owner.auth, s.id, 380000);
     if (v.status !== 'accepted') throw new Error(`the fixture enrollment was rejected: ${v.reason}`);
     cameoId = v.cameoId;
-  }, 180000);
+  }, 400000);
   afterAll(() => svc.close());
 
   const may = async (who: Account) => {

@@ -25,8 +25,8 @@ describe.each(backends())('enrollment of real footage ($name)', (backend) => {
     const s = await startEnrollment(svc.app, owner.auth);
     expect(s.challenge.id).toBe('fixture-talking-b');
     await uploadFile(svc.app, owner.auth, s.id, TALKING_B).expect(202);
-    verdict = await waitForVerdict(svc.app, owner.auth, s.id, 170000);
-  }, 180000);
+    verdict = await waitForVerdict(svc.app, owner.auth, s.id, 380000);
+  }, 400000);
   afterAll(async () => {
     await svc.close();
     fs.rmSync(dir, { recursive: true, force: true });
@@ -109,7 +109,7 @@ describe.each(backends())('enrollment of real footage ($name)', (backend) => {
     const other = await signUp(svc.app, ['cameo_owner']);
     const s = await startEnrollment(svc.app, other.auth);
     await uploadFile(svc.app, other.auth, s.id, await reencoded(dir, TALKING_B)).expect(202);
-    const v = await waitForVerdict(svc.app, other.auth, s.id, 170000);
+    const v = await waitForVerdict(svc.app, other.auth, s.id, 380000);
     expect(v.status).toBe('rejected');
     expect(v.cameoId).toBeNull();
     const byName = Object.fromEntries(v.checks.map((c: { name: string }) => [c.name, c]));
@@ -129,5 +129,5 @@ describe.each(backends())('enrollment of real footage ($name)', (backend) => {
     await request(svc.app).get('/v1/consent/reviews').set(other.auth).expect(403);
     const flagged = await svc.rt.db.query(`select id from audit_log where action = 'consent.review_flagged'`);
     expect(flagged.rows.length).toBeGreaterThanOrEqual(1);
-  }, 180000);
+  }, 400000);
 });
