@@ -68,7 +68,15 @@ function corrAtLag(x: number[], y: number[], lag: number): number {
 
 /** Correlation of mouth opening with speech energy at lags within this are "in sync" (lip-sync tolerance). */
 export const SYNC_MAX_LAG_SEC = 0.25;
-export const SYNC_MIN_CORR = 0.3;
+/**
+ * Weak on purpose, and weakly separating: on the selfie fixtures (lip-synced clips over music) the
+ * genuine in-sync correlation is only 0.15-0.26, and a 1 s shift of selfie/talking-b's rhythmic
+ * soundtrack correlates about as well as the original. The decisive part is mostly "no far lag
+ * fits better"; see README.md and the bench's APCER for what this check catches.
+ */
+export const SYNC_MIN_CORR = 0.12;
+/** Lags from here to SYNC_SEARCH_SEC are "elsewhere": a mouth signal correlates with its own near neighbours. */
+export const SYNC_FAR_LAG_SEC = 0.5;
 /** Lags searched for a better fit elsewhere (an audio track shifted by up to this much). */
 export const SYNC_SEARCH_SEC = 1.5;
 
@@ -83,6 +91,7 @@ export function voiceMatchesFaceCheck(s: FaceSeries, pcm: Float32Array): CheckRe
   const energy = energyAtFrames(pcm, s.t, 0.5 / s.fps + 0.03);
   const maxNear = Math.round(SYNC_MAX_LAG_SEC * s.fps);
   const maxFar = Math.round(SYNC_SEARCH_SEC * s.fps);
+  const minFar = Math.round(SYNC_FAR_LAG_SEC * s.fps);
   let near = -1;
   let nearLag = 0;
   let far = -1;
@@ -91,7 +100,7 @@ export function voiceMatchesFaceCheck(s: FaceSeries, pcm: Float32Array): CheckRe
     const c = corrAtLag(mouth, energy, lag);
     if (Math.abs(lag) <= maxNear) {
       if (c > near) [near, nearLag] = [c, lag];
-    } else if (c > far) [far, farLag] = [c, lag];
+    } else if (Math.abs(lag) >= minFar && c > far) [far, farLag] = [c, lag];
   }
   const passed = near >= SYNC_MIN_CORR && near >= far;
   let message = 'Your lips move with the voice on the recording.';

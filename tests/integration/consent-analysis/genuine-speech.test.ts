@@ -1,0 +1,40 @@
+import { analyseRecording, type AnalysisReport } from '../../../src/consent/analysis';
+import { createChallenge } from '../../../src/consent/challenge';
+import { faceDistance, DIFFERENT_PERSON_MIN_DISTANCE } from '../../../src/faces';
+import { TALKING_A, TALKING_B, talkingAChallenge, talkingBChallenge } from '../../../bench/consent/attacks';
+
+/**
+ * selfie/talking-a.mp4: a woman speaking to the camera (speech at 0.4-2.4 s and 4.6-6.2 s) who never
+ * turns her head. With the code window on her speech, every check passes except the head turns.
+ */
+describe('analysis of genuine footage with speech (talking-a)', () => {
+  let report: AnalysisReport;
+  const byName = (n: string) => report.checks.find((c) => c.name === n)!;
+
+  beforeAll(async () => {
+    report = await analyseRecording(TALKING_A, createChallenge(talkingAChallenge));
+  });
+
+  it('hears speech while the code is due and finds the lips in step with it', () => {
+    expect(byName('speech-during-code').passed).toBe(true);
+    expect(byName('voice-matches-face').passed).toBe(true);
+    expect(Math.abs(byName('voice-matches-face').details!.bestNearLagSec as number)).toBeLessThanOrEqual(0.25);
+  });
+
+  it('passes one face, one identity, a blink and realistic motion', () => {
+    for (const name of ['one-face', 'same-identity', 'blink', 'motion-realism']) {
+      expect({ name, passed: byName(name).passed }).toEqual({ name, passed: true });
+    }
+  });
+
+  it('rejects it for the head turn she never makes, in plain words', () => {
+    expect(report.accepted).toBe(false);
+    expect(byName('head-turns').passed).toBe(false);
+    expect(report.reason).toBe('We could not see you turn left when asked.');
+  });
+
+  it("gives a face template far from another enrolled person's (the service's cross-account check)", async () => {
+    const other = await analyseRecording(TALKING_B, createChallenge(talkingBChallenge));
+    expect(faceDistance(report.faceTemplate, other.faceTemplate)).toBeGreaterThan(DIFFERENT_PERSON_MIN_DISTANCE);
+  });
+});
