@@ -1,5 +1,6 @@
 // The cameo enrollment capture page: sign in, start a session, follow the challenge while the
 // camera records, upload, and show the verdict. Plain browser JavaScript, no build step.
+/* global document, navigator, location, history, fetch, Blob, MediaRecorder, performance, requestAnimationFrame, setTimeout */
 'use strict';
 
 (function () {
@@ -33,10 +34,10 @@
     }
     const res = await fetch(path, { method, headers: h, body: payload });
     const text = await res.text();
-    let json = null;
+    let json;
     try {
       json = text ? JSON.parse(text) : null;
-    } catch (e) {
+    } catch {
       json = null;
     }
     if (!res.ok) {
@@ -174,8 +175,8 @@
       let s;
       try {
         s = await api('GET', '/v1/cameos/enrollments/' + state.session.id);
-      } catch (e) {
-        continue;
+      } catch {
+        continue; // a dropped poll on a phone network: ask again
       }
       if (s.status !== 'pending') return verdict(s);
     }
