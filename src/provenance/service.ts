@@ -1,7 +1,7 @@
 /** The Provenance implementation over a Signer and the c2pa-rs engine, with error mapping to the service's errors. */
 import { X509Certificate } from 'node:crypto';
 import fs from 'node:fs';
-import { AppError, Invalid, PayloadTooLarge, Unavailable } from '../http/errors';
+import { AppError, Invalid, NotFound, PayloadTooLarge, Unavailable } from '../http/errors';
 import { EngineStopped, readManifestStore, signAsset, type IngredientSource } from './c2pa-runtime';
 import { coseSign1, reserveSizeFor } from './cose';
 import { sniffFormat } from './format';
@@ -147,12 +147,31 @@ export class SignerBackedProvenance implements Provenance {
   }
 
   async signFile(inPath: string, outPath: string, input: ManifestInput): Promise<void> {
-    const stat = await fs.promises.stat(inPath);
+    const signed = await this.sign(await this.loadFile(inPath), input);
+    // Written beside the target and renamed, so a reader never sees a half-written signed file.
+    const tmp = `${outPath}.${process.pid}.${Date.now()}.tmp`;
+    try {
+      await fs.promises.writeFile(tmp, signed);
+      await fs.promises.rename(tmp, outPath);
+    } catch (e) {
+      await fs.promises.rm(tmp, { force: true });
+      throw e;
+    }
+  }
+
+  /** Checks the size on disk before anything is loaded. */
+  private async loadFile(p: string): Promise<Buffer> {
+    let stat: fs.Stats;
+    try {
+      stat = await fs.promises.stat(p);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+        throw new NotFound('media_not_found', `No file at ${p}.`);
+      throw e;
+    }
+    if (!stat.isFile()) throw new Invalid('media_not_file', `${p} is not a regular file.`);
     this.checkSize(stat.size);
-    const signed = await this.sign(await fs.promises.readFile(inPath), input);
-    const tmp = `${outPath}.${process.pid}.tmp`;
-    await fs.promises.writeFile(tmp, signed);
-    await fs.promises.rename(tmp, outPath);
+    return fs.promises.readFile(p);
   }
 
   async read(bytes: Buffer): Promise<ManifestSummary> {
@@ -185,10 +204,7 @@ export class SignerBackedProvenance implements Provenance {
   }
 
   async readFile(p: string): Promise<ManifestSummary> {
-    const stat = await fs.promises.stat(p);
-    if (!stat.isFile()) throw new Invalid('media_not_file', `${p} is not a regular file.`);
-    this.checkSize(stat.size);
-    return this.read(await fs.promises.readFile(p));
+    return this.read(await this.loadFile(p));
   }
 
   async stripManifest(bytes: Buffer): Promise<Buffer> {

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { AppError, Invalid, PayloadTooLarge, UnsupportedMedia } from '../../../src/http/errors';
+import { AppError, Invalid, NotFound, PayloadTooLarge, UnsupportedMedia } from '../../../src/http/errors';
 import { createProvenance, type ManifestSummary, type Provenance } from '../../../src/provenance';
 import { fixture } from '../../helpers/fixtures';
 import { jpegApp11Segments, makeMp4, manifestInput, silentLogger, tempDir } from './helpers';
@@ -141,6 +141,15 @@ describe('reading bad input', () => {
     await expect(prov.readFile(huge)).rejects.toBeInstanceOf(PayloadTooLarge);
     expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
     await expectGoodReadAfter();
+  });
+
+  it('answers not found for a missing path and invalid for a directory', async () => {
+    await expect(prov.readFile(path.join(dir, 'missing.mp4'))).rejects.toBeInstanceOf(NotFound);
+    await expect(prov.readFile(dir)).rejects.toBeInstanceOf(Invalid);
+    await expect(
+      prov.signFile(path.join(dir, 'missing.png'), path.join(dir, 'out.png'), manifestInput()),
+    ).rejects.toBeInstanceOf(NotFound);
+    expect(fs.existsSync(path.join(dir, 'out.png'))).toBe(false);
   });
 
   it('applies a configured size limit to reads and signing', async () => {
