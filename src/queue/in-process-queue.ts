@@ -36,6 +36,15 @@ export function createInProcessQueue(deps: { registry: JobRegistry; logger: Logg
     if (running === 0) idle.splice(0).forEach((f) => f());
   }
 
+  // Finished entries are kept for id deduplication for a day, like BullMQ's removeOnComplete age.
+  function prune(): void {
+    if (jobs.size < 5000) return;
+    const cutoff = Date.now() - 24 * 3600 * 1000;
+    for (const [id, e] of jobs) {
+      if ((e.state === 'completed' || e.state === 'failed') && e.enqueuedAt.getTime() < cutoff) jobs.delete(id);
+    }
+  }
+
   async function run(e: Entry): Promise<void> {
     const def = registry.get(e.name);
     running++;
@@ -100,6 +109,7 @@ export function createInProcessQueue(deps: { registry: JobRegistry; logger: Logg
         enqueuedAt: new Date(),
         failedReason: null,
       };
+      prune();
       jobs.set(id, e);
       if (opts.delayMs) {
         e.state = 'delayed';
