@@ -12,7 +12,7 @@ import {
   splitPemCertificates,
   type SigningIdentity,
 } from './identity';
-import { noisePng } from './self-test';
+import { minimalMp4, noisePng } from './self-test';
 import { DEFAULT_MAX_BYTES, SignerBackedProvenance } from './service';
 import { assertUsableChain, type Signer } from './signer';
 import type { ManifestSummary } from './types';
@@ -113,24 +113,26 @@ export async function createProvenanceWithSigner(
 
 /** Signs and reads back a generated image; a signer that cannot produce a valid manifest stops the start. */
 async function selfTest(prov: SignerBackedProvenance, logger?: ProvenanceOptions['logger']): Promise<void> {
+  const input = {
+    generationId: 'startup-self-test',
+    model: { name: 'consentry', version: 'self-test' },
+    cameoRefs: [],
+  };
   let summary: ManifestSummary;
   try {
-    const signed = await prov.signUnlimited(noisePng(192, 192), {
-      generationId: 'startup-self-test',
-      model: { name: 'consentry', version: 'self-test' },
-      cameoRefs: [],
-    });
-    summary = await prov.readUnlimited(signed);
+    summary = await prov.readUnlimited(await prov.signUnlimited(noisePng(192, 192), input));
+    if (summary.validationState === 'valid')
+      summary = await prov.readUnlimited(await prov.signUnlimited(minimalMp4(256 * 1024), input));
   } catch (e) {
     throw new AppError(
       'provenance_self_test_failed',
-      `The signer could not sign a test image at start: ${(e as Error).message}`,
+      `The signer could not sign a test asset at start: ${(e as Error).message}`,
     );
   }
   if (summary.validationState !== 'valid') {
     throw new AppError(
       'provenance_self_test_failed',
-      `A test image signed at start does not validate (${summary.failureCodes.join(', ')}); check the certificate chain and key.`,
+      `A test asset signed at start does not validate (${summary.failureCodes.join(', ')}); check the certificate chain and key.`,
     );
   }
   if (!summary.trusted) {

@@ -1,7 +1,8 @@
 /**
- * A start-up check: sign a small generated PNG and read it back. It proves the signer, the chain
- * and the trust anchors work together before the service accepts work, and it runs c2pa-rs'
- * hashing and COSE code once so V8 has optimised them before the first real request.
+ * Start-up check assets: a small generated PNG and a minimal ISO BMFF file are signed and read
+ * back. That proves the signer, the chain and the trust anchors work together before the service
+ * accepts work, and it runs c2pa-rs' image, BMFF, hashing and COSE code once, so the first real
+ * request does not pay for compiling them.
  */
 import crypto from 'node:crypto';
 import zlib from 'node:zlib';
@@ -42,5 +43,28 @@ export function noisePng(width: number, height: number): Buffer {
     chunk('IHDR', ihdr),
     chunk('IDAT', zlib.deflateSync(Buffer.concat(rows), { level: 1 })),
     chunk('IEND', Buffer.alloc(0)),
+  ]);
+}
+
+function box(type: string, ...payload: Buffer[]): Buffer {
+  const body = Buffer.concat(payload);
+  const header = Buffer.alloc(8);
+  header.writeUInt32BE(8 + body.length);
+  header.write(type, 4, 'latin1');
+  return Buffer.concat([header, body]);
+}
+
+/** ftyp + moov + mdat: enough box structure for c2pa-rs' BMFF hashing, no playable media. */
+export function minimalMp4(mediaBytes: number): Buffer {
+  const ftyp = box(
+    'ftyp',
+    Buffer.from('isom', 'latin1'),
+    Buffer.from([0, 0, 2, 0]),
+    Buffer.from('isomiso2mp41', 'latin1'),
+  );
+  return Buffer.concat([
+    ftyp,
+    box('moov', box('mvhd', Buffer.alloc(100))),
+    box('mdat', crypto.randomBytes(mediaBytes)),
   ]);
 }

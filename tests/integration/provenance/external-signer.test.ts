@@ -37,7 +37,7 @@ describe('a signer supplied from outside (KMS/HSM style)', () => {
     fs.writeFileSync(anchors, ca.pem);
     const signer = new RemoteStyleSigner(new LocalKeySigner(leaf.privateKey, [leaf.der]));
     const prov = await createProvenanceWithSigner(signer, { trustAnchorsPath: anchors });
-    expect(signer.calls).toBe(1); // the start-up self-test
+    expect(signer.calls).toBe(2); // the start-up self-test: an image and an MP4
     const png = fs.readFileSync(fixture('media', 'coffee.png'));
 
     signer.failNext = true;
@@ -47,7 +47,7 @@ describe('a signer supplied from outside (KMS/HSM style)', () => {
     });
 
     const signed = await prov.sign(png, manifestInput());
-    expect(signer.calls).toBe(3);
+    expect(signer.calls).toBe(4);
     const s = await prov.read(signed);
     expect(s.verdict).toBe('valid_trusted');
     expect(s.signer?.subject).toBe('CN=KMS signer');
