@@ -32,7 +32,10 @@ export function parseCsv(text: string): string[][] {
         i++;
         const next = text[i];
         if (next !== undefined && next !== ',' && next !== '\n' && next !== '\r') {
-          throw new CsvSyntaxError(records.length + 1, `record ${records.length + 1}: text after a closing quote`);
+          throw new CsvSyntaxError(
+            records.length + 1,
+            `record ${records.length + 1}: text after a closing quote`,
+          );
         }
         continue;
       }
@@ -62,12 +65,20 @@ export function parseCsv(text: string): string[][] {
       i += c === '\r' && text[i + 1] === '\n' ? 2 : 1;
       continue;
     }
-    if (c === '"') throw new CsvSyntaxError(records.length + 1, `record ${records.length + 1}: a quote inside an unquoted field`);
+    if (c === '"')
+      throw new CsvSyntaxError(
+        records.length + 1,
+        `record ${records.length + 1}: a quote inside an unquoted field`,
+      );
     field += c;
     fieldStarted = true;
     i++;
   }
-  if (quoted) throw new CsvSyntaxError(records.length + 1, `record ${records.length + 1}: a quoted field is never closed`);
+  if (quoted)
+    throw new CsvSyntaxError(
+      records.length + 1,
+      `record ${records.length + 1}: a quoted field is never closed`,
+    );
   if (fieldStarted || record.length > 0) {
     record.push(field);
     records.push(record);

@@ -12,7 +12,13 @@ import { Conflict, Invalid, NotFound, PolicyRefusal, UnsupportedMedia } from '..
 import type { BlobStore } from '../storage/blob-store';
 import { imageHash, protectedEntryInputSchema } from './matching';
 import type { ImportRow, ParsedRow } from './import-rows';
-import { optoutRepository, type EntryFields, type EntryRow, type ImageRow, type Licensee } from './optout-repository';
+import {
+  optoutRepository,
+  type EntryFields,
+  type EntryRow,
+  type ImageRow,
+  type Licensee,
+} from './optout-repository';
 import type { EntryCreate, EntryPatch, EntryView, RowError } from './optout-schemas';
 import { faceContext, type RegistryIndex } from './registry-index';
 import { descriptorToBytes, seal } from './sealed';
@@ -47,7 +53,14 @@ export function toEntryView(r: EntryRow, images: ImageRow[]): EntryView {
     status: r.status,
     images: images
       .filter((i) => i.entry_id === r.id)
-      .map((i) => ({ id: i.id, mediaType: i.media_type, width: i.width, height: i.height, faces: i.faces, createdAt: iso(i.created_at) })),
+      .map((i) => ({
+        id: i.id,
+        mediaType: i.media_type,
+        width: i.width,
+        height: i.height,
+        faces: i.faces,
+        createdAt: iso(i.created_at),
+      })),
     createdAt: iso(r.created_at),
     updatedAt: iso(r.updated_at),
     withdrawnAt: r.withdrawn_at ? iso(r.withdrawn_at) : null,
@@ -92,7 +105,10 @@ export function createEntryService(deps: EntryServiceDeps) {
   }
 
   /** Resolves licensee handles; unknown handles come back separately so a caller can name them. */
-  async function resolveHandles(handles: string[], cache = new Map<string, Licensee | null>()): Promise<{ found: Licensee[]; unknown: string[] }> {
+  async function resolveHandles(
+    handles: string[],
+    cache = new Map<string, Licensee | null>(),
+  ): Promise<{ found: Licensee[]; unknown: string[] }> {
     const found: Licensee[] = [];
     const unknown: string[] = [];
     for (const h of [...new Set(handles.map((x) => x.trim()))]) {
@@ -111,7 +127,8 @@ export function createEntryService(deps: EntryServiceDeps) {
   /** The caller's own entry, else 404 (another rightsholder's entry does not exist for them). */
   async function ownEntry(q: Queryable, auth: AuthContext, id: string, forUpdate = false): Promise<EntryRow> {
     const e = await optoutRepository.findEntry(q, id, { forUpdate });
-    if (!e || e.owner_id !== auth.accountId) throw new NotFound('entry_not_found', 'You have no opt-out entry with this id.');
+    if (!e || e.owner_id !== auth.accountId)
+      throw new NotFound('entry_not_found', 'You have no opt-out entry with this id.');
     return e;
   }
 
@@ -121,7 +138,14 @@ export function createEntryService(deps: EntryServiceDeps) {
     return toEntryView(e, await optoutRepository.imagesOf(db, [id]));
   }
 
-  async function fieldsFrom(auth: AuthContext, name: string, id: string, input: EntryCreate, row: number, cache?: Map<string, Licensee | null>) {
+  async function fieldsFrom(
+    auth: AuthContext,
+    name: string,
+    id: string,
+    input: EntryCreate,
+    row: number,
+    cache?: Map<string, Licensee | null>,
+  ) {
     const { found, unknown } = await resolveHandles(input.licensees, cache);
     const fields: EntryFields = {
       id,
@@ -134,7 +158,11 @@ export function createEntryService(deps: EntryServiceDeps) {
       policy: input.policy,
       licensees: found,
     };
-    const errors: RowError[] = unknown.map((h) => ({ row, field: 'licensees', message: `no account has the handle ${h}` }));
+    const errors: RowError[] = unknown.map((h) => ({
+      row,
+      field: 'licensees',
+      message: `no account has the handle ${h}`,
+    }));
     errors.push(...engineErrors(row, fields));
     return { fields, errors };
   }
@@ -157,16 +185,28 @@ export function createEntryService(deps: EntryServiceDeps) {
       throwEntryErrors(errors);
       await db.transaction(async (tx) => {
         await optoutRepository.insertEntries(tx, [fields]);
-        await appendAudit(tx, { actorId: auth.accountId, action: 'optout.entry_created', subjectType: 'optout_entry', subjectId: id, details: auditFields(fields) });
+        await appendAudit(tx, {
+          actorId: auth.accountId,
+          action: 'optout.entry_created',
+          subjectType: 'optout_entry',
+          subjectId: id,
+          details: auditFields(fields),
+        });
         await optoutRepository.recordChanges(tx, [id]);
       });
       await index.refresh();
       return view(id);
     },
 
-    async list(auth: AuthContext, q: { status?: 'active' | 'withdrawn'; limit: number; offset: number }): Promise<EntryView[]> {
+    async list(
+      auth: AuthContext,
+      q: { status?: 'active' | 'withdrawn'; limit: number; offset: number },
+    ): Promise<EntryView[]> {
       const rows = await optoutRepository.listOwnerEntries(db, auth.accountId, q);
-      const images = await optoutRepository.imagesOf(db, rows.map((r) => r.id));
+      const images = await optoutRepository.imagesOf(
+        db,
+        rows.map((r) => r.id),
+      );
       return rows.map((r) => toEntryView(r, images));
     },
 
@@ -177,7 +217,8 @@ export function createEntryService(deps: EntryServiceDeps) {
 
     async update(auth: AuthContext, id: string, patch: EntryPatch): Promise<EntryView> {
       const current = await ownEntry(db, auth, id);
-      if (current.status !== 'active') throw new Conflict('entry_withdrawn', 'This entry was withdrawn; register a new one instead.');
+      if (current.status !== 'active')
+        throw new Conflict('entry_withdrawn', 'This entry was withdrawn; register a new one instead.');
       const merged: EntryCreate = {
         kind: patch.kind ?? current.kind,
         canonicalName: patch.canonicalName ?? current.canonical_name,
@@ -190,7 +231,8 @@ export function createEntryService(deps: EntryServiceDeps) {
       throwEntryErrors(errors);
       await db.transaction(async (tx) => {
         const locked = await ownEntry(tx, auth, id, true);
-        if (locked.status !== 'active') throw new Conflict('entry_withdrawn', 'This entry was withdrawn; register a new one instead.');
+        if (locked.status !== 'active')
+          throw new Conflict('entry_withdrawn', 'This entry was withdrawn; register a new one instead.');
         await optoutRepository.updateEntries(tx, [fields]);
         await appendAudit(tx, {
           actorId: auth.accountId,
@@ -211,20 +253,34 @@ export function createEntryService(deps: EntryServiceDeps) {
         const e = await ownEntry(tx, auth, id, true);
         if (e.status !== 'active') return;
         await optoutRepository.withdraw(tx, id);
-        await appendAudit(tx, { actorId: auth.accountId, action: 'optout.entry_withdrawn', subjectType: 'optout_entry', subjectId: id, details: {} });
+        await appendAudit(tx, {
+          actorId: auth.accountId,
+          action: 'optout.entry_withdrawn',
+          subjectType: 'optout_entry',
+          subjectId: id,
+          details: {},
+        });
         await optoutRepository.recordChanges(tx, [id]);
       });
       await index.refresh();
       return view(id);
     },
 
-    async addImage(auth: AuthContext, id: string, bytes: Buffer): Promise<{ entry: EntryView; image: EntryView['images'][number] }> {
+    async addImage(
+      auth: AuthContext,
+      id: string,
+      bytes: Buffer,
+    ): Promise<{ entry: EntryView; image: EntryView['images'][number] }> {
       const entry = await ownEntry(db, auth, id);
-      if (entry.status !== 'active') throw new Conflict('entry_withdrawn', 'This entry was withdrawn; register a new one instead.');
+      if (entry.status !== 'active')
+        throw new Conflict('entry_withdrawn', 'This entry was withdrawn; register a new one instead.');
       const hash = await imageHash(bytes);
       const meta = await sharp(bytes).metadata();
       if (!meta.format || !meta.width || !meta.height) {
-        throw new UnsupportedMedia('image_unsupported', 'The upload is not an image this service can read; send a JPEG, PNG, WebP, GIF, AVIF or TIFF image.');
+        throw new UnsupportedMedia(
+          'image_unsupported',
+          'The upload is not an image this service can read; send a JPEG, PNG, WebP, GIF, AVIF or TIFF image.',
+        );
       }
       if (hash.quality < MIN_IMAGE_QUALITY) {
         throw new PolicyRefusal(
@@ -234,13 +290,17 @@ export function createEntryService(deps: EntryServiceDeps) {
       }
       const faces = entry.kind === 'real_person' ? await deps.detectFaces(bytes) : [];
       if (faces.length > 1) {
-        throw new PolicyRefusal('image_several_faces', `The image shows ${faces.length} faces; a reference image of a real person must show only that person.`);
+        throw new PolicyRefusal(
+          'image_several_faces',
+          `The image shows ${faces.length} faces; a reference image of a real person must show only that person.`,
+        );
       }
       const { key } = await blobs.put(bytes);
       const imageId = crypto.randomUUID();
       await db.transaction(async (tx) => {
         const locked = await ownEntry(tx, auth, id, true);
-        if (locked.status !== 'active') throw new Conflict('entry_withdrawn', 'This entry was withdrawn; register a new one instead.');
+        if (locked.status !== 'active')
+          throw new Conflict('entry_withdrawn', 'This entry was withdrawn; register a new one instead.');
         await optoutRepository.insertImage(tx, {
           id: imageId,
           entryId: id,
@@ -255,7 +315,13 @@ export function createEntryService(deps: EntryServiceDeps) {
         for (const f of faces) {
           const faceId = crypto.randomUUID();
           const s = seal(masterKey, faceContext(faceId), descriptorToBytes(f.descriptor));
-          await optoutRepository.insertFace(tx, { id: faceId, imageId, entryId: id, wrappedKey: s.wrappedKey, sealed: s.sealed });
+          await optoutRepository.insertFace(tx, {
+            id: faceId,
+            imageId,
+            entryId: id,
+            wrappedKey: s.wrappedKey,
+            sealed: s.sealed,
+          });
         }
         await appendAudit(tx, {
           actorId: auth.accountId,
@@ -283,7 +349,9 @@ export function createEntryService(deps: EntryServiceDeps) {
       const creates: EntryFields[] = [];
       const updates: EntryFields[] = [];
       const idsInFile = parsed.map((p) => p.value?.id).filter((x): x is string => !!x);
-      const existing = new Map((await optoutRepository.findOwnerEntries(db, auth.accountId, idsInFile)).map((e) => [e.id, e]));
+      const existing = new Map(
+        (await optoutRepository.findOwnerEntries(db, auth.accountId, idsInFile)).map((e) => [e.id, e]),
+      );
       const seenIds = new Set<string>();
       for (const p of parsed) {
         if (!p.value) {
@@ -294,12 +362,34 @@ export function createEntryService(deps: EntryServiceDeps) {
         const rowErrors: RowError[] = [];
         if (v.id) {
           const e = existing.get(v.id);
-          if (!e) rowErrors.push({ row: p.row, field: 'id', message: 'you have no entry with this id (leave id empty to create one)' });
-          else if (e.status !== 'active') rowErrors.push({ row: p.row, field: 'id', message: 'this entry was withdrawn and cannot be changed' });
-          if (seenIds.has(v.id)) rowErrors.push({ row: p.row, field: 'id', message: 'this id appears on an earlier row of the file' });
+          if (!e)
+            rowErrors.push({
+              row: p.row,
+              field: 'id',
+              message: 'you have no entry with this id (leave id empty to create one)',
+            });
+          else if (e.status !== 'active')
+            rowErrors.push({
+              row: p.row,
+              field: 'id',
+              message: 'this entry was withdrawn and cannot be changed',
+            });
+          if (seenIds.has(v.id))
+            rowErrors.push({
+              row: p.row,
+              field: 'id',
+              message: 'this id appears on an earlier row of the file',
+            });
           seenIds.add(v.id);
         }
-        const { fields, errors: fe } = await fieldsFrom(auth, name, v.id ?? crypto.randomUUID(), v, p.row, cache);
+        const { fields, errors: fe } = await fieldsFrom(
+          auth,
+          name,
+          v.id ?? crypto.randomUUID(),
+          v,
+          p.row,
+          cache,
+        );
         rowErrors.push(...fe);
         if (rowErrors.length) errors.push(...rowErrors);
         else (v.id ? updates : creates).push(fields);
@@ -322,13 +412,26 @@ export function createEntryService(deps: EntryServiceDeps) {
             action: 'optout.entries_imported',
             subjectType: 'optout_owner',
             subjectId: auth.accountId,
-            details: { mode, rows: parsed.length, created: creates.map((c) => c.id), updated: updates.map((u) => u.id), rejected: rejectedRows },
+            details: {
+              mode,
+              rows: parsed.length,
+              created: creates.map((c) => c.id),
+              updated: updates.map((u) => u.id),
+              rejected: rejectedRows,
+            },
           });
           await optoutRepository.recordChanges(tx, touched);
         });
         await index.refresh();
       }
-      return { mode, rows: parsed.length, created: creates.length, updated: updates.length, rejected: rejectedRows, errors };
+      return {
+        mode,
+        rows: parsed.length,
+        created: creates.length,
+        updated: updates.length,
+        rejected: rejectedRows,
+        errors,
+      };
     },
 
     async exportAll(auth: AuthContext, status: 'active' | 'withdrawn'): Promise<EntryView[]> {

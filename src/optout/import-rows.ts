@@ -11,11 +11,24 @@ import { entryCreateSchema, type EntryView, type RowError } from './optout-schem
 export const MAX_IMPORT_ROWS = 50_000;
 export const LIST_SEPARATOR = '|';
 
-export const CSV_COLUMNS = ['id', 'kind', 'canonical_name', 'aliases', 'descriptions', 'policy', 'licensees'] as const;
+export const CSV_COLUMNS = [
+  'id',
+  'kind',
+  'canonical_name',
+  'aliases',
+  'descriptions',
+  'policy',
+  'licensees',
+] as const;
 const REQUIRED_COLUMNS = ['kind', 'canonical_name', 'policy'];
-const COLUMN_ALIASES: Record<string, (typeof CSV_COLUMNS)[number]> = { canonicalname: 'canonical_name', name: 'canonical_name' };
+const COLUMN_ALIASES: Record<string, (typeof CSV_COLUMNS)[number]> = {
+  canonicalname: 'canonical_name',
+  name: 'canonical_name',
+};
 
-export const importRowSchema = entryCreateSchema.extend({ id: z.string().uuid('must be an entry id (a UUID)').optional() });
+export const importRowSchema = entryCreateSchema.extend({
+  id: z.string().uuid('must be an entry id (a UUID)').optional(),
+});
 export type ImportRow = z.infer<typeof importRowSchema>;
 
 export interface ParsedRow {
@@ -49,7 +62,10 @@ function rowFrom(row: number, candidate: unknown): ParsedRow {
     errors: r.error.issues.map((i) => ({
       row,
       field: i.path.map(String).join('.') || '(row)',
-      message: i.code === 'unrecognized_keys' ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}` : i.message,
+      message:
+        i.code === 'unrecognized_keys'
+          ? `unknown field${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`
+          : i.message,
     })),
   };
 }
@@ -59,7 +75,8 @@ export function parseCsvRows(text: string): ParsedRow[] {
   try {
     records = parseCsv(text);
   } catch (e) {
-    if (e instanceof CsvSyntaxError) throw new Invalid('csv_syntax', `The CSV file cannot be read: ${e.message}.`, { record: e.record });
+    if (e instanceof CsvSyntaxError)
+      throw new Invalid('csv_syntax', `The CSV file cannot be read: ${e.message}.`, { record: e.record });
     throw e;
   }
   if (records.length === 0) throw new Invalid('import_empty', 'The file holds no header and no rows.');
@@ -69,18 +86,35 @@ export function parseCsvRows(text: string): ParsedRow[] {
   });
   const unknown = header.filter((h) => !(CSV_COLUMNS as readonly string[]).includes(h));
   if (unknown.length) {
-    throw new Invalid('csv_columns', `Unknown column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the columns are ${CSV_COLUMNS.join(', ')}.`);
+    throw new Invalid(
+      'csv_columns',
+      `Unknown column${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; the columns are ${CSV_COLUMNS.join(', ')}.`,
+    );
   }
   const missing = REQUIRED_COLUMNS.filter((c) => !header.includes(c));
-  if (missing.length) throw new Invalid('csv_columns', `The header lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`);
+  if (missing.length)
+    throw new Invalid(
+      'csv_columns',
+      `The header lacks the column${missing.length > 1 ? 's' : ''} ${missing.join(', ')}.`,
+    );
   const dup = header.find((h, i) => header.indexOf(h) !== i);
   if (dup) throw new Invalid('csv_columns', `The column ${dup} appears twice in the header.`);
   const rows = records.slice(1);
-  if (rows.length > MAX_IMPORT_ROWS) throw new Invalid('import_too_many_rows', `The file has ${rows.length} rows; at most ${MAX_IMPORT_ROWS} are imported at once.`);
+  if (rows.length > MAX_IMPORT_ROWS)
+    throw new Invalid(
+      'import_too_many_rows',
+      `The file has ${rows.length} rows; at most ${MAX_IMPORT_ROWS} are imported at once.`,
+    );
   return rows.map((cells, i) => {
     const row = i + 1;
     if (cells.length !== header.length) {
-      return { row, value: null, errors: [{ row, field: '(row)', message: `has ${cells.length} cells; the header has ${header.length}` }] };
+      return {
+        row,
+        value: null,
+        errors: [
+          { row, field: '(row)', message: `has ${cells.length} cells; the header has ${header.length}` },
+        ],
+      };
     }
     const get = (c: string): string | undefined => {
       const at = header.indexOf(c);
@@ -101,8 +135,16 @@ export function parseCsvRows(text: string): ParsedRow[] {
 
 export function parseJsonRows(value: unknown): ParsedRow[] {
   const list = Array.isArray(value) ? value : (value as { entries?: unknown } | null)?.entries;
-  if (!Array.isArray(list)) throw new Invalid('json_shape', 'The JSON file must be an array of entries or an object { "entries": [...] }.');
-  if (list.length > MAX_IMPORT_ROWS) throw new Invalid('import_too_many_rows', `The file has ${list.length} rows; at most ${MAX_IMPORT_ROWS} are imported at once.`);
+  if (!Array.isArray(list))
+    throw new Invalid(
+      'json_shape',
+      'The JSON file must be an array of entries or an object { "entries": [...] }.',
+    );
+  if (list.length > MAX_IMPORT_ROWS)
+    throw new Invalid(
+      'import_too_many_rows',
+      `The file has ${list.length} rows; at most ${MAX_IMPORT_ROWS} are imported at once.`,
+    );
   return list.map((v, i) => rowFrom(i + 1, v));
 }
 
@@ -142,6 +184,14 @@ export function exportCsv(entries: ExportEntry[]): string {
   const join = (xs: string[]): string => xs.join(` ${LIST_SEPARATOR} `);
   return toCsv([
     [...CSV_COLUMNS],
-    ...entries.map((e) => [e.id, e.kind, e.canonicalName, join(e.aliases), join(e.descriptions), e.policy, join(e.licensees)]),
+    ...entries.map((e) => [
+      e.id,
+      e.kind,
+      e.canonicalName,
+      join(e.aliases),
+      join(e.descriptions),
+      e.policy,
+      join(e.licensees),
+    ]),
   ]);
 }

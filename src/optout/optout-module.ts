@@ -39,11 +39,30 @@ export interface OptoutModule {
 
 export function createOptoutModule(deps: OptoutModuleDeps): OptoutModule {
   const faces: FaceDetector = deps.detectFaces ?? ((bytes) => detectFaces(bytes));
-  const index = new RegistryIndex({ db: deps.db, masterKey: deps.masterKey, logger: deps.logger, pollMs: deps.pollMs });
+  const index = new RegistryIndex({
+    db: deps.db,
+    masterKey: deps.masterKey,
+    logger: deps.logger,
+    pollMs: deps.pollMs,
+  });
   index.start();
-  const entries = createEntryService({ db: deps.db, blobs: deps.blobs, accounts: deps.accounts, index, masterKey: deps.masterKey, detectFaces: faces });
+  const entries = createEntryService({
+    db: deps.db,
+    blobs: deps.blobs,
+    accounts: deps.accounts,
+    index,
+    masterKey: deps.masterKey,
+    detectFaces: faces,
+  });
   const stats = createStatsService({ db: deps.db, masterKey: deps.masterKey });
-  const policy = createPolicyService({ db: deps.db, index, provenance: deps.provenance, masterKey: deps.masterKey, detectFaces: faces, logger: deps.logger });
+  const policy = createPolicyService({
+    db: deps.db,
+    index,
+    provenance: deps.provenance,
+    masterKey: deps.masterKey,
+    detectFaces: faces,
+    logger: deps.logger,
+  });
   const rateLimit = createRateLimiter({ db: deps.db, perMinute: deps.rateLimitPerMinute });
   const service: OptoutService = {
     checkPrompt: (p, c) => policy.checkPrompt(p, c),

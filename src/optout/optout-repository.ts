@@ -148,13 +148,19 @@ export const optoutRepository = {
   },
 
   async findEntry(db: Queryable, id: string, opts: { forUpdate?: boolean } = {}): Promise<EntryRow | null> {
-    const r = await db.query<EntryRow>(`select * from optout_entries where id = $1${opts.forUpdate ? ' for update' : ''}`, [id]);
+    const r = await db.query<EntryRow>(
+      `select * from optout_entries where id = $1${opts.forUpdate ? ' for update' : ''}`,
+      [id],
+    );
     return r.rows[0] ? entryRow(r.rows[0]) : null;
   },
 
   async findOwnerEntries(db: Queryable, ownerId: string, ids: string[]): Promise<EntryRow[]> {
     if (ids.length === 0) return [];
-    const r = await db.query<EntryRow>('select * from optout_entries where owner_id = $1 and id = any($2::uuid[])', [ownerId, ids]);
+    const r = await db.query<EntryRow>(
+      'select * from optout_entries where owner_id = $1 and id = any($2::uuid[])',
+      [ownerId, ids],
+    );
     return r.rows.map(entryRow);
   },
 
@@ -173,7 +179,17 @@ export const optoutRepository = {
 
   async insertImage(
     tx: Queryable,
-    i: { id: string; entryId: string; blobKey: string; mediaType: string; width: number; height: number; phash: Buffer; phashFlipped: Buffer; quality: number },
+    i: {
+      id: string;
+      entryId: string;
+      blobKey: string;
+      mediaType: string;
+      width: number;
+      height: number;
+      phash: Buffer;
+      phashFlipped: Buffer;
+      quality: number;
+    },
   ): Promise<void> {
     await tx.query(
       `insert into optout_images (id, entry_id, blob_key, media_type, width, height, phash, phash_flipped, quality)
@@ -182,7 +198,10 @@ export const optoutRepository = {
     );
   },
 
-  async insertFace(tx: Queryable, f: { id: string; imageId: string; entryId: string; wrappedKey: Buffer; sealed: Buffer }): Promise<void> {
+  async insertFace(
+    tx: Queryable,
+    f: { id: string; imageId: string; entryId: string; wrappedKey: Buffer; sealed: Buffer },
+  ): Promise<void> {
     await tx.query(
       'insert into optout_faces (id, image_id, entry_id, wrapped_key, descriptor_sealed) values ($1, $2, $3, $4, $5)',
       [f.id, f.imageId, f.entryId, f.wrappedKey, f.sealed],
@@ -196,7 +215,12 @@ export const optoutRepository = {
          from optout_images i where i.entry_id = any($1::uuid[]) order by i.created_at asc, i.id asc`,
       [entryIds],
     );
-    return r.rows.map((x) => ({ ...x, phash: bytes(x.phash), phash_flipped: bytes(x.phash_flipped), faces: Number(x.faces) }));
+    return r.rows.map((x) => ({
+      ...x,
+      phash: bytes(x.phash),
+      phash_flipped: bytes(x.phash_flipped),
+      faces: Number(x.faces),
+    }));
   },
 
   async facesOf(db: Queryable, entryIds: string[]): Promise<FaceRow[]> {
@@ -205,7 +229,11 @@ export const optoutRepository = {
       'select id, entry_id, wrapped_key, descriptor_sealed from optout_faces where entry_id = any($1::uuid[])',
       [entryIds],
     );
-    return r.rows.map((x) => ({ ...x, wrapped_key: bytes(x.wrapped_key), descriptor_sealed: bytes(x.descriptor_sealed) }));
+    return r.rows.map((x) => ({
+      ...x,
+      wrapped_key: bytes(x.wrapped_key),
+      descriptor_sealed: bytes(x.descriptor_sealed),
+    }));
   },
 
   /** Every active entry with its reference material: what a process's in-memory index is built from. */
@@ -224,7 +252,12 @@ export const optoutRepository = {
     const r = await db.query<ImageRow>(
       `select i.*, 0 as faces from optout_images i join optout_entries e on e.id = i.entry_id where e.status = 'active'`,
     );
-    return r.rows.map((x) => ({ ...x, phash: bytes(x.phash), phash_flipped: bytes(x.phash_flipped), faces: 0 }));
+    return r.rows.map((x) => ({
+      ...x,
+      phash: bytes(x.phash),
+      phash_flipped: bytes(x.phash_flipped),
+      faces: 0,
+    }));
   },
 
   async allFaces(db: Queryable): Promise<FaceRow[]> {
@@ -232,7 +265,11 @@ export const optoutRepository = {
       `select f.id, f.entry_id, f.wrapped_key, f.descriptor_sealed
          from optout_faces f join optout_entries e on e.id = f.entry_id where e.status = 'active'`,
     );
-    return r.rows.map((x) => ({ ...x, wrapped_key: bytes(x.wrapped_key), descriptor_sealed: bytes(x.descriptor_sealed) }));
+    return r.rows.map((x) => ({
+      ...x,
+      wrapped_key: bytes(x.wrapped_key),
+      descriptor_sealed: bytes(x.descriptor_sealed),
+    }));
   },
 
   /**
@@ -243,7 +280,9 @@ export const optoutRepository = {
     if (entryIds.length === 0) return;
     await tx.query('select pg_advisory_xact_lock(727274003)');
     for (let i = 0; i < entryIds.length; i += BATCH) {
-      await tx.query('insert into optout_changes (entry_id) select unnest($1::uuid[])', [entryIds.slice(i, i + BATCH)]);
+      await tx.query('insert into optout_changes (entry_id) select unnest($1::uuid[])', [
+        entryIds.slice(i, i + BATCH),
+      ]);
     }
   },
 
@@ -262,7 +301,16 @@ export const optoutRepository = {
 
   async insertBlocks(
     db: Queryable,
-    rows: { id: string; entryId: string; ownerId: string; source: string; rule: string; prompt: string | null; wrappedKey: Buffer; sealed: Buffer }[],
+    rows: {
+      id: string;
+      entryId: string;
+      ownerId: string;
+      source: string;
+      rule: string;
+      prompt: string | null;
+      wrappedKey: Buffer;
+      sealed: Buffer;
+    }[],
   ): Promise<void> {
     if (rows.length === 0) return;
     const payload = rows.map((b) => ({
@@ -312,9 +360,14 @@ export const optoutRepository = {
   },
 
   async findBlock(db: Queryable, id: string, opts: { forUpdate?: boolean } = {}): Promise<BlockRow | null> {
-    const r = await db.query<BlockRow>(`select * from optout_blocks where id = $1${opts.forUpdate ? ' for update' : ''}`, [id]);
+    const r = await db.query<BlockRow>(
+      `select * from optout_blocks where id = $1${opts.forUpdate ? ' for update' : ''}`,
+      [id],
+    );
     const b = r.rows[0];
-    return b ? { ...b, wrapped_key: bytes(b.wrapped_key), requester_sealed: bytes(b.requester_sealed) } : null;
+    return b
+      ? { ...b, wrapped_key: bytes(b.wrapped_key), requester_sealed: bytes(b.requester_sealed) }
+      : null;
   },
 
   async releaseBlock(tx: Queryable, id: string, requesterId: string, by: string): Promise<BlockRow> {

@@ -5,7 +5,15 @@ import type { ApiRouter } from '../http/api-router';
 import { Invalid, UnsupportedMedia } from '../http/errors';
 import { idParams } from '../http/route';
 import type { EntryService } from './entry-service';
-import { decodeUtf8, exportCsv, parseCsvRows, parseJsonRows, parseJsonText, toExportEntry, type ParsedRow } from './import-rows';
+import {
+  decodeUtf8,
+  exportCsv,
+  parseCsvRows,
+  parseJsonRows,
+  parseJsonText,
+  toExportEntry,
+  type ParsedRow,
+} from './import-rows';
 import {
   entryCreateSchema,
   entryListQuerySchema,
@@ -29,7 +37,15 @@ import { readMultipart, readRawBody, readTextBody } from './upload';
 
 export const IMAGE_UPLOAD_LIMIT = 20 * 1024 * 1024;
 export const IMPORT_LIMIT = 20 * 1024 * 1024;
-const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'image/avif', 'image/tiff', 'application/octet-stream'];
+const IMAGE_TYPES = [
+  'image/jpeg',
+  'image/png',
+  'image/webp',
+  'image/gif',
+  'image/avif',
+  'image/tiff',
+  'application/octet-stream',
+];
 
 const tags = ['optout'];
 
@@ -54,7 +70,12 @@ function combine(a: PolicyDecision | null, b: PolicyDecision | null): PolicyDeci
 
 export function registerOptoutRoutes(
   api: ApiRouter,
-  deps: { entries: EntryService; stats: StatsService; policy: OptoutService; rateLimit: (accountId: string) => Promise<void> },
+  deps: {
+    entries: EntryService;
+    stats: StatsService;
+    policy: OptoutService;
+    rateLimit: (accountId: string) => Promise<void>;
+  },
 ): void {
   const { entries, stats, policy } = deps;
 
@@ -133,7 +154,10 @@ export function registerOptoutRoutes(
       tags,
       auth: ['rightsholder'],
       params: idParams,
-      rawBody: { contentTypes: [...IMAGE_TYPES, 'multipart/form-data'], description: 'A JPEG, PNG, WebP, GIF, AVIF or TIFF image' },
+      rawBody: {
+        contentTypes: [...IMAGE_TYPES, 'multipart/form-data'],
+        description: 'A JPEG, PNG, WebP, GIF, AVIF or TIFF image',
+      },
       response: imageUploadResultSchema,
       status: 201,
     },
@@ -141,13 +165,20 @@ export function registerOptoutRoutes(
       const type = contentType(req);
       let bytes: Buffer;
       if (type === 'multipart/form-data') {
-        const form = await readMultipart(req, { fileBytes: IMAGE_UPLOAD_LIMIT, files: 1, totalBytes: IMAGE_UPLOAD_LIMIT });
+        const form = await readMultipart(req, {
+          fileBytes: IMAGE_UPLOAD_LIMIT,
+          files: 1,
+          totalBytes: IMAGE_UPLOAD_LIMIT,
+        });
         if (form.files.length !== 1) throw new Invalid('image_missing', 'Attach exactly one image file.');
         bytes = form.files[0].data;
       } else if (IMAGE_TYPES.includes(type)) {
         bytes = await readRawBody(req, IMAGE_UPLOAD_LIMIT);
       } else {
-        throw new UnsupportedMedia('unsupported_content_type', `Send the image as its own body (image/jpeg, image/png...) or as multipart/form-data, not ${type || 'no content type'}.`);
+        throw new UnsupportedMedia(
+          'unsupported_content_type',
+          `Send the image as its own body (image/jpeg, image/png...) or as multipart/form-data, not ${type || 'no content type'}.`,
+        );
       }
       if (bytes.length === 0) throw new Invalid('image_missing', 'The image is empty.');
       return entries.addImage(auth!, params.id, bytes);
@@ -165,7 +196,8 @@ export function registerOptoutRoutes(
       query: importQuerySchema,
       rawBody: {
         contentTypes: ['text/csv', 'application/json', 'multipart/form-data'],
-        description: 'A CSV file (columns id, kind, canonical_name, aliases, descriptions, policy, licensees; lists joined with |), a JSON array, or either as the file of a multipart form',
+        description:
+          'A CSV file (columns id, kind, canonical_name, aliases, descriptions, policy, licensees; lists joined with |), a JSON array, or either as the file of a multipart form',
       },
       response: importResultSchema,
     },
@@ -177,14 +209,21 @@ export function registerOptoutRoutes(
       } else if (type === 'application/json') {
         rows = parseJsonRows(req.body);
       } else if (type === 'multipart/form-data') {
-        const form = await readMultipart(req, { fileBytes: IMPORT_LIMIT, files: 1, totalBytes: IMPORT_LIMIT });
+        const form = await readMultipart(req, {
+          fileBytes: IMPORT_LIMIT,
+          files: 1,
+          totalBytes: IMPORT_LIMIT,
+        });
         const file = form.files[0];
         if (!file) throw new Invalid('import_file_missing', 'Attach the CSV or JSON file to import.');
         const isJson = file.mimeType === 'application/json' || /\.json$/i.test(file.filename);
         const text = decodeUtf8(file.data, isJson ? 'JSON file' : 'CSV file');
         rows = isJson ? parseJsonText(text) : parseCsvRows(text);
       } else {
-        throw new UnsupportedMedia('unsupported_content_type', 'Send text/csv, application/json, or a multipart form with the file.');
+        throw new UnsupportedMedia(
+          'unsupported_content_type',
+          'Send text/csv, application/json, or a multipart form with the file.',
+        );
       }
       return entries.importRows(auth!, rows, query.mode);
     },
@@ -216,7 +255,8 @@ export function registerOptoutRoutes(
     {
       method: 'get',
       path: '/v1/optout/stats',
-      summary: 'What your entries blocked: counts per entry over time and recent prompts (never who asked, unless an operator released it)',
+      summary:
+        'What your entries blocked: counts per entry over time and recent prompts (never who asked, unless an operator released it)',
       tags,
       auth: ['rightsholder'],
       query: statsQuerySchema,
@@ -243,30 +283,46 @@ export function registerOptoutRoutes(
     {
       method: 'post',
       path: '/v1/policy/check',
-      summary: 'Would this prompt and these reference images be allowed? (JSON with base64 images, or multipart)',
+      summary:
+        'Would this prompt and these reference images be allowed? (JSON with base64 images, or multipart)',
       tags: ['policy'],
       auth: 'any',
-      rawBody: { contentTypes: ['application/json', 'multipart/form-data'], description: '{ prompt, images: [base64] } or a form with a prompt field and image files' },
+      rawBody: {
+        contentTypes: ['application/json', 'multipart/form-data'],
+        description: '{ prompt, images: [base64] } or a form with a prompt field and image files',
+      },
       response: policyDecisionSchema,
     },
     async ({ auth, req }) => {
       await deps.rateLimit(auth!.accountId);
       const type = contentType(req);
       let prompt: string | undefined;
-      let images: Buffer[] = [];
+      let images: Buffer[];
       if (type === 'application/json') {
         const body = policyCheckJsonSchema.parse(req.body ?? {});
         prompt = body.prompt;
         images = (body.images ?? []).map(decodeBase64Image);
       } else if (type === 'multipart/form-data') {
-        const form = await readMultipart(req, { fileBytes: IMAGE_UPLOAD_LIMIT, files: MAX_IMAGES_PER_CHECK, totalBytes: 4 * IMAGE_UPLOAD_LIMIT });
+        const form = await readMultipart(req, {
+          fileBytes: IMAGE_UPLOAD_LIMIT,
+          files: MAX_IMAGES_PER_CHECK,
+          totalBytes: 4 * IMAGE_UPLOAD_LIMIT,
+        });
         const unknown = Object.keys(form.fields).filter((k) => k !== 'prompt');
-        if (unknown.length) throw new Invalid('invalid_request', `Unknown form field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}.`);
+        if (unknown.length)
+          throw new Invalid(
+            'invalid_request',
+            `Unknown form field${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}.`,
+          );
         prompt = form.fields.prompt;
         images = form.files.map((f) => f.data);
-        if (prompt === undefined && images.length === 0) throw new Invalid('invalid_request', 'Send a prompt, reference images, or both.');
+        if (prompt === undefined && images.length === 0)
+          throw new Invalid('invalid_request', 'Send a prompt, reference images, or both.');
       } else {
-        throw new UnsupportedMedia('unsupported_content_type', 'Send application/json or multipart/form-data.');
+        throw new UnsupportedMedia(
+          'unsupported_content_type',
+          'Send application/json or multipart/form-data.',
+        );
       }
       if (prompt !== undefined) validatePromptText(prompt);
       const ctx = { requesterId: auth!.accountId, source: 'check' as const };

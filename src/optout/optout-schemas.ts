@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 // C0 controls except tab/newline/carriage return, DEL and C1 controls; U+FFFD is what a decoder
 // leaves where the bytes were not UTF-8, so it is refused as broken text rather than stored.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const CONTROL_OR_BROKEN = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFD]/;
 
 export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -153,7 +154,10 @@ export const policyCheckJsonSchema = z
     /** Reference images, base64 (standard or URL-safe alphabet), at most 8. */
     images: z.array(z.string().min(1)).max(8).optional(),
   })
-  .refine((b) => b.prompt !== undefined || (b.images?.length ?? 0) > 0, 'send a prompt, reference images, or both');
+  .refine(
+    (b) => b.prompt !== undefined || (b.images?.length ?? 0) > 0,
+    'send a prompt, reference images, or both',
+  );
 
 export const policyMatchSchema = z.object({
   entryId: z.string(),

@@ -36,7 +36,10 @@ const KIND_LABEL: Record<string, string> = {
 export function validatePromptText(prompt: unknown): string {
   const text = validatePrompt(prompt);
   if (text.includes('\uFFFD')) {
-    throw new Invalid('prompt_encoding', 'The prompt contains bytes that were not valid UTF-8 (shown as U+FFFD); send valid UTF-8 text.');
+    throw new Invalid(
+      'prompt_encoding',
+      'The prompt contains bytes that were not valid UTF-8 (shown as U+FFFD); send valid UTF-8 text.',
+    );
   }
   return text;
 }
@@ -84,7 +87,10 @@ function toMatch(h: Hit): PolicyMatch {
 function provenanceRefusal(i: number, s: ManifestSummary): PolicyMatch | null {
   const tm = s.trainingMining;
   if (!tm || !(tm.inferenceNotAllowed || tm.generativeTrainingNotAllowed)) return null;
-  const uses = [tm.inferenceNotAllowed ? 'use as an input to AI' : null, tm.generativeTrainingNotAllowed ? 'generative AI training' : null]
+  const uses = [
+    tm.inferenceNotAllowed ? 'use as an input to AI' : null,
+    tm.generativeTrainingNotAllowed ? 'generative AI training' : null,
+  ]
     .filter(Boolean)
     .join(' and ');
   const signer = s.signer?.subject ?? 'an unnamed signer';
@@ -107,13 +113,26 @@ export function createPolicyService(deps: PolicyServiceDeps): OptoutService & {
     return !(e.policy === 'licensed_only' && e.licenseeSet.has(requesterId));
   }
 
-  async function record(hits: Hit[], ctx: { requesterId: string; source: Source }, prompt: string | null): Promise<void> {
+  async function record(
+    hits: Hit[],
+    ctx: { requesterId: string; source: Source },
+    prompt: string | null,
+  ): Promise<void> {
     const perEntry = new Map<string, Hit>();
     for (const h of hits) if (!perEntry.has(h.entry.id)) perEntry.set(h.entry.id, h);
     const rows = [...perEntry.values()].map((h) => {
       const id = crypto.randomUUID();
       const s = seal(masterKey, blockContext(id), Buffer.from(ctx.requesterId, 'utf8'));
-      return { id, entryId: h.entry.id, ownerId: h.entry.ownerId, source: ctx.source, rule: h.rule, prompt, wrappedKey: s.wrappedKey, sealed: s.sealed };
+      return {
+        id,
+        entryId: h.entry.id,
+        ownerId: h.entry.ownerId,
+        source: ctx.source,
+        rule: h.rule,
+        prompt,
+        wrappedKey: s.wrappedKey,
+        sealed: s.sealed,
+      };
     });
     await optoutRepository.insertBlocks(db, rows);
   }
@@ -123,18 +142,26 @@ export function createPolicyService(deps: PolicyServiceDeps): OptoutService & {
       return await imageHash(bytes);
     } catch (e) {
       if (e instanceof UnsupportedMedia) {
-        throw new UnsupportedMedia('image_unsupported', `${label} is not an image this service can read; send a JPEG, PNG, WebP, GIF, AVIF or TIFF image.`);
+        throw new UnsupportedMedia(
+          'image_unsupported',
+          `${label} is not an image this service can read; send a JPEG, PNG, WebP, GIF, AVIF or TIFF image.`,
+        );
       }
       throw e;
     }
   }
 
-  function imageHits(hash: ImageHashResult, requesterId: string, describe: (e: IndexedEntry, d: number) => string): Hit[] {
+  function imageHits(
+    hash: ImageHashResult,
+    requesterId: string,
+    describe: (e: IndexedEntry, d: number) => string,
+  ): Hit[] {
     if (hash.quality < MIN_IMAGE_QUALITY) return [];
     const hits: Hit[] = [];
     for (const { id, distance } of index.imageIndex().nearest(hash.hash, IMAGE_MATCH_MAX_DISTANCE)) {
       const e = index.entry(id);
-      if (e && refusesFor(e, requesterId)) hits.push({ entry: e, rule: 'reference_image', message: describe(e, distance) });
+      if (e && refusesFor(e, requesterId))
+        hits.push({ entry: e, rule: 'reference_image', message: describe(e, distance) });
     }
     return hits;
   }
@@ -149,20 +176,32 @@ export function createPolicyService(deps: PolicyServiceDeps): OptoutService & {
     return out;
   }
 
-  function faceHits(descriptors: Float32Array[], refs: [IndexedEntry, Float32Array[]][], describe: (e: IndexedEntry) => string): Hit[] {
+  function faceHits(
+    descriptors: Float32Array[],
+    refs: [IndexedEntry, Float32Array[]][],
+    describe: (e: IndexedEntry) => string,
+  ): Hit[] {
     const hits: Hit[] = [];
     for (const [e, ds] of refs) {
-      const near = descriptors.some((q) => q.length > 0 && ds.some((r) => r.length === q.length && faceDistance(q, r) <= FACE_MATCH_MAX_DISTANCE));
+      const near = descriptors.some(
+        (q) =>
+          q.length > 0 &&
+          ds.some((r) => r.length === q.length && faceDistance(q, r) <= FACE_MATCH_MAX_DISTANCE),
+      );
       if (near) hits.push({ entry: e, rule: 'reference_face', message: describe(e) });
     }
     return hits;
   }
 
   function checkImageCount(images: Buffer[], what: string): void {
-    if (!Array.isArray(images) || images.some((b) => !Buffer.isBuffer(b))) throw new Invalid('images_invalid', `The ${what} must be image bytes.`);
+    if (!Array.isArray(images) || images.some((b) => !Buffer.isBuffer(b)))
+      throw new Invalid('images_invalid', `The ${what} must be image bytes.`);
   }
 
-  async function checkText(prompt: string, ctx: { requesterId: string; source: Source }): Promise<PolicyDecision> {
+  async function checkText(
+    prompt: string,
+    ctx: { requesterId: string; source: Source },
+  ): Promise<PolicyDecision> {
     const text = validatePromptText(prompt);
     await index.ready();
     const matches: TextMatch[] = index.textIndex().match(text, { requesterId: ctx.requesterId });
@@ -187,7 +226,10 @@ export function createPolicyService(deps: PolicyServiceDeps): OptoutService & {
     async checkReferenceImages(images, ctx) {
       checkImageCount(images, 'reference images');
       if (images.length > MAX_IMAGES_PER_CHECK) {
-        throw new Invalid('too_many_images', `At most ${MAX_IMAGES_PER_CHECK} reference images are checked at once; ${images.length} were sent.`);
+        throw new Invalid(
+          'too_many_images',
+          `At most ${MAX_IMAGES_PER_CHECK} reference images are checked at once; ${images.length} were sent.`,
+        );
       }
       // Every image is decoded before anything is decided, so a broken one is a 4xx, not a partial answer.
       const hashes = await Promise.all(images.map((b, i) => hashOf(b, `Reference image ${i + 1}`)));
@@ -207,11 +249,22 @@ export function createPolicyService(deps: PolicyServiceDeps): OptoutService & {
         if (p) provenanceMatches.push(p);
         const label = `Reference image ${i + 1}`;
         hits.push(
-          ...imageHits(hashes[i], ctx.requesterId, (e) => `${label} is a copy of a registered reference image of ${who(e)}, even if resized, recompressed or mirrored.${licenceNote(e)}`),
+          ...imageHits(
+            hashes[i],
+            ctx.requesterId,
+            (e) =>
+              `${label} is a copy of a registered reference image of ${who(e)}, even if resized, recompressed or mirrored.${licenceNote(e)}`,
+          ),
         );
         if (refs.length) {
           const faces = await deps.detectFaces(images[i]);
-          hits.push(...faceHits(faces.map((f) => f.descriptor), refs, (e) => `${label} shows the face of ${who(e)}.${licenceNote(e)}`));
+          hits.push(
+            ...faceHits(
+              faces.map((f) => f.descriptor),
+              refs,
+              (e) => `${label} shows the face of ${who(e)}.${licenceNote(e)}`,
+            ),
+          );
         }
       }
       if (hits.length) await record(hits, { requesterId: ctx.requesterId, source: ctx.source }, null);
@@ -226,7 +279,12 @@ export function createPolicyService(deps: PolicyServiceDeps): OptoutService & {
       const hits: Hit[] = [];
       for (let i = 0; i < frames.length; i++) {
         hits.push(
-          ...imageHits(hashes[i], ctx.requesterId, (e) => `Frame ${i + 1} of the generated clip closely resembles a registered reference image of ${who(e)}.${licenceNote(e)}`),
+          ...imageHits(
+            hashes[i],
+            ctx.requesterId,
+            (e) =>
+              `Frame ${i + 1} of the generated clip closely resembles a registered reference image of ${who(e)}.${licenceNote(e)}`,
+          ),
         );
       }
       const refs = enforceableFaces(ctx.requesterId);
@@ -236,7 +294,13 @@ export function createPolicyService(deps: PolicyServiceDeps): OptoutService & {
           descriptors = [];
           for (const f of frames) descriptors.push(...(await deps.detectFaces(f)).map((d) => d.descriptor));
         }
-        hits.push(...faceHits(descriptors, refs, (e) => `The generated clip shows the face of ${who(e)}.${licenceNote(e)}`));
+        hits.push(
+          ...faceHits(
+            descriptors,
+            refs,
+            (e) => `The generated clip shows the face of ${who(e)}.${licenceNote(e)}`,
+          ),
+        );
       }
       if (hits.length) await record(hits, { requesterId: ctx.requesterId, source: 'output' }, null);
       return { allowed: hits.length === 0, matches: hits.map(toMatch) };

@@ -19,9 +19,13 @@ export function createRateLimiter(deps: { db: Database; perMinute: number }) {
     }
     if (n > deps.perMinute) {
       const retry = Math.ceil((start.getTime() + WINDOW_MS - now) / 1000);
-      throw new RateLimited('rate_limited', `You have sent more than ${deps.perMinute} policy checks this minute; try again in ${retry} s.`, {
-        retryAfterSeconds: retry,
-      });
+      throw new RateLimited(
+        'rate_limited',
+        `You have sent more than ${deps.perMinute} policy checks this minute; try again in ${retry} s.`,
+        {
+          retryAfterSeconds: retry,
+        },
+      );
     }
   };
 }

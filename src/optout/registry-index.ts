@@ -67,7 +67,9 @@ export class RegistryIndex {
   /** Starts the first full load and the poller; safe to call once per process. */
   start(): void {
     this.loading ??= this.serial(() => this.fullLoad());
-    this.loading.catch((e: unknown) => this.opts.logger.error({ err: e }, 'opt-out registry: first load failed'));
+    this.loading.catch((e: unknown) =>
+      this.opts.logger.error({ err: e }, 'opt-out registry: first load failed'),
+    );
     const tick = (): void => {
       if (this.closed) return;
       this.refresh()
@@ -93,14 +95,20 @@ export class RegistryIndex {
     } catch {
       this.loading = this.serial(() => this.fullLoad());
       await this.loading.catch(() => {
-        throw new Unavailable('registry_unavailable', 'The opt-out registry could not be loaded; try again shortly.');
+        throw new Unavailable(
+          'registry_unavailable',
+          'The opt-out registry could not be loaded; try again shortly.',
+        );
       });
     }
     if (Date.now() - this.lastFresh > this.maxStalenessMs) {
       // One synchronous attempt before refusing: the poller may simply not have run yet.
       await this.refresh().catch(() => undefined);
       if (Date.now() - this.lastFresh > this.maxStalenessMs) {
-        throw new Unavailable('registry_stale', 'The opt-out registry could not be refreshed; checks are paused until it can.');
+        throw new Unavailable(
+          'registry_stale',
+          'The opt-out registry could not be refreshed; checks are paused until it can.',
+        );
       }
     }
   }
@@ -179,7 +187,10 @@ export class RegistryIndex {
     const { db } = this.opts;
     const rows = await optoutRepository.entriesByIds(db, ids);
     const active = rows.filter((r) => r.status === 'active').map((r) => r.id);
-    const [images, faces] = await Promise.all([optoutRepository.imagesOf(db, active), optoutRepository.facesOf(db, active)]);
+    const [images, faces] = await Promise.all([
+      optoutRepository.imagesOf(db, active),
+      optoutRepository.facesOf(db, active),
+    ]);
     const found = new Set(rows.map((r) => r.id));
     for (const id of ids) if (!found.has(id)) this.drop(id);
     for (const r of rows) {
@@ -211,7 +222,12 @@ export class RegistryIndex {
 
   private addFace(map: Map<string, Float32Array[]>, f: FaceRow): void {
     try {
-      const d = bytesToDescriptor(unseal(this.opts.masterKey, faceContext(f.id), { wrappedKey: f.wrapped_key, sealed: f.descriptor_sealed }));
+      const d = bytesToDescriptor(
+        unseal(this.opts.masterKey, faceContext(f.id), {
+          wrappedKey: f.wrapped_key,
+          sealed: f.descriptor_sealed,
+        }),
+      );
       const list = map.get(f.entry_id);
       if (list) list.push(d);
       else map.set(f.entry_id, [d]);

@@ -21,21 +21,41 @@ export function createStatsService(deps: { db: Database; masterKey: Buffer }) {
     async stats(auth: AuthContext, q: { from?: Date; to?: Date; bucket: 'day' | 'hour'; limit: number }) {
       const to = q.to ?? new Date(Date.now() + 1000);
       const from = q.from ?? new Date(to.getTime() - 30 * DAY);
-      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime())) throw new Invalid('stats_range', 'from and to must be dates.');
+      if (Number.isNaN(from.getTime()) || Number.isNaN(to.getTime()))
+        throw new Invalid('stats_range', 'from and to must be dates.');
       if (from >= to) throw new Invalid('stats_range', 'from must be before to.');
-      if (to.getTime() - from.getTime() > MAX_SPAN_DAYS * DAY) throw new Invalid('stats_range', `Ask for at most ${MAX_SPAN_DAYS} days at once.`);
+      if (to.getTime() - from.getTime() > MAX_SPAN_DAYS * DAY)
+        throw new Invalid('stats_range', `Ask for at most ${MAX_SPAN_DAYS} days at once.`);
       if (q.bucket === 'hour' && to.getTime() - from.getTime() > 31 * DAY) {
-        throw new Invalid('stats_range', 'Hourly buckets cover at most 31 days; use bucket=day for longer ranges.');
+        throw new Invalid(
+          'stats_range',
+          'Hourly buckets cover at most 31 days; use bucket=day for longer ranges.',
+        );
       }
-      const counts = await optoutRepository.blockCounts(db, { ownerId: auth.accountId, from, to, bucket: q.bucket });
-      const byEntry = new Map<string, { entryId: string; name: string; total: number; buckets: { start: string; count: number }[] }>();
+      const counts = await optoutRepository.blockCounts(db, {
+        ownerId: auth.accountId,
+        from,
+        to,
+        bucket: q.bucket,
+      });
+      const byEntry = new Map<
+        string,
+        { entryId: string; name: string; total: number; buckets: { start: string; count: number }[] }
+      >();
       for (const c of counts) {
         let e = byEntry.get(c.entry_id);
-        if (!e) byEntry.set(c.entry_id, (e = { entryId: c.entry_id, name: c.canonical_name, total: 0, buckets: [] }));
+        if (!e)
+          byEntry.set(
+            c.entry_id,
+            (e = { entryId: c.entry_id, name: c.canonical_name, total: 0, buckets: [] }),
+          );
         e.total += c.n;
         e.buckets.push({ start: new Date(c.bucket).toISOString(), count: c.n });
       }
-      const recent = q.limit === 0 ? [] : await optoutRepository.recentBlocks(db, { ownerId: auth.accountId, from, to, limit: q.limit });
+      const recent =
+        q.limit === 0
+          ? []
+          : await optoutRepository.recentBlocks(db, { ownerId: auth.accountId, from, to, limit: q.limit });
       return {
         from: from.toISOString(),
         to: to.toISOString(),
@@ -59,8 +79,13 @@ export function createStatsService(deps: { db: Database; masterKey: Buffer }) {
       const b = await db.transaction(async (tx) => {
         const block = await optoutRepository.findBlock(tx, blockId, { forUpdate: true });
         if (!block) throw new NotFound('block_not_found', 'No block has this id.');
-        const requesterId = unseal(masterKey, blockContext(block.id), { wrappedKey: block.wrapped_key, sealed: block.requester_sealed }).toString('utf8');
-        const released = block.released_at ? block : await optoutRepository.releaseBlock(tx, block.id, requesterId, auth.accountId);
+        const requesterId = unseal(masterKey, blockContext(block.id), {
+          wrappedKey: block.wrapped_key,
+          sealed: block.requester_sealed,
+        }).toString('utf8');
+        const released = block.released_at
+          ? block
+          : await optoutRepository.releaseBlock(tx, block.id, requesterId, auth.accountId);
         await appendAudit(tx, {
           actorId: auth.accountId,
           action: 'optout.block_released',

@@ -17,8 +17,17 @@ export interface PolicyDecision {
 }
 
 export interface OptoutService {
-  checkPrompt(prompt: string, ctx: { requesterId: string; source: 'check' | 'generation' }): Promise<PolicyDecision>;
-  checkReferenceImages(images: Buffer[], ctx: { requesterId: string; source: 'check' | 'generation' }): Promise<PolicyDecision>;
+  checkPrompt(
+    prompt: string,
+    ctx: { requesterId: string; source: 'check' | 'generation' },
+  ): Promise<PolicyDecision>;
+  checkReferenceImages(
+    images: Buffer[],
+    ctx: { requesterId: string; source: 'check' | 'generation' },
+  ): Promise<PolicyDecision>;
   /** Sampled output frames (JPEG/PNG bytes, or decoded faces' descriptors supplied by the caller) after rendering. */
-  checkOutputFrames(frames: Buffer[], ctx: { requesterId: string; faceDescriptors?: Float32Array[] }): Promise<PolicyDecision>;
+  checkOutputFrames(
+    frames: Buffer[],
+    ctx: { requesterId: string; faceDescriptors?: Float32Array[] },
+  ): Promise<PolicyDecision>;
 }

@@ -21,7 +21,12 @@ export function readRawBody(req: Request, limit: number): Promise<Buffer> {
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (Number.isFinite(declared) && declared > limit) {
       req.resume();
-      reject(new PayloadTooLarge('body_too_large', `The upload is ${declared} bytes; this route accepts at most ${limit}.`));
+      reject(
+        new PayloadTooLarge(
+          'body_too_large',
+          `The upload is ${declared} bytes; this route accepts at most ${limit}.`,
+        ),
+      );
       return;
     }
     const chunks: Buffer[] = [];
@@ -32,7 +37,12 @@ export function readRawBody(req: Request, limit: number): Promise<Buffer> {
       size += c.length;
       if (size > limit) {
         failed = true;
-        reject(new PayloadTooLarge('body_too_large', `The upload is larger than the ${limit} bytes this route accepts.`));
+        reject(
+          new PayloadTooLarge(
+            'body_too_large',
+            `The upload is larger than the ${limit} bytes this route accepts.`,
+          ),
+        );
         return;
       }
       chunks.push(c);
@@ -47,17 +57,31 @@ export function readRawBody(req: Request, limit: number): Promise<Buffer> {
 }
 
 /** Parses multipart/form-data; text fields must be UTF-8, files are kept whole in memory up to the limits. */
-export function readMultipart(req: Request, limits: { fileBytes: number; files: number; totalBytes: number }): Promise<MultipartBody> {
+export function readMultipart(
+  req: Request,
+  limits: { fileBytes: number; files: number; totalBytes: number },
+): Promise<MultipartBody> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
       bb = busboy({
         headers: req.headers,
         defParamCharset: 'utf8',
-        limits: { fileSize: limits.fileBytes, files: limits.files, fields: 20, fieldSize: 200 * 1024, parts: limits.files + 20 },
+        limits: {
+          fileSize: limits.fileBytes,
+          files: limits.files,
+          fields: 20,
+          fieldSize: 200 * 1024,
+          parts: limits.files + 20,
+        },
       });
     } catch {
-      reject(new Invalid('multipart_invalid', 'The multipart body has no boundary; send multipart/form-data with a boundary.'));
+      reject(
+        new Invalid(
+          'multipart_invalid',
+          'The multipart body has no boundary; send multipart/form-data with a boundary.',
+        ),
+      );
       return;
     }
     const out: MultipartBody = { fields: {}, files: [] };
@@ -71,26 +95,50 @@ export function readMultipart(req: Request, limits: { fileBytes: number; files: 
       reject(e);
     };
     bb.on('field', (name, value, info) => {
-      if (info.valueTruncated) return fail(new PayloadTooLarge('field_too_large', `The form field ${name} is too long.`));
+      if (info.valueTruncated)
+        return fail(new PayloadTooLarge('field_too_large', `The form field ${name} is too long.`));
       // busboy decodes fields itself; re-check that nothing was replaced because the bytes were not UTF-8.
-      if (value.includes('\uFFFD')) return fail(new Invalid('not_utf8', `The form field ${name} is not valid UTF-8 text.`));
+      if (value.includes('\uFFFD'))
+        return fail(new Invalid('not_utf8', `The form field ${name} is not valid UTF-8 text.`));
       out.fields[name] = value;
     });
     bb.on('file', (field, stream, info) => {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => {
         total += c.length;
-        if (total > limits.totalBytes) fail(new PayloadTooLarge('body_too_large', `The uploads add up to more than ${limits.totalBytes} bytes.`));
+        if (total > limits.totalBytes)
+          fail(
+            new PayloadTooLarge(
+              'body_too_large',
+              `The uploads add up to more than ${limits.totalBytes} bytes.`,
+            ),
+          );
         else chunks.push(c);
       });
-      stream.on('limit', () => fail(new PayloadTooLarge('file_too_large', `The file ${info.filename ?? field} is larger than ${limits.fileBytes} bytes.`)));
+      stream.on('limit', () =>
+        fail(
+          new PayloadTooLarge(
+            'file_too_large',
+            `The file ${info.filename ?? field} is larger than ${limits.fileBytes} bytes.`,
+          ),
+        ),
+      );
       stream.on('end', () => {
-        out.files.push({ field, filename: info.filename ?? '', mimeType: info.mimeType, data: Buffer.concat(chunks) });
+        out.files.push({
+          field,
+          filename: info.filename ?? '',
+          mimeType: info.mimeType,
+          data: Buffer.concat(chunks),
+        });
       });
     });
-    bb.on('filesLimit', () => fail(new Invalid('too_many_files', `At most ${limits.files} files are accepted.`)));
+    bb.on('filesLimit', () =>
+      fail(new Invalid('too_many_files', `At most ${limits.files} files are accepted.`)),
+    );
     bb.on('partsLimit', () => fail(new Invalid('too_many_parts', 'The form has too many parts.')));
-    bb.on('error', (e: Error) => fail(new Invalid('multipart_invalid', `The multipart body cannot be read: ${e.message}.`)));
+    bb.on('error', (e: Error) =>
+      fail(new Invalid('multipart_invalid', `The multipart body cannot be read: ${e.message}.`)),
+    );
     bb.on('close', () => {
       if (!error) resolve(out);
     });

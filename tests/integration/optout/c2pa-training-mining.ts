@@ -22,8 +22,21 @@ export async function signWithTrainingMining(
     title: 'Agency photograph, AI use reserved',
     format,
     assertions: [
-      { label: 'c2pa.actions.v2', data: { actions: [{ action: 'c2pa.created', digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture' }] } },
-      { label: 'cawg.training-mining', data: { entries: Object.fromEntries(Object.entries(uses).map(([k, use]) => [k, { use }])) } },
+      {
+        label: 'c2pa.actions.v2',
+        data: {
+          actions: [
+            {
+              action: 'c2pa.created',
+              digitalSourceType: 'http://cv.iptc.org/newscodes/digitalsourcetype/digitalCapture',
+            },
+          ],
+        },
+      },
+      {
+        label: 'cawg.training-mining',
+        data: { entries: Object.fromEntries(Object.entries(uses).map(([k, use]) => [k, { use }])) },
+      },
     ],
   };
   const context = JSON.stringify({
@@ -34,7 +47,11 @@ export async function signWithTrainingMining(
     JSON.stringify(manifest),
     context,
     [],
-    { alg: signer.alg.toLowerCase(), reserveSize, sign: async (claim: Uint8Array) => new Uint8Array(await coseSign1(signer, claim, reserveSize)) },
+    {
+      alg: signer.alg.toLowerCase(),
+      reserveSize,
+      sign: async (claim: Uint8Array) => new Uint8Array(await coseSign1(signer, claim, reserveSize)),
+    },
     format,
     bytes,
   );

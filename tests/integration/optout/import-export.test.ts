@@ -24,7 +24,15 @@ describe.each(backends())('bulk import and export ($name)', (backend) => {
   });
   afterAll(() => svc.close());
 
-  const count = async () => Number((await svc.rt.db.query<{ n: number }>('select count(*)::int as n from optout_entries where owner_id = $1', [studio.id])).rows[0].n);
+  const count = async () =>
+    Number(
+      (
+        await svc.rt.db.query<{ n: number }>(
+          'select count(*)::int as n from optout_entries where owner_id = $1',
+          [studio.id],
+        )
+      ).rows[0].n,
+    );
 
   it('refuses a 10,000-row CSV with broken rows as a whole, naming every broken row, and stores nothing', async () => {
     const lines = [HEADER];
@@ -34,29 +42,53 @@ describe.each(backends())('bulk import and export ($name)', (backend) => {
     lines[1 + 7000] = ',character,Vorquillax Prime,,,block,ghost_account_nobody'; // licensee with policy block and unknown handle
     lines[1 + 9998] = ',character,"Vorquillax, Short Row"'; // three cells where the header has seven
     const csv = lines.slice(0, -1).join('\n') + '\n,character,Vorquillax Last,,,forbid,\n';
-    const r = await request(svc.app).post('/v1/optout/import').set(studio.auth).set('content-type', 'text/csv').send(csv);
+    const r = await request(svc.app)
+      .post('/v1/optout/import')
+      .set(studio.auth)
+      .set('content-type', 'text/csv')
+      .send(csv);
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('import_rejected');
     expect(r.body.error.details.rows).toBe(10_000);
-    const badRows = [...new Set(r.body.error.details.errors.map((e: { row: number }) => e.row))].sort((a, b) => (a as number) - (b as number));
+    const badRows = [...new Set(r.body.error.details.errors.map((e: { row: number }) => e.row))].sort(
+      (a, b) => (a as number) - (b as number),
+    );
     expect(badRows).toEqual([18, 5000, 7001, 9999, 10_000]);
     expect(r.body.error.details.errors).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ row: 18, field: 'canonicalName' }),
         expect.objectContaining({ row: 5000, field: 'kind' }),
-        expect.objectContaining({ row: 7001, field: 'licensees', message: expect.stringMatching(/ghost_account_nobody/) }),
+        expect.objectContaining({
+          row: 7001,
+          field: 'licensees',
+          message: expect.stringMatching(/ghost_account_nobody/),
+        }),
         expect.objectContaining({ row: 9999, field: '(row)', message: expect.stringMatching(/3 cells/) }),
         expect.objectContaining({ row: 10_000, field: 'policy' }),
       ]),
     );
     expect(await count()).toBe(0);
-    const audit = await svc.rt.db.query(`select * from audit_log where action = 'optout.entries_imported' and actor_id = $1`, [studio.id]);
+    const audit = await svc.rt.db.query(
+      `select * from audit_log where action = 'optout.entries_imported' and actor_id = $1`,
+      [studio.id],
+    );
     expect(audit.rows).toHaveLength(0);
   });
 
   it('stores only the valid rows when mode=valid-only is asked for explicitly, and they refuse at once', async () => {
-    const csv = [HEADER, row(1), ',character,Q,,,block,', row(2), `,brand,Glimmerquartz Cola,,,licensed_only,${licensee.handle}`].join('\r\n');
-    const r = await request(svc.app).post('/v1/optout/import?mode=valid-only').set(studio.auth).set('content-type', 'text/csv').send(csv).expect(200);
+    const csv = [
+      HEADER,
+      row(1),
+      ',character,Q,,,block,',
+      row(2),
+      `,brand,Glimmerquartz Cola,,,licensed_only,${licensee.handle}`,
+    ].join('\r\n');
+    const r = await request(svc.app)
+      .post('/v1/optout/import?mode=valid-only')
+      .set(studio.auth)
+      .set('content-type', 'text/csv')
+      .send(csv)
+      .expect(200);
     expect(r.body).toMatchObject({ mode: 'valid-only', rows: 4, created: 3, updated: 0, rejected: 1 });
     expect(r.body.errors).toEqual([expect.objectContaining({ row: 2, field: 'canonicalName' })]);
     expect(await count()).toBe(3);
@@ -68,23 +100,42 @@ describe.each(backends())('bulk import and export ($name)', (backend) => {
     await request(svc.app)
       .post('/v1/optout/entries')
       .set(studio.auth)
-      .send({ kind: 'work', canonicalName: 'Les Misérables, "the musical"', aliases: ['Les Mis'], descriptions: ['barricade song with red flags', 'line one\nline two of it'], policy: 'block' })
+      .send({
+        kind: 'work',
+        canonicalName: 'Les Misérables, "the musical"',
+        aliases: ['Les Mis'],
+        descriptions: ['barricade song with red flags', 'line one\nline two of it'],
+        policy: 'block',
+      })
       .expect(201);
     const json = await request(svc.app).get('/v1/optout/export?format=json').set(studio.auth).expect(200);
     expect(json.headers['content-type']).toMatch(/application\/json/);
-    const csv = await request(svc.app).get('/v1/optout/export?format=csv').set(studio.auth).buffer(true).parse((res, cb) => {
-      let t = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (t += c));
-      res.on('end', () => cb(null, t));
-    }).expect(200);
+    const csv = await request(svc.app)
+      .get('/v1/optout/export?format=csv')
+      .set(studio.auth)
+      .buffer(true)
+      .parse((res, cb) => {
+        let t = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (t += c));
+        res.on('end', () => cb(null, t));
+      })
+      .expect(200);
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
-    const strip = (list: { id?: string }[]) => list.map(({ id: _id, ...rest }) => rest).sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
+    const strip = (list: { id?: string }[]) =>
+      list
+        .map(({ id: _id, ...rest }) => rest)
+        .sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
     const original = json.body.entries as { id: string }[];
     expect(original).toHaveLength(4);
 
     // Re-importing the export unchanged updates the same entries and changes nothing.
-    const self = await request(svc.app).post('/v1/optout/import').set(studio.auth).set('content-type', 'text/csv').send(csv.body as string).expect(200);
+    const self = await request(svc.app)
+      .post('/v1/optout/import')
+      .set(studio.auth)
+      .set('content-type', 'text/csv')
+      .send(csv.body as string)
+      .expect(200);
     expect(self.body).toMatchObject({ created: 0, updated: 4, rejected: 0 });
     const again = await request(svc.app).get('/v1/optout/export?format=json').set(studio.auth).expect(200);
     expect(again.body.entries).toEqual(original);
@@ -93,31 +144,62 @@ describe.each(backends())('bulk import and export ($name)', (backend) => {
     const operator = await makeOperator(svc);
     const other = await rightsholder(svc.app, operator);
     const file = Buffer.from(JSON.stringify({ entries: strip(original) }));
-    const imported = await request(svc.app).post('/v1/optout/import').set(other.auth).attach('file', file, { filename: 'entries.json', contentType: 'application/json' }).expect(200);
+    const imported = await request(svc.app)
+      .post('/v1/optout/import')
+      .set(other.auth)
+      .attach('file', file, { filename: 'entries.json', contentType: 'application/json' })
+      .expect(200);
     expect(imported.body).toMatchObject({ created: 4, rejected: 0 });
     const theirs = await request(svc.app).get('/v1/optout/export?format=json').set(other.auth).expect(200);
     expect(strip(theirs.body.entries)).toEqual(strip(original));
 
     // Ids belong to their owner: importing someone else's ids is a row error, not an edit of their entries.
-    const foreign = await request(svc.app).post('/v1/optout/import').set(other.auth).send(original.slice(0, 1));
+    const foreign = await request(svc.app)
+      .post('/v1/optout/import')
+      .set(other.auth)
+      .send(original.slice(0, 1));
     expect(foreign.status).toBe(400);
     expect(foreign.body.error.details.errors[0]).toMatchObject({ row: 1, field: 'id' });
   });
 
   it('refuses files that cannot be read with a clear error: not UTF-8, unknown columns, not JSON, wrong content type', async () => {
     const before = await count();
-    const latin1 = await rawPost(svc.app, '/v1/optout/import', { ...studio.auth, 'content-type': 'text/csv' }, Buffer.concat([Buffer.from(`${HEADER}\n,character,Caf`), Buffer.from([0xe9]), Buffer.from(' Zorblaxo,,,block,\n')]));
+    const latin1 = await rawPost(
+      svc.app,
+      '/v1/optout/import',
+      { ...studio.auth, 'content-type': 'text/csv' },
+      Buffer.concat([
+        Buffer.from(`${HEADER}\n,character,Caf`),
+        Buffer.from([0xe9]),
+        Buffer.from(' Zorblaxo,,,block,\n'),
+      ]),
+    );
     expect(latin1.status).toBe(400);
     expect(latin1.body.error.code).toBe('not_utf8');
-    const cols = await request(svc.app).post('/v1/optout/import').set(studio.auth).set('content-type', 'text/csv').send('name,colour\nx,y\n');
+    const cols = await request(svc.app)
+      .post('/v1/optout/import')
+      .set(studio.auth)
+      .set('content-type', 'text/csv')
+      .send('name,colour\nx,y\n');
     expect(cols.status).toBe(400);
     expect(cols.body.error.message).toMatch(/colour/);
-    const unclosed = await request(svc.app).post('/v1/optout/import').set(studio.auth).set('content-type', 'text/csv').send(`${HEADER}\n,character,"Zorblaxo Unclosed,,,block,\n`);
+    const unclosed = await request(svc.app)
+      .post('/v1/optout/import')
+      .set(studio.auth)
+      .set('content-type', 'text/csv')
+      .send(`${HEADER}\n,character,"Zorblaxo Unclosed,,,block,\n`);
     expect(unclosed.status).toBe(400);
     expect(unclosed.body.error.code).toBe('csv_syntax');
-    const notJson = await request(svc.app).post('/v1/optout/import').set(studio.auth).attach('file', Buffer.from('[{"kind": '), { filename: 'x.json', contentType: 'application/json' });
+    const notJson = await request(svc.app)
+      .post('/v1/optout/import')
+      .set(studio.auth)
+      .attach('file', Buffer.from('[{"kind": '), { filename: 'x.json', contentType: 'application/json' });
     expect(notJson.body.error.code).toBe('invalid_json');
-    const xml = await request(svc.app).post('/v1/optout/import').set(studio.auth).set('content-type', 'application/xml').send('<entries/>');
+    const xml = await request(svc.app)
+      .post('/v1/optout/import')
+      .set(studio.auth)
+      .set('content-type', 'application/xml')
+      .send('<entries/>');
     expect(xml.status).toBe(415);
     expect(await count()).toBe(before);
   });

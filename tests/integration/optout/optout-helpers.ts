@@ -23,7 +23,9 @@ export interface Account {
  * on PostgreSQL two connection pools on one schema, on PGlite the one embedded database. They
  * share the secrets, as every API and worker process of one deployment does.
  */
-export async function startServicePair(backend: Backend): Promise<{ a: TestService; b: TestService; close(): Promise<void> }> {
+export async function startServicePair(
+  backend: Backend,
+): Promise<{ a: TestService; b: TestService; close(): Promise<void> }> {
   const { db, drop, searchPath } = await backend.openDb();
   const secrets = {
     CONSENTRY_JWT_SECRET: crypto.randomBytes(32).toString('hex'),
@@ -72,12 +74,20 @@ export async function startServicePair(backend: Backend): Promise<{ a: TestServi
 /** A rightsholder account: signed up as a creator, then granted the role by an operator over HTTP. */
 export async function rightsholder(app: Express, operator: Account): Promise<Account> {
   const acc = await signUp(app, ['creator']);
-  await request(app).post(`/v1/accounts/${acc.id}/roles`).set(operator.auth).send({ role: 'rightsholder' }).expect(200);
+  await request(app)
+    .post(`/v1/accounts/${acc.id}/roles`)
+    .set(operator.auth)
+    .send({ role: 'rightsholder' })
+    .expect(200);
   return acc;
 }
 
 /** Polls until fn resolves true, or fails after timeoutMs: the propagation promise is 5 s. */
-export async function eventually(fn: () => Promise<boolean>, timeoutMs = 5000, stepMs = 100): Promise<number> {
+export async function eventually(
+  fn: () => Promise<boolean>,
+  timeoutMs = 5000,
+  stepMs = 100,
+): Promise<number> {
   const started = Date.now();
   for (;;) {
     if (await fn()) return Date.now() - started;
@@ -86,19 +96,35 @@ export async function eventually(fn: () => Promise<boolean>, timeoutMs = 5000, s
   }
 }
 
-export async function check(app: Express, who: Account, prompt: string): Promise<{ allowed: boolean; matches: { entryId: string; name: string; rule: string; message: string; span?: { text: string } }[] }> {
+export async function check(
+  app: Express,
+  who: Account,
+  prompt: string,
+): Promise<{
+  allowed: boolean;
+  matches: { entryId: string; name: string; rule: string; message: string; span?: { text: string } }[];
+}> {
   const r = await request(app).post('/v1/policy/check').set(who.auth).send({ prompt });
   if (r.status !== 200) throw new Error(`policy check answered ${r.status}: ${JSON.stringify(r.body)}`);
   return r.body;
 }
 
 /** Sends exact bytes (supertest would re-serialise a Buffer given with a JSON content type). */
-export async function rawPost(app: Express, path: string, headers: Record<string, string>, body: Buffer): Promise<{ status: number; body: any }> {
+export async function rawPost(
+  app: Express,
+  path: string,
+  headers: Record<string, string>,
+  body: Buffer,
+): Promise<{ status: number; body: any }> {
   const server = app.listen(0, '127.0.0.1');
   await new Promise<void>((r) => server.once('listening', () => r()));
   try {
     const { port } = server.address() as { port: number };
-    const res = await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers, body: new Uint8Array(body) });
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+      method: 'POST',
+      headers,
+      body: new Uint8Array(body),
+    });
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
   } finally {

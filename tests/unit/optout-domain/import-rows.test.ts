@@ -1,5 +1,11 @@
 import { AppError } from '../../../src/http/errors';
-import { decodeUtf8, exportCsv, parseCsvRows, parseJsonRows, parseJsonText } from '../../../src/optout/import-rows';
+import {
+  decodeUtf8,
+  exportCsv,
+  parseCsvRows,
+  parseJsonRows,
+  parseJsonText,
+} from '../../../src/optout/import-rows';
 
 const code = (fn: () => unknown): string => {
   try {
@@ -12,24 +18,43 @@ const code = (fn: () => unknown): string => {
 
 describe('import rows', () => {
   it('maps CSV columns to entries, splitting lists on | and numbering data rows from 1', () => {
-    const rows = parseCsvRows('kind,canonical_name,aliases,policy,licensees\ncharacter,Pikachu, Pika | ピカチュウ ,licensed_only,alice|bob\n');
+    const rows = parseCsvRows(
+      'kind,canonical_name,aliases,policy,licensees\ncharacter,Pikachu, Pika | ピカチュウ ,licensed_only,alice|bob\n',
+    );
     expect(rows).toEqual([
       {
         row: 1,
         errors: [],
-        value: { kind: 'character', canonicalName: 'Pikachu', aliases: ['Pika', 'ピカチュウ'], descriptions: [], policy: 'licensed_only', licensees: ['alice', 'bob'] },
+        value: {
+          kind: 'character',
+          canonicalName: 'Pikachu',
+          aliases: ['Pika', 'ピカチュウ'],
+          descriptions: [],
+          policy: 'licensed_only',
+          licensees: ['alice', 'bob'],
+        },
       },
     ]);
   });
 
   it('accepts canonicalName and name as header spellings of canonical_name', () => {
-    expect(parseCsvRows('Kind,canonicalName,Policy\nbrand,Acme Rockets,block\n')[0].value?.canonicalName).toBe('Acme Rockets');
-    expect(parseCsvRows('kind,name,policy\nbrand,Acme Rockets,block\n')[0].value?.canonicalName).toBe('Acme Rockets');
+    expect(
+      parseCsvRows('Kind,canonicalName,Policy\nbrand,Acme Rockets,block\n')[0].value?.canonicalName,
+    ).toBe('Acme Rockets');
+    expect(parseCsvRows('kind,name,policy\nbrand,Acme Rockets,block\n')[0].value?.canonicalName).toBe(
+      'Acme Rockets',
+    );
   });
 
   it('reports each broken row with its field instead of failing the file', () => {
-    const rows = parseCsvRows('id,kind,canonical_name,policy\nnot-a-uuid,character,Ok Name,block\n,robot,Fine Name,block\n,character,Short\n');
-    expect(rows.map((r) => r.errors.map((e) => [e.row, e.field]))).toEqual([[[1, 'id']], [[2, 'kind']], [[3, '(row)']]]);
+    const rows = parseCsvRows(
+      'id,kind,canonical_name,policy\nnot-a-uuid,character,Ok Name,block\n,robot,Fine Name,block\n,character,Short\n',
+    );
+    expect(rows.map((r) => r.errors.map((e) => [e.row, e.field]))).toEqual([
+      [[1, 'id']],
+      [[2, 'kind']],
+      [[3, '(row)']],
+    ]);
     expect(rows.every((r) => r.value === null)).toBe(true);
   });
 
@@ -38,13 +63,24 @@ describe('import rows', () => {
     expect(code(() => parseCsvRows('kind,policy\n'))).toBe('csv_columns');
     expect(code(() => parseCsvRows('kind,canonical_name,policy,kind\n'))).toBe('csv_columns');
     expect(code(() => parseCsvRows(''))).toBe('import_empty');
-    expect(code(() => parseCsvRows('kind,canonical_name,policy\ncharacter,"open,block\n'))).toBe('csv_syntax');
+    expect(code(() => parseCsvRows('kind,canonical_name,policy\ncharacter,"open,block\n'))).toBe(
+      'csv_syntax',
+    );
   });
 
   it('reads JSON as an array or { entries }, refusing unknown fields per row and other shapes as a whole', () => {
-    const rows = parseJsonRows({ entries: [{ kind: 'work', canonicalName: 'Moby Dick', policy: 'block' }, { kind: 'work', canonicalName: 'X', policy: 'block', owner: 'me' }] });
+    const rows = parseJsonRows({
+      entries: [
+        { kind: 'work', canonicalName: 'Moby Dick', policy: 'block' },
+        { kind: 'work', canonicalName: 'X', policy: 'block', owner: 'me' },
+      ],
+    });
     expect(rows[0].value).toMatchObject({ canonicalName: 'Moby Dick', aliases: [], licensees: [] });
-    expect(rows[1].errors[0]).toMatchObject({ row: 2, field: '(row)', message: expect.stringMatching(/owner/) });
+    expect(rows[1].errors[0]).toMatchObject({
+      row: 2,
+      field: '(row)',
+      message: expect.stringMatching(/owner/),
+    });
     expect(code(() => parseJsonRows({ rows: [] }))).toBe('json_shape');
     expect(code(() => parseJsonText('[{"kind":'))).toBe('invalid_json');
   });
@@ -67,7 +103,15 @@ describe('import rows', () => {
 
   it('exports CSV that parses back to the same rows', () => {
     const entries = [
-      { id: '6f1e1f70-8b0e-4d3b-9a51-2b8f3e4c0a11', kind: 'work', canonicalName: 'Les Misérables, "the musical"', aliases: ['Les Mis'], descriptions: ['barricade song\nwith red flags'], policy: 'block', licensees: [] },
+      {
+        id: '6f1e1f70-8b0e-4d3b-9a51-2b8f3e4c0a11',
+        kind: 'work',
+        canonicalName: 'Les Misérables, "the musical"',
+        aliases: ['Les Mis'],
+        descriptions: ['barricade song\nwith red flags'],
+        policy: 'block',
+        licensees: [],
+      },
     ];
     const rows = parseCsvRows(exportCsv(entries));
     expect(rows[0].value).toEqual({ ...entries[0], kind: 'work', policy: 'block' });

@@ -14,7 +14,9 @@ describe('sealed requester ids and face descriptors', () => {
 
   it('round-trips a 128-d descriptor exactly', () => {
     const d = Float32Array.from({ length: 128 }, (_, i) => Math.sin(i) / 3);
-    const back = bytesToDescriptor(unseal(master, 'optout.face:f', seal(master, 'optout.face:f', descriptorToBytes(d))));
+    const back = bytesToDescriptor(
+      unseal(master, 'optout.face:f', seal(master, 'optout.face:f', descriptorToBytes(d))),
+    );
     expect(Array.from(back)).toEqual(Array.from(d));
   });
 });
