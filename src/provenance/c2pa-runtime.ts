@@ -213,8 +213,14 @@ function startWorker(): EngineWorker {
 // One call at a time: a call's signer round-trips must not interleave with another call's.
 let queue: Promise<unknown> = Promise.resolve();
 
+/** Time allowed for one call: generous, but a hung engine or signer must not block every later call. */
+export function defaultTimeoutMs(bytes: number): number {
+  return 30_000 + Math.ceil(bytes / (1024 * 1024)) * 500;
+}
+
 function call<T>(
   message: Record<string, unknown>,
+  timeoutMs: number,
   signer?: SignerDefinition,
   transfer: ArrayBuffer[] = [],
 ): Promise<T> {
@@ -225,7 +231,24 @@ function call<T>(
     if (worker !== current) throw new EngineStopped('The c2pa worker stopped while starting');
     const id = nextJobId++;
     return new Promise<T>((resolve, reject) => {
-      current.jobs.set(id, { resolve: resolve as (v: unknown) => void, reject, signer });
+      const timer = setTimeout(() => {
+        // Rejected here, not by the exit handler, so the reason says what happened.
+        current.jobs.delete(id);
+        reject(new EngineStopped(`The c2pa call did not finish within ${timeoutMs} ms`));
+        dropWorker(current);
+      }, timeoutMs);
+      timer.unref();
+      const settle =
+        <A>(fn: (a: A) => void) =>
+        (a: A): void => {
+          clearTimeout(timer);
+          fn(a);
+        };
+      current.jobs.set(id, {
+        resolve: settle(resolve as (v: unknown) => void),
+        reject: settle(reject),
+        signer,
+      });
       current.w.ref();
       current.w.postMessage({ ...message, id }, transfer);
     });
@@ -246,11 +269,15 @@ export function readManifestStore(
   format: string,
   bytes: Uint8Array,
   contextJson: string,
+  timeoutMs = defaultTimeoutMs(bytes.byteLength),
 ): Promise<ManifestStoreJson> {
   const m = movable(bytes);
-  return call<ManifestStoreJson>({ type: 'read', format, bytes: m.view, context: contextJson }, undefined, [
-    m.buffer,
-  ]);
+  return call<ManifestStoreJson>(
+    { type: 'read', format, bytes: m.view, context: contextJson },
+    timeoutMs,
+    undefined,
+    [m.buffer],
+  );
 }
 
 /** Builds a manifest from its definition, adds ingredients and embeds it signed into the asset. */
@@ -261,6 +288,7 @@ export function signAsset(
   signer: SignerDefinition,
   format: string,
   bytes: Uint8Array,
+  timeoutMs = defaultTimeoutMs(bytes.byteLength),
 ): Promise<Uint8Array> {
   const m = movable(bytes);
   return call<Uint8Array>(
@@ -274,6 +302,7 @@ export function signAsset(
       format,
       bytes: m.view,
     },
+    timeoutMs,
     signer,
     [m.buffer],
   );

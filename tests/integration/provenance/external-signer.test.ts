@@ -1,7 +1,13 @@
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { createProvenanceWithSigner, LocalKeySigner, type Signer } from '../../../src/provenance';
-import { resetRuntime } from '../../../src/provenance/c2pa-runtime';
+import {
+  EngineStopped,
+  readManifestStore,
+  resetRuntime,
+  signAsset,
+  type SignerDefinition,
+} from '../../../src/provenance/c2pa-runtime';
 import { issueCa, issueSigningCertificate } from '../../../src/provenance/certificates';
 import { fixture } from '../../helpers/fixtures';
 import { manifestInput, tempDir } from './helpers';
@@ -80,6 +86,27 @@ describe('a signer supplied from outside (KMS/HSM style)', () => {
     const signed = await prov.sign(png, manifestInput());
     expect((await prov.read(signed)).verdict).toBe('valid_trusted');
     fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('gives up on a signer that never answers, and the engine serves the next call', async () => {
+    const never: SignerDefinition = {
+      alg: 'es256',
+      reserveSize: 4096,
+      sign: () => new Promise<Uint8Array>(() => undefined),
+    };
+    const png = fs.readFileSync(fixture('media', 'coffee.png'));
+    const manifest = JSON.stringify({
+      claim_generator_info: [{ name: 'test', version: '1' }],
+      assertions: [],
+    });
+    await expect(signAsset(manifest, '{}', [], never, 'image/png', png, 1500)).rejects.toBeInstanceOf(
+      EngineStopped,
+    );
+    await expect(signAsset(manifest, '{}', [], never, 'image/png', png, 1500)).rejects.toThrow(
+      /did not finish within 1500 ms/,
+    );
+    // A real answer from a fresh engine: the unsigned PNG has no manifest store.
+    await expect(readManifestStore('image/png', png, '{}')).rejects.toBe('C2pa(JumbfNotFound)');
   });
 
   it('refuses to start when the signer produces signatures that do not validate', async () => {
