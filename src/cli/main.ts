@@ -3,12 +3,14 @@ import { ZodError } from 'zod';
 import { SERVICE_VERSION } from '../version';
 import { registerAdminCommands } from './admin-commands';
 import { registerServerCommands } from './server-commands';
+import { registerVerifyCommands } from '../verify/verify-cli';
 
 export function buildProgram(): Command {
   const program = new Command();
   program.name('consentry').description('Consent-first provenance service for generated video').version(SERVICE_VERSION);
   registerServerCommands(program);
   registerAdminCommands(program);
+  registerVerifyCommands(program);
   return program;
 }
 
