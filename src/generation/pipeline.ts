@@ -29,7 +29,7 @@ export interface PipelineDeps {
   provenance: Provenance;
   watermarkKey: Buffer;
   model: VideoModel;
-  hold: (at: HoldPoint, onHold?: () => Promise<void>) => Promise<void>;
+  hold: (at: HoldPoint, prompt: string) => Promise<void>;
   /** Per-stage wall times of each finished run (bench). */
   onTimings?: (id: string, t: Record<string, number>) => void;
 }
@@ -80,7 +80,7 @@ export function createPipeline(deps: PipelineDeps) {
           decision: 'started',
           progress: 0,
           message: job.attempt > 1 || row.attempts > 1 ? `attempt ${row.attempts} (an earlier attempt did not finish)` : undefined,
-          details: { attempt: row.attempts },
+          details: { attempt: row.attempts, worker: `${os.hostname()}:${process.pid}` },
           actorId: null,
         });
       }
@@ -162,7 +162,7 @@ export function createPipeline(deps: PipelineDeps) {
 
     // 1. Prompt and reference policy: the opt-out registry, then the cameo owners' written rules.
     let t0 = Date.now();
-    await deps.hold('policy');
+    await deps.hold('policy', g.prompt);
     const promptDecision = await optout.checkPrompt(g.prompt, ctx);
     if (!promptDecision.allowed) throw new Refused(optoutRefusal('policy', 'optout_prompt', promptDecision));
     const references = await Promise.all(g.reference_keys.map((k) => blobs.read(k)));
@@ -206,7 +206,7 @@ export function createPipeline(deps: PipelineDeps) {
     // 2. Consent: every cameo active, unpaused, and the requester permitted (resolve checked it; re-read now).
     t0 = Date.now();
     await enter(g, token, 'consent');
-    await deps.hold('consent');
+    await deps.hold('consent', g.prompt);
     await consentStillHolds(g, token, cameos, 'before rendering');
     await passed(g, token, 'consent', cameos.length ? `Every cameo (${cameos.map((c) => `@${c.handle}`).join(', ')}) consents to this requester.` : 'No cameo is used.', {
       cameoIds: cameos.map((c) => c.cameoId),
@@ -217,7 +217,7 @@ export function createPipeline(deps: PipelineDeps) {
     t0 = Date.now();
     await enter(g, token, 'rendering');
     if (!(await repo.setModel(db, g.id, token, model.name, model.version))) throw new GenerationStopped();
-    await deps.hold('rendering');
+    await deps.hold('rendering', g.prompt);
     const renderAbort = new AbortController();
     const stopRender = () => renderAbort.abort(new GenerationStopped());
     signal.addEventListener('abort', stopRender, { once: true });
@@ -278,7 +278,7 @@ export function createPipeline(deps: PipelineDeps) {
     // 4. Output scan: every face must be a requested cameo; no other cameo, protected person or reference image.
     t0 = Date.now();
     await enter(g, token, 'scanning');
-    await deps.hold('scanning');
+    await deps.hold('scanning', g.prompt);
     const frames = await sampleFrames(rendered.path, g.width, g.height, signal);
     const faces = await scanFaces(frames, cameos);
     const strangers = faces.filter((f) => !f.matchedCameoId);
@@ -318,7 +318,7 @@ export function createPipeline(deps: PipelineDeps) {
     // 5-6. Watermark (video + audio) with a fresh ledger payload, then the signed manifest; both read back.
     t0 = Date.now();
     await enter(g, token, 'stamping');
-    await deps.hold('stamping');
+    await deps.hold('stamping', g.prompt);
     const embedded = await embedding;
     if (!embedded.ok) throw embedded.error;
     timings.watermark = embedded.ms;
@@ -363,7 +363,7 @@ export function createPipeline(deps: PipelineDeps) {
     const sha256 = crypto.createHash('sha256').update(bytes).digest('hex');
     await repo.addPendingOutput(db, sha256, g.id, token);
     const put = await blobs.put({ path: signed });
-    await deps.hold('stamping:afterPut');
+    await deps.hold('stamping:afterPut', g.prompt);
     const committed = await db.transaction(async (tx) => {
       if (!(await repo.markDone(tx, g.id, token, { outputKey: put.key, sha256, bytes: put.size, ledgerPayload: payloadHex }))) return false;
       await ledgerRepository.insert(tx, {
