@@ -16,7 +16,7 @@ describe.each(backends())('bulk import and export ($name)', (backend) => {
   let creator: Account;
   let licensee: Account;
   beforeAll(async () => {
-    svc = await startTestService(backend);
+    svc = await startTestService(backend, { CONSENTRY_RATE_LIMIT_PER_MINUTE: '5' });
     const operator = await makeOperator(svc);
     studio = await rightsholder(svc.app, operator);
     creator = await signUp(svc.app, ['creator']);
@@ -202,5 +202,38 @@ describe.each(backends())('bulk import and export ($name)', (backend) => {
       .send('<entries/>');
     expect(xml.status).toBe(415);
     expect(await count()).toBe(before);
+  });
+
+  it('rate limits policy checks per account (5 a minute here) with 429, leaving other accounts unaffected', async () => {
+    const busy = await signUp(svc.app, ['creator']);
+    const statuses: number[] = [];
+    // 11 requests span at most two one-minute windows, so at most 10 can pass.
+    for (let i = 0; i < 11; i++) {
+      statuses.push(
+        (
+          await request(svc.app)
+            .post('/v1/policy/check')
+            .set(busy.auth)
+            .send({ prompt: 'a quiet forest at dawn' })
+        ).status,
+      );
+    }
+    expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.every((s) => s === 200 || s === 429)).toBe(true);
+    const limited = await request(svc.app)
+      .post('/v1/policy/check')
+      .set(busy.auth)
+      .send({ prompt: 'a quiet forest at dawn' });
+    if (limited.status === 429)
+      expect(limited.body.error).toMatchObject({
+        code: 'rate_limited',
+        details: { retryAfterSeconds: expect.any(Number) },
+      });
+    const calm = await signUp(svc.app, ['creator']);
+    await request(svc.app)
+      .post('/v1/policy/check')
+      .set(calm.auth)
+      .send({ prompt: 'a quiet forest at dawn' })
+      .expect(200);
   });
 });
