@@ -130,7 +130,8 @@ export interface AudioDetection {
   secondsUsed: number;
   speed: number;
   reason?: string;
-  soft?: Float64Array;
+  /** the decoder's best guess even when not detected, for bit-accuracy measurements */
+  rawPayloadHex?: string;
 }
 
 export const AUDIO_P_THRESHOLD = 1e-9;
@@ -250,6 +251,6 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
     secondsUsed,
     speed: best.speed,
     reason: detected ? undefined : 'no mark above the operating threshold',
-    soft,
+    rawPayloadHex: bitsToHex(payload),
   };
 }

@@ -185,8 +185,8 @@ export interface LumaDetection {
   score: number;
   transform: LumaTransform | null;
   reason?: string;
-  /** soft coded-bit values, for bit-accuracy measurements */
-  soft?: Float64Array;
+  /** the decoder's best guess even when not detected, for bit-accuracy measurements */
+  rawPayloadHex?: string;
 }
 
 export const P_THRESHOLD = 1e-9;
@@ -511,6 +511,6 @@ export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, k
     score: best.z,
     transform,
     reason: detected ? undefined : 'no mark above the operating threshold',
-    soft,
+    rawPayloadHex: bitsToHex(payload),
   };
 }

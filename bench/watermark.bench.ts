@@ -1,0 +1,416 @@
+/**
+ * Watermark bench: invisibility, robustness (each attack and chains of two, full payload from
+ * <= 3 s), false-positive calibration, audio, speed; invisible-watermark (dwtDct, dwtDctSvd) beside
+ * ours when IMWATERMARK_DIR points at a checkout of ShieldMnt/invisible-watermark.
+ * Switches: WM_BENCH_QUICK=1 (or --quick) for a few-minute run; WM_BENCH_FP_FRAMES,
+ * WM_BENCH_AUDIO_MIN override the calibration sizes.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { fixture } from '../tests/helpers/fixtures';
+import { detectAudio, embedAudio, segmentalSnr } from '../src/watermark/audio';
+import { embedVideoFile } from '../src/watermark/files';
+import { createLumaEmbedder, detectLuma, LumaAccumulator, P_THRESHOLD } from '../src/watermark/luma';
+import { decodeAudio, probeMedia } from '../src/watermark/media';
+import { psnr, ssim } from '../src/watermark/quality';
+import { log10NormalTail } from '../src/watermark/stats';
+import { gaussian, rng, syntheticFrame } from './watermark/frames';
+import { bitsAgree, detectImageLuma, detectVideoLuma, ffmpeg, imwm, lumaOfPng, table } from './watermark/tools';
+
+const KEY = Buffer.from('6b65792d666f722d7468652d77617465726d61726b2d62656e63682d30303031', 'hex');
+const PAYLOAD = '5ca1ab1e0ddba115';
+const quick = process.argv.includes('--quick') || process.env.WM_BENCH_QUICK === '1';
+const IMWM = process.env.IMWATERMARK_DIR && fs.existsSync(path.join(process.env.IMWATERMARK_DIR, 'imwatermark')) ? process.env.IMWATERMARK_DIR : null;
+const cpuMs = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+
+async function invisibility(tmp: string): Promise<void> {
+  console.log('### Invisibility (luma PSNR / SSIM, marked vs original)\n');
+  const sources: { name: string; png: string }[] = [];
+  for (const f of ['media/coffee.png', 'media/chelsea.png', 'faces/astronaut.png', 'faces/obama-1.jpg', 'faces/obama-2.jpg', 'faces/biden-1.jpg', 'faces/biden-2.jpg']) {
+    const png = path.join(tmp, `inv-${path.basename(f)}.png`);
+    await sharp(fixture(...f.split('/'))).removeAlpha().png().toFile(png);
+    sources.push({ name: f, png });
+  }
+  const clips = ['media/short-clip-faces.mp4', 'media/vtest.avi', 'selfie/talking-a.mp4', 'selfie/talking-b.mp4', 'selfie/expressions-c.mp4', 'selfie/silent-d.mp4'];
+  for (const c of clips)
+    for (const t of quick ? [1] : [1, 4]) {
+      const png = path.join(tmp, `inv-${path.basename(c)}-${t}.png`);
+      await ffmpeg(['-ss', String(t), '-i', fixture(...c.split('/')), '-frames:v', '1', png]);
+      sources.push({ name: `${c} @${t}s`, png });
+    }
+  const gen = syntheticFrame(1280, 720, 77);
+  const genPng = path.join(tmp, 'inv-generated.png');
+  await sharp(Buffer.from(gen.y), { raw: { width: 1280, height: 720, channels: 1 } }).toColourspace('srgb').png().toFile(genPng);
+  sources.push({ name: 'generated 1280x720', png: genPng });
+  const rows: (string | number)[][] = [];
+  const jobs: object[] = [];
+  for (const s of sources) for (const m of ['dwtDct', 'dwtDctSvd']) jobs.push({ op: 'embed', method: m, in: s.png, out: `${s.png}.${m}.png`, hex: PAYLOAD });
+  if (IMWM) await imwm(IMWM, jobs, tmp);
+  let minP = Infinity,
+    minS = Infinity;
+  for (const s of sources) {
+    const o = await lumaOfPng(s.png);
+    const m = Uint8Array.from(o.y);
+    createLumaEmbedder(PAYLOAD, KEY).embed(m, o.w, o.h);
+    const p = psnr(o.y, m),
+      q = ssim(o.y, m, o.w, o.h);
+    minP = Math.min(minP, p);
+    minS = Math.min(minS, q);
+    const row: (string | number)[] = [s.name, `${o.w}x${o.h}`, p.toFixed(2), q.toFixed(4)];
+    if (IMWM)
+      for (const meth of ['dwtDct', 'dwtDctSvd']) {
+        const im = await lumaOfPng(`${s.png}.${meth}.png`);
+        row.push(psnr(o.y, im.y).toFixed(2), ssim(o.y, im.y, o.w, o.h).toFixed(4));
+      }
+    rows.push(row);
+  }
+  table(['media', 'size', 'ours PSNR dB', 'ours SSIM', ...(IMWM ? ['dwtDct PSNR', 'dwtDct SSIM', 'dwtDctSvd PSNR', 'dwtDctSvd SSIM'] : [])], rows);
+  console.log(`worst ours: PSNR ${minP.toFixed(2)} dB, SSIM ${minS.toFixed(4)} (bars: 42 dB, 0.99)\n`);
+}
+
+interface Attack {
+  name: string;
+  vf?: string;
+  crf?: number;
+  fps?: number;
+  /** single-frame attacks: take one frame and save as JPEG q30 / PNG */
+  still?: 'jpeg30' | 'png';
+}
+
+const ATTACKS: Attack[] = [
+  { name: 'none (CRF 17 master)', crf: 17 },
+  { name: 'H.264 CRF 23', crf: 23 },
+  { name: 'H.264 CRF 30', crf: 30 },
+  { name: 'H.264 CRF 35', crf: 35 },
+  { name: 'JPEG q30, one frame', still: 'jpeg30' },
+  { name: 'PNG screenshot, one frame', still: 'png' },
+  { name: 'downscale 50% width', vf: 'scale=trunc(iw/4)*2:-2', crf: 23 },
+  { name: 'downscale 40% width', vf: 'scale=trunc(iw*0.2)*2:-2', crf: 23 },
+  { name: 'downscale 35% width', vf: 'scale=trunc(iw*0.175)*2:-2', crf: 23 },
+  { name: 'crop 50% area, top-left', vf: 'crop=trunc(iw*0.3536)*2:trunc(ih*0.3536)*2:0:0', crf: 23 },
+  { name: 'crop 50% area, offset 29%,21%', vf: 'crop=trunc(iw*0.3536)*2:trunc(ih*0.3536)*2:iw*0.29:ih*0.21', crf: 23 },
+  { name: 'rotate 5 deg', vf: 'rotate=5*PI/180', crf: 23 },
+  { name: 'rotate -2.5 deg', vf: 'rotate=-2.5*PI/180', crf: 23 },
+  { name: 'brightness +30%', vf: 'lutyuv=y=val*1.3', crf: 23 },
+  { name: 'brightness -30%', vf: 'lutyuv=y=val*0.7', crf: 23 },
+  { name: 'contrast +30%', vf: 'eq=contrast=1.3', crf: 23 },
+  { name: 'contrast -30%', vf: 'eq=contrast=0.7', crf: 23 },
+  { name: 'gaussian-like noise sigma 8', vf: 'noise=alls=14:allf=t', crf: 23 },
+  { name: 'mild blur (gaussian sigma 1)', vf: 'gblur=sigma=1', crf: 23 },
+  { name: '30 -> 15 fps', fps: 15, crf: 23 },
+  { name: 'horizontal flip', vf: 'hflip', crf: 23 },
+  { name: 'chain: downscale 50% + CRF 30', vf: 'scale=trunc(iw/4)*2:-2', crf: 30 },
+  { name: 'chain: crop 50% + CRF 30', vf: 'crop=trunc(iw*0.3536)*2:trunc(ih*0.3536)*2:iw*0.2:ih*0.3', crf: 30 },
+  { name: 'chain: crop 50% + downscale 50%', vf: 'crop=trunc(iw*0.3536)*2:trunc(ih*0.3536)*2:iw*0.1:ih*0.1,scale=trunc(iw/4)*2:-2', crf: 23 },
+  { name: 'chain: rotate 3 deg + flip', vf: 'rotate=3*PI/180,hflip', crf: 23 },
+  { name: 'chain: brightness +30% + noise', vf: 'lutyuv=y=val*1.3,noise=alls=14:allf=t', crf: 23 },
+  { name: 'chain: blur + CRF 35', vf: 'gblur=sigma=1', crf: 35 },
+  { name: 'chain: 15 fps + CRF 35', fps: 15, crf: 35 },
+  { name: 'chain: downscale 50% + CRF 35', vf: 'scale=trunc(iw/4)*2:-2', crf: 35 },
+];
+
+async function attackClip(src: string, a: Attack, out: string): Promise<string> {
+  if (a.still) {
+    const png = `${out}.png`;
+    await ffmpeg(['-ss', '1', '-i', src, '-frames:v', '1', png]);
+    if (a.still === 'png') return png;
+    const jpg = `${out}.jpg`;
+    await sharp(png).jpeg({ quality: 30 }).toFile(jpg);
+    return jpg;
+  }
+  const vf = [a.vf, a.fps ? `fps=${a.fps}` : undefined].filter(Boolean).join(',');
+  await ffmpeg(['-i', src, '-t', '3', ...(vf ? ['-vf', vf] : []), '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(a.crf ?? 23), '-pix_fmt', 'yuv420p', `${out}.mp4`]);
+  return `${out}.mp4`;
+}
+
+/** The same clip marked by invisible-watermark, frame by frame, re-encoded like ours. */
+async function imwmClip(src: string, method: string, dir: string): Promise<string> {
+  const fd = path.join(dir, `frames-${method}`);
+  fs.mkdirSync(fd, { recursive: true });
+  await ffmpeg(['-i', src, '-t', '3', '-an', path.join(fd, 'f%04d.png')]);
+  const files = fs.readdirSync(fd).filter((f) => f.endsWith('.png')).sort();
+  await imwm(IMWM!, files.map((f) => ({ op: 'embed', method, in: path.join(fd, f), out: path.join(fd, `m-${f}`), hex: PAYLOAD })), dir);
+  const out = path.join(dir, `imwm-${method}.mp4`);
+  const fps = await ffprobeFps(src);
+  await ffmpeg(['-framerate', String(fps), '-i', path.join(fd, 'm-f%04d.png'), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '17', '-pix_fmt', 'yuv420p', out]);
+  return out;
+}
+
+async function ffprobeFps(p: string): Promise<number> {
+  return (await probeMedia(p)).video?.fps ?? 30;
+}
+
+async function imwmDecode(p: string, method: string, dir: string): Promise<string | undefined> {
+  let frames: string[];
+  if (p.endsWith('.mp4')) {
+    const fd = path.join(dir, `dec-${path.basename(p)}-${method}`);
+    fs.mkdirSync(fd, { recursive: true });
+    // invisible-watermark decodes one frame at a time; give it a majority vote over 9 frames of the 3 s
+    await ffmpeg(['-i', p, '-t', '3', '-vf', 'select=not(mod(n\\,10))', '-vsync', 'vfr', '-frames:v', '9', path.join(fd, 'd%03d.png')]);
+    frames = fs.readdirSync(fd).map((f) => path.join(fd, f));
+  } else frames = [p];
+  const [r] = await imwm(IMWM!, [{ op: 'decode', method, in: frames }], dir);
+  return r.hex;
+}
+
+async function robustness(tmp: string, src: string, label: string): Promise<void> {
+  console.log(`### Robustness: ${label} (3 s analysed; bits = payload bits right out of 64; ok = full payload with CRC and p <= 1e-9)\n`);
+  const dir = fs.mkdtempSync(path.join(tmp, 'rob-'));
+  const marked = path.join(dir, 'marked.mp4');
+  const r = await embedVideoFile(src, marked, PAYLOAD, KEY);
+  console.log(`marked with luma PSNR ${r.psnrDb?.toFixed(2)} dB\n`);
+  const others: Record<string, string> = {};
+  if (IMWM) for (const m of ['dwtDct', 'dwtDctSvd']) others[m] = await imwmClip(src, m, dir);
+  const rows: (string | number)[][] = [];
+  let held = 0;
+  for (const [i, a] of ATTACKS.entries()) {
+    const out = await attackClip(marked, a, path.join(dir, `a${i}`));
+    const d = out.endsWith('.mp4') ? await detectVideoLuma(out, KEY, 3) : await detectImageLuma(out, KEY);
+    const ok = d.detected && d.payloadHex === PAYLOAD;
+    if (ok) held++;
+    const t = d.transform;
+    const row: (string | number)[] = [
+      a.name,
+      bitsAgree(d.rawPayloadHex, PAYLOAD),
+      ok ? 'yes' : 'no',
+      d.pValue < 1e-300 ? '<1e-300' : d.pValue.toExponential(1),
+      d.score.toFixed(1),
+      t ? `s ${t.scale.toFixed(3)}, ${t.rotationDeg.toFixed(1)}°${t.flipped ? ', flip' : ''}, off ${t.offsetX},${t.offsetY}` : '-',
+    ];
+    if (IMWM)
+      for (const m of ['dwtDct', 'dwtDctSvd']) {
+        const o = await attackClip(others[m], a, path.join(dir, `o${i}-${m}`));
+        row.push(bitsAgree(await imwmDecode(o, m, dir), PAYLOAD));
+      }
+    rows.push(row);
+  }
+  table(['attack', 'ours bits/64', 'ours payload ok', 'p-value', 'z', 'geometry undone', ...(IMWM ? ['dwtDct bits/64', 'dwtDctSvd bits/64'] : [])], rows);
+  console.log(`ours: full payload on ${held}/${ATTACKS.length} attacks\n`);
+}
+
+async function falsePositives(tmp: string): Promise<void> {
+  const nSynth = Number(process.env.WM_BENCH_FP_FRAMES ?? (quick ? 1000 : 20000));
+  console.log(`### False positives on unmarked frames (operating threshold p <= ${P_THRESHOLD})\n`);
+  const rows: (string | number)[][] = [];
+  const run = (name: string, gen: (i: number) => { y: Uint8Array | Float32Array; w: number; h: number }, n: number) => {
+    let max = -Infinity,
+      over5 = 0,
+      det = 0,
+      crc = 0,
+      minP = 1;
+    const t0 = cpuMs();
+    for (let i = 0; i < n; i++) {
+      const f = gen(i);
+      const d = detectLuma(f.y, f.w, f.h, KEY);
+      max = Math.max(max, d.score);
+      if (d.score > 5) over5++;
+      if (d.detected) det++;
+      if (d.crcOk) crc++;
+      minP = Math.min(minP, d.pValue);
+    }
+    rows.push([name, n, max.toFixed(2), over5, crc, minP.toExponential(1), det, ((cpuMs() - t0) / n).toFixed(1)]);
+  };
+  // Small synthetic frames reach the count cheaply; sizes vary so the search sees many lattices.
+  run('synthetic 96..192 px', (i) => syntheticFrame(96 + (i % 5) * 24, 96 + (i % 3) * 24, 1e5 + i), nSynth);
+  const fixtureFrames: { y: Uint8Array; w: number; h: number }[] = [];
+  const clips = ['media/short-clip-faces.mp4', 'media/vtest.avi', 'selfie/talking-a.mp4', 'selfie/talking-b.mp4', 'selfie/expressions-c.mp4', 'selfie/silent-d.mp4'];
+  const per = quick ? 5 : 40;
+  for (const c of clips) {
+    const fd = fs.mkdtempSync(path.join(tmp, 'fp-'));
+    await ffmpeg(['-i', fixture(...c.split('/')), '-vf', 'fps=2', '-frames:v', String(per), path.join(fd, 'f%03d.png')]);
+    for (const f of fs.readdirSync(fd)) fixtureFrames.push(await lumaOfPng(path.join(fd, f)));
+  }
+  for (const f of ['media/coffee.png', 'media/chelsea.png', 'faces/astronaut.png', 'faces/obama-1.jpg', 'faces/obama-2.jpg', 'faces/biden-1.jpg', 'faces/biden-2.jpg']) {
+    const png = path.join(tmp, `fp-${path.basename(f)}.png`);
+    await sharp(fixture(...f.split('/'))).removeAlpha().png().toFile(png);
+    fixtureFrames.push(await lumaOfPng(png));
+  }
+  run('fixture frames and photos', (i) => fixtureFrames[i], fixtureFrames.length);
+  table(['set', 'frames', 'max z', 'z > 5', 'CRC passes', 'min p-value', 'detected', 'CPU ms/frame'], rows);
+  console.log(`z > 5 under a standard normal with this search: each frame tries ~1e8 (geometry, offset) cells; the union bound needs z >= ${zFor(P_THRESHOLD, 1.3e8).toFixed(2)} without a CRC match and ${zFor(P_THRESHOLD * 65536, 1.3e8).toFixed(2)} with one.\n`);
+}
+
+function zFor(p: number, trials: number): number {
+  let z = 3;
+  while (log10NormalTail(z) + Math.log10(trials) > Math.log10(p)) z += 0.01;
+  return z;
+}
+
+function synthAudio(sec: number, sr: number, seed: number): Float32Array {
+  const r = rng(seed);
+  const x = new Float32Array(Math.round(sec * sr));
+  const kind = seed % 4;
+  let lp = 0;
+  const f0 = 100 + r() * 300;
+  for (let i = 0; i < x.length; i++) {
+    const t = i / sr;
+    const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * (0.5 + (seed % 7) * 0.3) * t);
+    let v = 0;
+    if (kind === 0) v = gaussian(r) * 0.1; // white noise
+    else if (kind === 1) {
+      lp = 0.97 * lp + 0.03 * gaussian(r); // brown-ish noise
+      v = lp * 0.5;
+    } else if (kind === 2) for (let h = 1; h <= 8; h++) v += (0.2 / h) * Math.sin(2 * Math.PI * f0 * h * t * (1 + 0.01 * Math.sin(t))); // harmonic tone
+    else v = Math.sin(2 * Math.PI * (200 + 1500 * ((t * 0.7) % 1)) * t) * 0.2 + gaussian(r) * 0.02; // chirps
+    x[i] = v * env;
+  }
+  return x;
+}
+
+async function audio(tmp: string): Promise<void> {
+  console.log('### Audio\n');
+  const sr = 48000;
+  const srcs = ['media/short-clip-faces.mp4', 'selfie/talking-a.mp4', 'selfie/talking-b.mp4', 'selfie/expressions-c.mp4'];
+  const inv: (string | number)[][] = [];
+  for (const s of srcs) {
+    const x = await decodeAudio(fixture(...s.split('/')), sr, 1, 10);
+    const m = Float32Array.from(x);
+    const { segSnrDb } = embedAudio([m], sr, PAYLOAD, KEY);
+    inv.push([s, (x.length / sr).toFixed(1), segSnrDb.toFixed(1)]);
+  }
+  // silence: 1 s tone, 2 s digital silence, 1 s tone
+  const sil = new Float32Array(sr * 4);
+  for (let i = 0; i < sr; i++) sil[i] = sil[i + 3 * sr] = 0.3 * Math.sin((2 * Math.PI * 440 * i) / sr);
+  const ms = Float32Array.from(sil);
+  embedAudio([ms], sr, PAYLOAD, KEY);
+  let maxGap = 0;
+  for (let i = Math.round(1.1 * sr); i < Math.round(2.9 * sr); i++) maxGap = Math.max(maxGap, Math.abs(ms[i]));
+  table(['audio', 'seconds', 'segmental SNR of mark dB'], inv);
+  console.log(`largest sample added inside a silent gap (0.1 s from the edges): ${maxGap.toExponential(1)} (silence stays silent)\n`);
+
+  const attacks: { name: string; enc: string[]; dec?: string[]; ext: string; trim?: boolean }[] = [
+    { name: 'none (WAV)', enc: [], ext: 'wav' },
+    { name: 'AAC 64 kbit/s', enc: ['-c:a', 'aac', '-b:a', '64k'], ext: 'm4a' },
+    { name: 'MP3 64 kbit/s', enc: ['-c:a', 'libmp3lame', '-b:a', '64k'], ext: 'mp3' },
+    { name: 'resample 48k->44.1k->16k', enc: ['-ar', '44100'], dec: ['-ar', '16000'], ext: 'wav' },
+    { name: 'volume +10 dB', enc: ['-af', 'volume=10dB'], ext: 'wav' },
+    { name: 'volume -10 dB', enc: ['-af', 'volume=-10dB'], ext: 'wav' },
+    { name: 'white noise 20 dB SNR', enc: [], ext: 'wav' },
+    { name: 'trim to 3 s', enc: ['-ss', '2.37', '-t', '3'], ext: 'wav', trim: true },
+    { name: 'speed +5%', enc: ['-af', `asetrate=${sr * 1.05},aresample=${sr}`], ext: 'wav' },
+    { name: 'speed -5%', enc: ['-af', `asetrate=${sr * 0.95},aresample=${sr}`], ext: 'wav' },
+  ];
+  const rows: (string | number)[][] = [];
+  for (const s of srcs.slice(0, quick ? 1 : 2)) {
+    const x = await decodeAudio(fixture(...s.split('/')), sr, 1, 10);
+    const m = Float32Array.from(x);
+    embedAudio([m], sr, PAYLOAD, KEY);
+    const wav = path.join(tmp, `aud-${path.basename(s)}.f32`);
+    fs.writeFileSync(wav, Buffer.from(m.buffer));
+    const marked = path.join(tmp, `aud-${path.basename(s)}.wav`);
+    await ffmpeg(['-f', 'f32le', '-ar', String(sr), '-ac', '1', '-i', wav, '-c:a', 'pcm_f32le', marked]);
+    for (const a of attacks) {
+      const out = path.join(tmp, `aud-${path.basename(s)}-${a.name.replace(/\W+/g, '_')}.${a.ext}`);
+      await ffmpeg(['-i', marked, ...a.enc, out]);
+      let y = await decodeAudio(out, 16000, 1);
+      if (a.name.startsWith('white noise')) {
+        let e = 0;
+        for (const v of y) e += v * v;
+        const sd = Math.sqrt(e / y.length / 100);
+        const rr = rng(4);
+        y = y.map((v) => v + sd * gaussian(rr));
+      }
+      for (const sec of a.trim ? [3] : [3, 10]) {
+        const seg = y.subarray(0, Math.min(y.length, sec * 16000));
+        const d = detectAudio(seg, 16000, KEY);
+        rows.push([s, a.name, sec, bitsAgree(d.rawPayloadHex, PAYLOAD), d.detected && d.payloadHex === PAYLOAD ? 'yes' : 'no', d.detected ? 'yes' : 'no', d.score.toFixed(1), d.speed]);
+      }
+    }
+  }
+  table(['audio', 'attack', 'seconds analysed', 'bits/64', 'payload ok', 'detected', 'z', 'speed found'], rows);
+
+  const minutes = Number(process.env.WM_BENCH_AUDIO_MIN ?? (quick ? 10 : 120));
+  let max = -Infinity,
+    det = 0,
+    n = 0;
+  const t0 = cpuMs();
+  const win = 10;
+  for (let i = 0; n * win < minutes * 60; i++, n++) {
+    const a = synthAudio(win, 16000, 9000 + i);
+    const d = detectAudio(a, 16000, KEY);
+    max = Math.max(max, d.score);
+    if (d.detected) det++;
+  }
+  let fx = 0;
+  for (const c of ['media/short-clip-faces.mp4', 'selfie/talking-a.mp4', 'selfie/talking-b.mp4', 'selfie/expressions-c.mp4', 'selfie/silent-d.mp4']) {
+    const y = await decodeAudio(fixture(...c.split('/')), 16000, 1);
+    for (let s = 0; s + 3 * 16000 <= y.length; s += 16000) {
+      const d = detectAudio(y.subarray(s, s + 3 * 16000), 16000, KEY);
+      max = Math.max(max, d.score);
+      if (d.detected) det++;
+      fx++;
+    }
+  }
+  table(
+    ['unmarked audio', 'windows', 'max z', 'detected'],
+    [[`${minutes} min synthetic (10 s windows) + ${fx} fixture 3 s windows`, n + fx, max.toFixed(2), det]],
+  );
+  console.log(`audio calibration CPU: ${((cpuMs() - t0) / 1000).toFixed(0)} s\n`);
+  void segmentalSnr;
+}
+
+async function speed(tmp: string): Promise<void> {
+  console.log('### Speed (1280x720, one thread of JS; machine load average at start: ' + os.loadavg()[0].toFixed(1) + ' on ' + os.cpus().length + ' cores)\n');
+  const frames = Array.from({ length: 4 }, (_, i) => syntheticFrame(1280, 720, 500 + i).y);
+  const emb = createLumaEmbedder(PAYLOAD, KEY);
+  const N = quick ? 40 : 120;
+  let t = cpuMs();
+  let w0 = Date.now();
+  for (let i = 0; i < N; i++) emb.embed(Uint8Array.from(frames[i % 4]), 1280, 720);
+  const embCpu = cpuMs() - t,
+    embWall = Date.now() - w0;
+  const acc = new LumaAccumulator(1280, 720);
+  t = cpuMs();
+  w0 = Date.now();
+  for (let i = 0; i < N; i++) acc.add(frames[i % 4]);
+  const accCpu = cpuMs() - t;
+  t = cpuMs();
+  detectLuma(acc.mean(), 1280, 720, KEY);
+  const detCpu = cpuMs() - t;
+  const detWall = Date.now() - w0;
+  // The end-to-end file: a generated 10 s 720p clip with sound.
+  const src = path.join(tmp, 'gen720.mp4');
+  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=10', '-f', 'lavfi', '-i', 'sine=frequency=330:duration=10:sample_rate=48000', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', src]);
+  w0 = Date.now();
+  const r = await embedVideoFile(src, path.join(tmp, 'gen720-marked.mp4'), PAYLOAD, KEY);
+  const e2e = (Date.now() - w0) / 1000;
+  const dv = await detectVideoLuma(path.join(tmp, 'gen720-marked.mp4'), KEY, 3);
+  table(
+    ['measure', 'value'],
+    [
+      ['embed (DSP), frames/s by CPU time', (N / (embCpu / 1000)).toFixed(0)],
+      ['embed (DSP), frames/s wall', (N / (embWall / 1000)).toFixed(0)],
+      ['detect: accumulate, frames/s by CPU time', (N / (accCpu / 1000)).toFixed(0)],
+      [`detect: accumulate ${N} frames + one search, frames/s by CPU time`, (N / ((accCpu + detCpu) / 1000)).toFixed(0)],
+      [`detect: accumulate ${N} frames + one search, frames/s wall`, (N / (detWall / 1000)).toFixed(0)],
+      ['detect: one geometry search at 720p, CPU ms', detCpu.toFixed(0)],
+      ['10 s 720p MP4 with audio, decode+embed+encode, wall s', e2e.toFixed(1)],
+      ['  its luma PSNR dB / payload read back from 3 s', `${r.psnrDb?.toFixed(2)} / ${dv.payloadHex === PAYLOAD ? 'yes' : 'no'}`],
+    ],
+  );
+}
+
+export async function run(): Promise<void> {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-bench-'));
+  console.log(`key: fixed bench key; payload ${PAYLOAD}; ${quick ? 'QUICK run' : 'full run'}; invisible-watermark: ${IMWM ?? 'not configured (set IMWATERMARK_DIR)'}\n`);
+  const only = (process.env.WM_BENCH_ONLY ?? 'inv,rob,fp,audio,speed').split(',');
+  try {
+    if (only.includes('inv')) await invisibility(tmp);
+    if (only.includes('rob')) {
+      await robustness(tmp, fixture('media', 'short-clip-faces.mp4'), 'short-clip-faces.mp4 (640x360, real faces)');
+      if (!quick) await robustness(tmp, fixture('selfie', 'talking-a.mp4'), 'selfie/talking-a.mp4 (512x512)');
+    }
+    if (only.includes('fp')) await falsePositives(tmp);
+    if (only.includes('audio')) await audio(tmp);
+    if (only.includes('speed')) await speed(tmp);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) void run();

@@ -1,0 +1,67 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import sharp from 'sharp';
+import { detectLuma, LumaAccumulator, type LumaDetection } from '../../src/watermark/luma';
+import { decodeLuma, probeMedia } from '../../src/watermark/media';
+import { ffmpegBin } from '../../src/media/tools';
+
+const pexec = promisify(execFile);
+
+export async function ffmpeg(args: string[]): Promise<void> {
+  await pexec(ffmpegBin(), ['-v', 'error', '-y', ...args], { maxBuffer: 1 << 26 });
+}
+
+/** Luma detection over the first maxSeconds of a video, keeping the raw decode for bit accuracy. */
+export async function detectVideoLuma(p: string, key: Buffer, maxSeconds = 3): Promise<LumaDetection & { frames: number }> {
+  const info = await probeMedia(p);
+  const { width: w, height: h } = info.video!;
+  const acc = new LumaAccumulator(w, h);
+  for await (const f of decodeLuma(p, info, maxSeconds)) acc.add(new Uint8Array(f.y.buffer, f.y.byteOffset, w * h));
+  return { ...detectLuma(acc.mean(), w, h, key), frames: acc.frames };
+}
+
+export async function detectImageLuma(p: string, key: Buffer): Promise<LumaDetection> {
+  const { data, info } = await sharp(p).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const y = new Float32Array(info.width * info.height);
+  for (let i = 0; i < y.length; i++) y[i] = 0.299 * data[i * info.channels] + 0.587 * data[i * info.channels + 1] + 0.114 * data[i * info.channels + 2];
+  return detectLuma(y, info.width, info.height, key);
+}
+
+export function bitsAgree(a: string | null | undefined, b: string): number {
+  if (!a) return 0;
+  let n = 0;
+  for (let i = 0; i < 16; i++) {
+    const x = parseInt(a[i], 16) ^ parseInt(b[i], 16);
+    n += 4 - ((x & 1) + ((x >> 1) & 1) + ((x >> 2) & 1) + ((x >> 3) & 1));
+  }
+  return n;
+}
+
+/** Runs the invisible-watermark comparison jobs in one python process (see imwm.py). */
+export async function imwm(dir: string, jobs: object[], tmp: string): Promise<{ hex?: string; frames?: number }[]> {
+  const jf = path.join(tmp, `jobs-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
+  fs.writeFileSync(jf, JSON.stringify(jobs));
+  const py = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+  const { stdout } = await pexec(py, [path.join(__dirname, 'imwm.py'), dir, jf], { maxBuffer: 1 << 26 });
+  return stdout
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as { hex?: string; frames?: number });
+}
+
+export async function lumaOfPng(p: string): Promise<{ y: Uint8Array; w: number; h: number }> {
+  const { data, info } = await sharp(p).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const y = new Uint8Array(info.width * info.height);
+  for (let i = 0; i < y.length; i++) y[i] = Math.round(0.299 * data[i * info.channels] + 0.587 * data[i * info.channels + 1] + 0.114 * data[i * info.channels + 2]);
+  return { y, w: info.width, h: info.height };
+}
+
+export function table(head: string[], rows: (string | number)[][]): void {
+  console.log(`| ${head.join(' | ')} |`);
+  console.log(`| ${head.map(() => '---').join(' | ')} |`);
+  for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+  console.log('');
+}

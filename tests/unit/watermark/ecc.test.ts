@@ -1,0 +1,42 @@
+import { bitsToHex, CODED_BITS, decodePayload, encodePayload, hexToBits } from '../../../src/watermark/ecc';
+import { gaussian, rng } from '../../../bench/watermark/frames';
+
+describe('watermark error-correcting code', () => {
+  it('round-trips a 64-bit payload through hex, encoding and noiseless decoding', () => {
+    const hex = 'deadbeef01234567';
+    const coded = encodePayload(hexToBits(hex));
+    expect(coded.length).toBe(CODED_BITS);
+    const soft = Float64Array.from(coded, (b) => (b ? -1 : 1));
+    const { payload, crcOk } = decodePayload(soft);
+    expect(crcOk).toBe(true);
+    expect(bitsToHex(payload)).toBe(hex);
+  });
+
+  it('corrects a noisy soft channel with about one hard decision in six wrong', () => {
+    const r = rng(3);
+    const hex = '0f1e2d3c4b5a6978';
+    const coded = encodePayload(hexToBits(hex));
+    // amplitude 1, noise sigma 1: about 16% raw bit errors, well inside the code's reach
+    let rawErrors = 0;
+    const soft = Float64Array.from(coded, (b) => {
+      const v = (b ? -1 : 1) + gaussian(r);
+      if (Math.sign(v) !== (b ? -1 : 1)) rawErrors++;
+      return v;
+    });
+    expect(rawErrors).toBeGreaterThan(10);
+    const { payload, crcOk } = decodePayload(soft);
+    expect(crcOk).toBe(true);
+    expect(bitsToHex(payload)).toBe(hex);
+  });
+
+  it('fails the CRC on pure noise almost always (an unmarked input rarely yields a payload)', () => {
+    const r = rng(9);
+    let passes = 0;
+    for (let t = 0; t < 300; t++) if (decodePayload(Float64Array.from({ length: CODED_BITS }, () => gaussian(r))).crcOk) passes++;
+    expect(passes).toBeLessThanOrEqual(1);
+  });
+
+  it('rejects payloads that are not 16 hex digits', () => {
+    expect(() => hexToBits('abc')).toThrow(RangeError);
+  });
+});

@@ -1,0 +1,101 @@
+import { createLumaEmbedder, detectLuma, LumaAccumulator } from '../../../src/watermark/luma';
+import { psnr, ssim } from '../../../src/watermark/quality';
+import { addNoise, blur, brightnessContrast, crop, downscale, flipH, rotate, syntheticFrame, type Plane } from '../../../bench/watermark/frames';
+
+const key = Buffer.alloc(32, 0x5a);
+const otherKey = Buffer.alloc(32, 0x33);
+const payload = 'a1b2c3d4e5f60718';
+
+function marked(p: Plane): Plane {
+  const y = Uint8Array.from(p.y);
+  createLumaEmbedder(payload, key).embed(y, p.w, p.h);
+  return { y, w: p.w, h: p.h };
+}
+
+describe('luma watermark on a synthetic 640x480 frame', () => {
+  const orig = syntheticFrame(640, 480, 1);
+  const m = marked(orig);
+
+  it('is invisible: PSNR >= 42 dB and SSIM >= 0.99', () => {
+    expect(psnr(orig.y, m.y)).toBeGreaterThanOrEqual(42);
+    expect(ssim(orig.y, m.y, m.w, m.h)).toBeGreaterThanOrEqual(0.99);
+  });
+
+  it('reads the payload back from the untouched frame with a tiny p-value', () => {
+    const d = detectLuma(m.y, m.w, m.h, key);
+    expect(d.detected).toBe(true);
+    expect(d.payloadHex).toBe(payload);
+    expect(d.pValue).toBeLessThan(1e-9);
+    expect(d.transform?.scale).toBeCloseTo(1, 2);
+  });
+
+  it('does not detect the unmarked frame, nor the marked frame under another key', () => {
+    expect(detectLuma(orig.y, orig.w, orig.h, key).detected).toBe(false);
+    expect(detectLuma(m.y, m.w, m.h, otherKey).detected).toBe(false);
+  });
+
+  const attacks: [string, (p: Plane) => Plane, (d: ReturnType<typeof detectLuma>) => void][] = [
+    ['a crop keeping half the area at an odd offset', (p) => crop(p, 101, 37, 453, 339), (d) => expect(d.transform?.scale).toBeCloseTo(1, 2)],
+    ['a horizontal flip', flipH, (d) => expect(d.transform?.flipped).toBe(true)],
+    ['a 4 degree rotation', (p) => rotate(p, 4), (d) => expect(Math.abs(Math.abs(d.transform!.rotationDeg) - 4)).toBeLessThan(0.5)],
+    ['a downscale to 50% width', (p) => downscale(p, 0.5), (d) => expect(d.transform?.scale).toBeCloseTo(0.5, 2)],
+    ['brightness +30% and contrast -30%', (p) => brightnessContrast(p, 0.7, 30), () => undefined],
+    ['gaussian noise sigma 8', (p) => addNoise(p, 8, 5), () => undefined],
+    ['a mild gaussian blur (sigma 1)', (p) => blur(p, 1), () => undefined],
+  ];
+  it.each(attacks)('survives %s', (_name, attack, check) => {
+    const a = attack(m);
+    const d = detectLuma(a.y, a.w, a.h, key);
+    expect(d.payloadHex).toBe(payload);
+    check(d);
+  });
+});
+
+describe('luma watermark across frames', () => {
+  it('averages frames: four noisy copies of a moving scene decode where one alone is weaker', () => {
+    const acc = new LumaAccumulator(320, 240);
+    const scores: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const f = addNoise(marked(syntheticFrame(320, 240, 10 + i)), 16, i);
+      acc.add(f.y);
+      scores.push(detectLuma(f.y, f.w, f.h, key).score);
+    }
+    const d = detectLuma(acc.mean(), 320, 240, key);
+    expect(d.payloadHex).toBe(payload);
+    expect(d.score).toBeGreaterThan(Math.max(...scores));
+  });
+});
+
+describe('luma watermark on bad input', () => {
+  it('reports a reason for frames below the minimum size', () => {
+    const d = detectLuma(new Uint8Array(64 * 64), 64, 64, key);
+    expect(d.detected).toBe(false);
+    expect(d.reason).toMatch(/smaller/);
+  });
+  it('reports a reason for a flat black frame, and leaves a tiny frame unmarked', () => {
+    const d = detectLuma(new Uint8Array(320 * 240), 320, 240, key);
+    expect(d).toMatchObject({ detected: false, payloadHex: null });
+    expect(d.reason).toMatch(/flat/);
+    const tiny = new Uint8Array(50 * 50).fill(90);
+    expect(createLumaEmbedder(payload, key).embed(tiny, 50, 50)).toBe(0);
+    expect(tiny.every((v) => v === 90)).toBe(true);
+  });
+  it('handles odd sizes without throwing', () => {
+    const m = marked(syntheticFrame(333, 201, 4));
+    const d = detectLuma(m.y, m.w, m.h, key);
+    expect(d.payloadHex).toBe(payload);
+  });
+});
+
+describe('false positives on unmarked frames', () => {
+  it('stays below the operating threshold on 40 unmarked synthetic frames of several sizes', () => {
+    let maxScore = 0;
+    for (let i = 0; i < 40; i++) {
+      const f = syntheticFrame(160 + (i % 4) * 48, 120 + (i % 3) * 40, 100 + i);
+      const d = detectLuma(f.y, f.w, f.h, key);
+      expect(d.detected).toBe(false);
+      maxScore = Math.max(maxScore, d.score);
+    }
+    expect(maxScore).toBeLessThan(7);
+  });
+});
