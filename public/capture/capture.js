@@ -184,6 +184,8 @@
   }
 
   function verdict(s) {
+    $('prompt').textContent = s.status === 'accepted' ? 'Accepted' : 'Not accepted';
+    $('prompt').className = 'prompt';
     const v = $('verdict');
     v.hidden = false;
     v.className = s.status;
