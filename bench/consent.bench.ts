@@ -108,8 +108,8 @@ export async function run(): Promise<void> {
         name: 'audio shifted by 1 s',
         target: 'voice-matches-face',
         samples: [
-          { label: 'a +1 s', build: () => A.shiftedAudioAttack(dir, A.TALKING_A, 1, 15), challenge: Aa },
-          { label: 'a -1 s', build: () => A.shiftedAudioAttack(dir, A.TALKING_A, -1, 14), challenge: Aa },
+          { label: 'a +1 s', build: () => A.shiftedAudioAttack(dir, A.TALKING_A, 1, A.TALKING_A_SECONDS), challenge: Aa },
+          { label: 'a -1 s', build: () => A.shiftedAudioAttack(dir, A.TALKING_A, -1, A.TALKING_A_SECONDS - 1), challenge: Aa },
           { label: 'b +1 s', build: () => A.shiftedAudioAttack(dir, A.TALKING_B, 1), challenge: B },
           { label: 'b -1 s', build: () => A.shiftedAudioAttack(dir, A.TALKING_B, -1, 6.3), challenge: B },
         ],

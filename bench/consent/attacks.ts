@@ -35,20 +35,22 @@ export function talkingBChallenge(): Challenge {
 }
 
 /**
- * talking-a.mp4 (15 s) has clear speech at 0.3-2.4 s and 4.6-6.2 s (Silero VAD) and a blink near
- * 7.4 s, but no head turn: her yaw stays within ±0.09 of frontal. A challenge fixed to this
- * footage can only ask for turns she never makes, so it exercises every check except head-turns.
+ * talking-a.mp4 (15 s; tests and bench use its first 10 s, TALKING_A_SECONDS) has clear speech at
+ * 0.4-2.4 s and 4.6-6.2 s (Silero VAD) and blinks (eye contrast dips near 7.4 and 8.4 s), but no
+ * head turn: her yaw stays within ±0.09 of frontal. A challenge fixed to this footage can only ask
+ * for turns she never makes, so it exercises every check except head-turns.
  */
+export const TALKING_A_SECONDS = 10;
 export function talkingAChallenge(): Challenge {
   return {
     id: 'fixture-talking-a',
     turns: [
-      { direction: 'left', window: { startSec: 8.0, endSec: 10.0 } },
-      { direction: 'right', window: { startSec: 10.0, endSec: 12.0 } },
+      { direction: 'left', window: { startSec: 6.0, endSec: 8.0 } },
+      { direction: 'right', window: { startSec: 8.0, endSec: 9.5 } },
     ],
-    blink: { window: { startSec: 0, endSec: 15 } },
+    blink: { window: { startSec: 0, endSec: 10 } },
     code: { digits: '905316', window: { startSec: 0.2, endSec: 3.7 } },
-    durationSec: 15,
+    durationSec: 10,
   };
 }
 

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import fs from 'node:fs';
 import { faceRuntime } from '../../faces/runtime';
 import { meanDescriptor } from '../../faces/match';
 import { challengeSchema, type Challenge } from '../challenge';
@@ -12,6 +10,7 @@ import { analysisSize, decodeAudio, decodeFrames, decodeGray, probeRecording } f
 import { eyeTrace } from './eyes';
 import { spokenCodeCheck, type DigitRecogniser } from './digits';
 import { computeFingerprint } from './fingerprint';
+import { sha256File } from './fingerprint-file';
 import { AUDIO_RATE, BLINK_FPS, SAMPLE_FPS } from './limits';
 import { padScores, type PadScores } from './pad';
 import { buildSeries, median } from './series';
@@ -25,16 +24,6 @@ export interface AnalysisDeps {
   digitRecogniser?: DigitRecogniser;
   /** Frames sampled per second (default SAMPLE_FPS). */
   fps?: number;
-}
-
-function sha256File(path: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = createHash('sha256');
-    fs.createReadStream(path)
-      .on('data', (d) => h.update(d))
-      .on('error', reject)
-      .on('end', () => resolve(h.digest('hex')));
-  });
 }
 
 /**

@@ -4,6 +4,9 @@ import { createChallenge } from '../../../src/consent/challenge';
 import * as A from '../../../bench/consent/attacks';
 
 /** Photo attacks built from talking-b's own frames, answered against the challenge talking-b passes. */
+// The limits of jest.config.js are for an idle machine; each analysis is ~5-10 s there.
+jest.setTimeout(300000);
+
 describe('photo presentation attacks are rejected', () => {
   const dir = A.workDir();
   const challenge = createChallenge(A.talkingBChallenge);

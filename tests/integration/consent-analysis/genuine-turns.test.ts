@@ -11,6 +11,9 @@ import { TALKING_B, talkingBChallenge } from '../../../bench/consent/attacks';
  * is mostly music (Silero VAD hears ~0.7 s of speech in 7.3 s). The challenge is fixed to what
  * the footage shows through createChallenge's generator seam.
  */
+// The limits of jest.config.js are for an idle machine; each analysis is ~5-10 s there.
+jest.setTimeout(300000);
+
 describe('analysis of genuine footage with head turns (talking-b)', () => {
   let report: AnalysisReport;
   const byName = (n: string) => report.checks.find((c) => c.name === n)!;
