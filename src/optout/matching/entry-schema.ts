@@ -52,7 +52,12 @@ export const protectedEntryInputSchema = z
       }
     });
     if (e.policy === 'block' && e.licensees.length > 0) {
-      ctx.addIssue({ code: 'custom', path: ['licensees'], message: 'licensees are only used with policy licensed_only; with policy block nobody may use the entry.' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['licensees'],
+        message:
+          'licensees are only used with policy licensed_only; with policy block nobody may use the entry.',
+      });
     }
   });
 
@@ -61,7 +66,10 @@ export type ProtectedEntryInput = z.infer<typeof protectedEntryInputSchema>;
 export function validateEntry(input: unknown): ProtectedEntryInput {
   const r = protectedEntryInputSchema.safeParse(input);
   if (!r.success) {
-    const issues = r.error.issues.map((i) => ({ field: i.path.map(String).join('.'), message: i.code === 'custom' ? i.message : `${i.path.join('.') || 'entry'}: ${i.message}` }));
+    const issues = r.error.issues.map((i) => ({
+      field: i.path.map(String).join('.'),
+      message: i.code === 'custom' ? i.message : `${i.path.join('.') || 'entry'}: ${i.message}`,
+    }));
     throw new Invalid('entry_invalid', issues.map((i) => i.message).join(' '), { issues });
   }
   return r.data;

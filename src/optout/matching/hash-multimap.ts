@@ -4,7 +4,7 @@
  * neighbourhood hashes cost 8 bytes each instead of a Map entry each. The delta tier is a plain Map
  * taking upserts between rebuilds. Callers verify every candidate, so collisions only cost time.
  */
-const BUCKET_BITS = 20;
+const BUCKET_BITS = 22;
 const SHIFT = 32 - BUCKET_BITS;
 
 export class HashMultimap {

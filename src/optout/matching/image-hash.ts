@@ -10,12 +10,32 @@ import { UnsupportedMedia } from '../../http/errors';
 
 const N = 64;
 const K = 16;
+/** Decode size: crop variants are resampled from it, so one decode serves every variant. */
+const D = 256;
+
+/**
+ * Crops (left, top, width, height as fractions) hashed for reference images. A DCT hash shifts a
+ * lot under cropping (phase of the higher frequencies), so the reference carries hashes of its own
+ * likely crops: a query cropped by a few percent lands near one of them.
+ */
+const CROPS: Array<[number, number, number, number]> = [
+  ...[0.03, 0.06, 0.09].map((m): [number, number, number, number] => [m, m, 1 - 2 * m, 1 - 2 * m]),
+  ...[0.94, 0.88].flatMap((k) =>
+    [
+      [0, 0],
+      [1 - k, 0],
+      [0, 1 - k],
+      [1 - k, 1 - k],
+    ].map(([x, y]): [number, number, number, number] => [x, y, k, k]),
+  ),
+];
 
 /** DCT-II basis rows 1..16 (skipping DC) sampled at 64 points. */
 const DCT: Float64Array = (() => {
   const m = new Float64Array(K * N);
   const scale = Math.sqrt(2 / N);
-  for (let k = 0; k < K; k++) for (let x = 0; x < N; x++) m[k * N + x] = scale * Math.cos((Math.PI / (2 * N)) * (k + 1) * (2 * x + 1));
+  for (let k = 0; k < K; k++)
+    for (let x = 0; x < N; x++) m[k * N + x] = scale * Math.cos((Math.PI / (2 * N)) * (k + 1) * (2 * x + 1));
   return m;
 })();
 
@@ -25,28 +45,61 @@ export interface ImageHashResult {
   flipped: Buffer;
   /** 0..100, PDQ's gradient measure: below ~50 the image is too flat for the hash to mean much. */
   quality: number;
+  /** Hashes of centre and corner crops (4-16 %) of the image; store them with a reference so cropped copies match. */
+  cropVariants: Buffer[];
 }
 
 export async function imageHash(bytes: Buffer): Promise<ImageHashResult> {
-  if (!Buffer.isBuffer(bytes) || bytes.length === 0) throw new UnsupportedMedia('image_unsupported', 'The reference is empty; send a JPEG, PNG, WebP, GIF, AVIF or TIFF image.');
+  if (!Buffer.isBuffer(bytes) || bytes.length === 0)
+    throw new UnsupportedMedia(
+      'image_unsupported',
+      'The reference is empty; send a JPEG, PNG, WebP, GIF, AVIF or TIFF image.',
+    );
   let luma: Buffer;
   try {
     luma = await sharp(bytes, { failOn: 'error', limitInputPixels: 100_000_000 })
       .rotate()
       .flatten({ background: '#ffffff' })
       .greyscale()
-      .resize(N, N, { fit: 'fill', kernel: 'cubic' })
+      .resize(D, D, { fit: 'fill', kernel: 'cubic' })
       .raw()
       .toBuffer();
   } catch {
-    throw new UnsupportedMedia('image_unsupported', 'The reference is not an image this service can read; send a JPEG, PNG, WebP, GIF, AVIF or TIFF image.');
+    throw new UnsupportedMedia(
+      'image_unsupported',
+      'The reference is not an image this service can read; send a JPEG, PNG, WebP, GIF, AVIF or TIFF image.',
+    );
   }
-  if (luma.length !== N * N) throw new UnsupportedMedia('image_unsupported', 'The reference image could not be decoded to pixels.');
-  return hashFromLuma(luma);
+  if (luma.length !== D * D)
+    throw new UnsupportedMedia('image_unsupported', 'The reference image could not be decoded to pixels.');
+  const main = hashFromLuma(resample(luma, 0, 0, 1, 1));
+  const cropVariants = CROPS.map(([x, y, w, h]) => hashFromLuma(resample(luma, x, y, w, h)).hash);
+  return { ...main, cropVariants };
+}
+
+/** Box-filtered 64x64 luma of the region (fractions of the DxD decode). */
+function resample(src: Uint8Array, fx: number, fy: number, fw: number, fh: number): Uint8Array {
+  const out = new Uint8Array(N * N);
+  const x0 = fx * D;
+  const y0 = fy * D;
+  const sx = (fw * D) / N;
+  const sy = (fh * D) / N;
+  for (let y = 0; y < N; y++) {
+    const ya = Math.floor(y0 + y * sy);
+    const yb = Math.max(ya + 1, Math.min(D, Math.floor(y0 + (y + 1) * sy)));
+    for (let x = 0; x < N; x++) {
+      const xa = Math.floor(x0 + x * sx);
+      const xb = Math.max(xa + 1, Math.min(D, Math.floor(x0 + (x + 1) * sx)));
+      let sum = 0;
+      for (let yy = ya; yy < yb; yy++) for (let xx = xa; xx < xb; xx++) sum += src[yy * D + xx];
+      out[y * N + x] = Math.round(sum / ((yb - ya) * (xb - xa)));
+    }
+  }
+  return out;
 }
 
 /** Exposed for tests and for frames already decoded elsewhere: 64x64 8-bit luma, row-major. */
-export function hashFromLuma(luma: Uint8Array): ImageHashResult {
+export function hashFromLuma(luma: Uint8Array): Omit<ImageHashResult, 'cropVariants'> {
   // rows: T = DCT (16x64) * X (64x64); coefficients C = T * DCT^T (16x16)
   const t = new Float64Array(K * N);
   for (let k = 0; k < K; k++)
@@ -64,7 +117,8 @@ export function hashFromLuma(luma: Uint8Array): ImageHashResult {
     }
   const mirrored = new Float64Array(K * K);
   // Column frequency v+1 odd flips sign under a horizontal mirror.
-  for (let u = 0; u < K; u++) for (let v = 0; v < K; v++) mirrored[u * K + v] = (v + 1) % 2 === 1 ? -c[u * K + v] : c[u * K + v];
+  for (let u = 0; u < K; u++)
+    for (let v = 0; v < K; v++) mirrored[u * K + v] = (v + 1) % 2 === 1 ? -c[u * K + v] : c[u * K + v];
   return { hash: threshold(c), flipped: threshold(mirrored), quality: gradientQuality(luma) };
 }
 
@@ -92,7 +146,8 @@ const POP8 = (() => {
 })();
 
 export function hamming(a: Buffer, b: Buffer): number {
-  if (a.length !== b.length) throw new RangeError(`hashes differ in length (${a.length} vs ${b.length} bytes)`);
+  if (a.length !== b.length)
+    throw new RangeError(`hashes differ in length (${a.length} vs ${b.length} bytes)`);
   let d = 0;
   for (let i = 0; i < a.length; i++) d += POP8[a[i] ^ b[i]];
   return d;

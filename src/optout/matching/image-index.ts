@@ -21,6 +21,9 @@ export class ImageHashIndex {
   private free: number[] = [];
   private byId = new Map<string, number[]>();
   private buckets: (number[] | undefined)[] = new Array(CHUNKS * 65536);
+  /** Per-slot visit stamps: dedupes candidates across chunks without a Set per query. */
+  private stamps = new Uint32Array(1024);
+  private stamp = 0;
 
   get size(): number {
     return this.slotId.length - this.free.length;
@@ -87,13 +90,20 @@ export class ImageHashIndex {
     if (radius > 2) {
       for (let s = 0; s < this.slotId.length; s++) check(s);
     } else {
-      const seen = new Set<number>();
+      if (this.stamps.length < this.slotId.length) {
+        const st = new Uint32Array(Math.max(this.slotId.length, this.stamps.length * 2));
+        st.set(this.stamps);
+        this.stamps = st;
+      }
+      const stamp = ++this.stamp;
+      const stamps = this.stamps;
       const visit = (b: number): void => {
         const list = this.buckets[b];
         if (!list) return;
-        for (const s of list) {
-          if (seen.has(s)) continue;
-          seen.add(s);
+        for (let i = 0; i < list.length; i++) {
+          const s = list[i];
+          if (stamps[s] === stamp) continue;
+          stamps[s] = stamp;
           check(s);
         }
       };
@@ -109,6 +119,8 @@ export class ImageHashIndex {
           }
       }
     }
-    return [...best].map(([id, distance]) => ({ id, distance })).sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1));
+    return [...best]
+      .map(([id, distance]) => ({ id, distance }))
+      .sort((a, b) => a.distance - b.distance || (a.id < b.id ? -1 : 1));
   }
 }

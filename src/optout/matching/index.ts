@@ -3,7 +3,15 @@
  * The registry service feeds entries in (buildTextIndex, upsert/remove as changes arrive) and asks
  * match() for every prompt; callers refuse when any returned match has allowedByLicence === false.
  */
-export type { ProtectedEntry, TextMatch, TextIndex, MatchOptions, MatchRule, EntryKind, EntryPolicy } from './types';
+export type {
+  ProtectedEntry,
+  TextMatch,
+  TextIndex,
+  MatchOptions,
+  MatchRule,
+  EntryKind,
+  EntryPolicy,
+} from './types';
 export { buildTextIndex } from './text-index';
 export { validatePrompt, MAX_PROMPT_CHARS } from './prompt-guard';
 export { validateEntry, protectedEntryInputSchema, type ProtectedEntryInput } from './entry-schema';

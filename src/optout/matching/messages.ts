@@ -31,14 +31,22 @@ const RULE_NOTE: Partial<Record<MatchRule, string>> = {
   split_or_glued: 'spacing is ignored when matching',
 };
 
-export function matchMessage(entry: ProtectedEntry, rule: MatchRule, spanText: string, allowedByLicence: boolean, description?: string): string {
+export function matchMessage(
+  entry: ProtectedEntry,
+  rule: MatchRule,
+  spanText: string,
+  allowedByLicence: boolean,
+  description?: string,
+): string {
   const who = `${KIND_LABEL[entry.kind]} ${entry.canonicalName} (registered by ${entry.ownerName})`;
   let s = `“${spanText}” ${RULE_TAIL[rule]} ${who}`;
   if (rule === 'description' && description) s += `, whose registered description is “${description}”`;
   const note = RULE_NOTE[rule];
   s += note ? `; ${note}.` : '.';
   if (entry.policy === 'licensed_only') {
-    s += allowedByLicence ? ' Your account holds a licence for it, so it is allowed.' : ' Only accounts licensed by the rightsholder may use it.';
+    s += allowedByLicence
+      ? ' Your account holds a licence for it, so it is allowed.'
+      : ' Only accounts licensed by the rightsholder may use it.';
   }
   return s;
 }

@@ -8,8 +8,29 @@
  */
 import { CONFUSABLE_MAP } from './confusables';
 
-/** Zero-width, joiners, bidi controls, soft hyphen, variation selectors, tag characters. */
-const INVISIBLE = /^[\u00AD\u034F\u061C\u115F\u1160\u17B4\u17B5\u180B-\u180F\u200B-\u200F\u202A-\u202E\u2060-\u206F\u3164\uFE00-\uFE0F\uFEFF\uFFA0]$|^[\u{E0000}-\u{E007F}\u{E0100}-\u{E01EF}]$/u;
+/** Zero-width, joiners, bidi controls, soft hyphen, variation selectors, fillers, tag characters. */
+const INVISIBLE_RANGES: Array<[number, number]> = [
+  [0x00ad, 0x00ad],
+  [0x034f, 0x034f],
+  [0x061c, 0x061c],
+  [0x115f, 0x1160],
+  [0x17b4, 0x17b5],
+  [0x180b, 0x180f],
+  [0x200b, 0x200f],
+  [0x202a, 0x202e],
+  [0x2060, 0x206f],
+  [0x3164, 0x3164],
+  [0xfe00, 0xfe0f],
+  [0xfeff, 0xfeff],
+  [0xffa0, 0xffa0],
+  [0xe0000, 0xe007f],
+  [0xe0100, 0xe01ef],
+];
+
+function isInvisible(cp: number): boolean {
+  for (const [a, b] of INVISIBLE_RANGES) if (cp >= a && cp <= b) return true;
+  return false;
+}
 const MARK = /\p{M}/u;
 const MARKS = /\p{M}/gu;
 const WORDISH = /[\p{L}\p{N}]/u;
@@ -52,7 +73,7 @@ export interface NormChar {
 export function normalizeChars(text: string): NormChar[] {
   const out: NormChar[] = [];
   let pendingInvisible = false;
-  for (let i = 0; i < text.length; ) {
+  for (let i = 0; i < text.length;) {
     const code = text.charCodeAt(i);
     if (code < 0x80) {
       // ASCII fast path: nothing to fold but case.
@@ -73,7 +94,7 @@ export function normalizeChars(text: string): NormChar[] {
     const cp = text.codePointAt(i)!;
     const ch = String.fromCodePoint(cp);
     const len = ch.length;
-    if (INVISIBLE.test(ch)) {
+    if (isInvisible(cp)) {
       pendingInvisible = true;
       i += len;
       continue;
@@ -155,7 +176,8 @@ export interface Unit {
 function isLetterOrDigit(c: string | undefined): boolean {
   if (c === undefined) return false;
   const code = c.charCodeAt(0);
-  if (code < 0x80) return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || (code >= 65 && code <= 90);
+  if (code < 0x80)
+    return (code >= 97 && code <= 122) || (code >= 48 && code <= 57) || (code >= 65 && code <= 90);
   return WORDISH.test(c);
 }
 
@@ -196,12 +218,19 @@ export function tokenize(text: string): Unit[] {
     const c = ch.c;
     // A symbol opening a word must be followed by a letter ("$pider", not "$5").
     const next = chars[k + 1]?.c;
-    const wordish = isLetterOrDigit(c) || (LEET_SYMBOLS.has(c) && isLetterOrDigit(next) && (cur.length > 0 || /\p{L}/u.test(next!)));
+    const wordish =
+      isLetterOrDigit(c) ||
+      (LEET_SYMBOLS.has(c) && isLetterOrDigit(next) && (cur.length > 0 || /\p{L}/u.test(next!)));
     if (wordish) {
       cur.push(ch);
       continue;
     }
-    if ((c === "'" || c === '’' || c === 'ʼ') && cur.length && chars[k + 1]?.c === 's' && !isLetterOrDigit(chars[k + 2]?.c)) {
+    if (
+      (c === "'" || c === '’' || c === 'ʼ') &&
+      cur.length &&
+      chars[k + 1]?.c === 's' &&
+      !isLetterOrDigit(chars[k + 2]?.c)
+    ) {
       flush();
       raws[raws.length - 1].possessive = true;
       k += 1;
@@ -222,13 +251,15 @@ export function tokenize(text: string): Unit[] {
   flush();
 
   const units: Unit[] = [];
-  for (let r = 0; r < raws.length; ) {
+  for (let r = 0; r < raws.length;) {
     let end = r;
     while (end < raws.length && raws[end].chars.length === 1) end++;
     if (end - r >= 3) {
       const group = raws.slice(r, end);
       const chs = group.flatMap((g) => g.chars);
-      units.push(makeUnit(chs, group[0].sep, group[0].sentenceStart, group[group.length - 1].possessive, true));
+      units.push(
+        makeUnit(chs, group[0].sep, group[0].sentenceStart, group[group.length - 1].possessive, true),
+      );
       r = end;
     } else {
       const g = raws[r];
@@ -239,7 +270,13 @@ export function tokenize(text: string): Unit[] {
   return units;
 }
 
-function makeUnit(chs: NormChar[], sepBefore: string, sentenceStart: boolean, possessive: boolean, collapsed: boolean): Unit {
+function makeUnit(
+  chs: NormChar[],
+  sepBefore: string,
+  sentenceStart: boolean,
+  possessive: boolean,
+  collapsed: boolean,
+): Unit {
   let plain = '';
   let hasLetter = false;
   let confusable = false;
@@ -303,6 +340,7 @@ export function surfaceForm(s: string): string {
 export function singular(w: string): string {
   if (w.length > 4 && w.endsWith('ies')) return w.slice(0, -3) + 'y';
   if (w.length > 4 && /(ches|shes|sses|xes|zes)$/.test(w)) return w.slice(0, -2);
-  if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is')) return w.slice(0, -1);
+  if (w.length > 3 && w.endsWith('s') && !w.endsWith('ss') && !w.endsWith('us') && !w.endsWith('is'))
+    return w.slice(0, -1);
   return w;
 }

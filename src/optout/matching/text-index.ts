@@ -14,11 +14,26 @@ import { validatePrompt } from './prompt-guard';
 import { nameKey, singular, surfaceForm, tokenize, type Unit } from './normalize';
 import { phoneticKey } from './phonetic';
 import { allowedEdits, boundedDistance } from './edit-distance';
-import { HashMultimap, PairBuffer, PrefixHash, rawHash, tagHash, TAG_EXACT, TAG_PHONETIC } from './hash-multimap';
-import { isCommonWord, STOPWORDS } from './common-words';
+import {
+  HashMultimap,
+  PairBuffer,
+  PrefixHash,
+  rawHash,
+  tagHash,
+  TAG_EXACT,
+  TAG_PHONETIC,
+} from './hash-multimap';
+import { isCommonWord, isKnownWord, STOPWORDS } from './common-words';
 import { distinctiveWords } from './entry-schema';
 import { matchMessage } from './messages';
-import { RULE_RANK, type MatchOptions, type MatchRule, type ProtectedEntry, type TextIndex, type TextMatch } from './types';
+import {
+  RULE_RANK,
+  type MatchOptions,
+  type MatchRule,
+  type ProtectedEntry,
+  type TextIndex,
+  type TextMatch,
+} from './types';
 
 const MIN_FUZZY_KEY = 5;
 const MIN_PHONETIC_CODE = 3;
@@ -33,11 +48,16 @@ const KIND_WORDS_RAW: Record<ProtectedEntry['kind'], string> = {
   character:
     'character characters superhero superheroes hero heroes villain supervillain sidekick cartoon comic comics anime manga costume cosplay mascot animated fanart figurine toy plush',
   work: 'character characters movie movies film films scene scenes sequel prequel franchise series show book novel episode trailer poster soundtrack musical game videogame saga album song cartoon',
-  brand: 'logo logos brand brands advert advertisement commercial product packaging merch trademark label sneakers shoe shoes bottle store',
-  real_person: 'actor actress singer president celebrity rapper musician politician athlete footballer senator ceo star popstar billionaire',
+  brand:
+    'logo logos brand brands advert advertisement commercial product packaging merch trademark label sneakers shoe shoes bottle store',
+  real_person:
+    'actor actress singer president celebrity rapper musician politician athlete footballer senator ceo star popstar billionaire',
 };
 const KIND_WORDS: Record<ProtectedEntry['kind'], Set<string>> = Object.fromEntries(
-  Object.entries(KIND_WORDS_RAW).map(([k, v]) => [k, new Set(v.split(/\s+/).map((w) => singular(nameKey(w).key)))]),
+  Object.entries(KIND_WORDS_RAW).map(([k, v]) => [
+    k,
+    new Set(v.split(/\s+/).map((w) => singular(nameKey(w).key))),
+  ]),
 ) as Record<ProtectedEntry['kind'], Set<string>>;
 
 interface EntryRec {
@@ -190,7 +210,8 @@ class TextIndexImpl implements TextIndex {
       if (delta) hashesOfKey(k.key, k.phon, (h) => this.table.addDelta(h, k.id));
       if (key.length > this.maxKeyLen) this.maxKeyLen = key.length;
       if (units.length > this.maxUnits) this.maxUnits = units.length;
-      for (const u of units) if (!isCommonWord(u.plain) && u.key.length >= 3) rec.context.add(singular(u.key));
+      for (const u of units)
+        if (!isCommonWord(u.plain) && u.key.length >= 3) rec.context.add(singular(u.key));
     });
     for (const d of e.descriptions) {
       const words = [...new Set(distinctiveWords(d).map((w) => singular(nameKey(w).key)))];
@@ -203,9 +224,11 @@ class TextIndexImpl implements TextIndex {
       const list = this.descIndex.get(anchor);
       if (list) list.push(dr);
       else this.descIndex.set(anchor, [dr]);
-      for (const u of tokenize(d)) if (!isCommonWord(u.plain) && u.key.length >= 3) rec.context.add(singular(u.key));
+      for (const u of tokenize(d))
+        if (!isCommonWord(u.plain) && u.key.length >= 3) rec.context.add(singular(u.key));
     }
-    for (const u of tokenize(e.ownerName)) if (!STOPWORDS.has(u.plain) && u.key.length >= 3) rec.context.add(singular(u.key));
+    for (const u of tokenize(e.ownerName))
+      if (!STOPWORDS.has(u.plain) && u.key.length >= 3) rec.context.add(singular(u.key));
     this.entries.set(e.id, rec);
   }
 
@@ -241,7 +264,9 @@ class TextIndexImpl implements TextIndex {
     const unusual = new Int32Array(n + 1);
     for (let i = 0; i < n; i++) {
       const u = units[i];
-      unusual[i + 1] = unusual[i] + (u.common && !u.leet && !u.confusable && !u.collapsed && !u.invisible ? 0 : 1);
+      const known = u.common || isKnownWord(u.plain) || isKnownWord(singular(u.plain));
+      unusual[i + 1] =
+        unusual[i] + (known && !u.leet && !u.confusable && !u.collapsed && !u.invisible ? 0 : 1);
     }
     const exactIds: number[] = [];
     const pluralIds: number[] = [];
@@ -261,7 +286,8 @@ class TextIndexImpl implements TextIndex {
         fuzzyIds.length = 0;
         phoneticIds.length = 0;
         table.collect(tagHash(ph.range(ua, ub), TAG_EXACT, L), exactIds);
-        if (glued.charCodeAt(ub - 1) === 115 /* s */ && L > 3) table.collect(tagHash(ph.range(ua, ub - 1), TAG_EXACT, L - 1), pluralIds);
+        if (glued.charCodeAt(ub - 1) === 115 /* s */ && L > 3)
+          table.collect(tagHash(ph.range(ua, ub - 1), TAG_EXACT, L - 1), pluralIds);
         const fuzzyWorthy = unusual[b] - unusual[a] > 0;
         let code = '';
         if (fuzzyWorthy && L >= MIN_FUZZY_KEY - 1) {
@@ -272,7 +298,8 @@ class TextIndexImpl implements TextIndex {
           }
           if (L >= MIN_FUZZY_KEY) {
             code = phoneticKey(glued.slice(ua, ub));
-            if (code.length >= MIN_PHONETIC_CODE + (b - a > 1 ? 1 : 0)) table.collect(tagHash(rawHash(code), TAG_PHONETIC, code.length), phoneticIds);
+            if (code.length >= MIN_PHONETIC_CODE + (b - a > 1 ? 1 : 0))
+              table.collect(tagHash(rawHash(code), TAG_PHONETIC, code.length), phoneticIds);
           }
         }
         if (!exactIds.length && !pluralIds.length && !fuzzyIds.length && !phoneticIds.length) continue;
@@ -289,7 +316,8 @@ class TextIndexImpl implements TextIndex {
         }
         for (const id of pluralIds) {
           const k = keys[id];
-          if (k && k.alive && !seen.has(id) && k.key.length === L - 1 && win.startsWith(k.key)) emit(id, 0, false, true);
+          if (k && k.alive && !seen.has(id) && k.key.length === L - 1 && win.startsWith(k.key))
+            emit(id, 0, false, true);
         }
         for (const id of fuzzyIds) {
           const k = keys[id];
@@ -302,8 +330,13 @@ class TextIndexImpl implements TextIndex {
         for (const id of phoneticIds) {
           const k = keys[id];
           if (!k || !k.alive || seen.has(id) || k.phon !== code) continue;
-          if (Math.abs(L - k.key.length) > 3 || k.key.length < MIN_FUZZY_KEY || win.charCodeAt(0) !== k.key.charCodeAt(0)) continue;
-          const max = Math.max(2, Math.round(0.3 * Math.max(L, k.key.length)));
+          if (
+            Math.abs(L - k.key.length) > 3 ||
+            k.key.length < MIN_FUZZY_KEY ||
+            win.charCodeAt(0) !== k.key.charCodeAt(0)
+          )
+            continue;
+          const max = Math.max(1, Math.floor(0.3 * Math.max(L, k.key.length)));
           const d = boundedDistance(win, k.key, max);
           if (d <= max) emit(id, d, true, false);
         }
@@ -349,7 +382,10 @@ class TextIndexImpl implements TextIndex {
       for (let j = L; j > 0; j = back[j]) {
         const i = back[j];
         if (nameAt[j] >= 0 && !(i === 0 && j === L)) {
-          const cand = this.makeCandidate(prompt, units, u, u + 1, keys[nameAt[j]], 0, false, false, [unit.charStarts[i], unit.charEnds[j - 1]]);
+          const cand = this.makeCandidate(prompt, units, u, u + 1, keys[nameAt[j]], 0, false, false, [
+            unit.charStarts[i],
+            unit.charEnds[j - 1],
+          ]);
           if (cand) out.push(cand);
         }
       }
@@ -357,7 +393,17 @@ class TextIndexImpl implements TextIndex {
     return out;
   }
 
-  private makeCandidate(prompt: string, units: Unit[], a: number, b: number, k: KeyRec, dist: number, phonetic: boolean, plural: boolean, sub: [number, number] | null): Candidate | null {
+  private makeCandidate(
+    prompt: string,
+    units: Unit[],
+    a: number,
+    b: number,
+    k: KeyRec,
+    dist: number,
+    phonetic: boolean,
+    plural: boolean,
+    sub: [number, number] | null,
+  ): Candidate | null {
     const win = units.slice(a, b);
     const start = sub ? sub[0] : win[0].start;
     const end = sub ? sub[1] : win[win.length - 1].end;
@@ -368,10 +414,12 @@ class TextIndexImpl implements TextIndex {
     else if (dist > 0) rule = 'misspelling';
     else if (sub) rule = 'split_or_glued';
     else {
-      if (!plural && surfaceForm(prompt.slice(start, end)) === k.surface) rule = k.aliasIndex === 0 ? 'exact' : 'alias';
+      if (!plural && surfaceForm(prompt.slice(start, end)) === k.surface)
+        rule = k.aliasIndex === 0 ? 'exact' : 'alias';
       else if (win.some((u) => u.confusable)) rule = 'confusable';
       else if (win.some((u) => u.leet) && !/[0-9]/.test(k.alias)) rule = 'leetspeak';
-      else if (win.some((u) => u.collapsed || u.invisible) || internalSeps.some((s) => s === 'p' || s === '')) rule = 'separator';
+      else if (win.some((u) => u.collapsed || u.invisible) || internalSeps.some((s) => s === 'p' || s === ''))
+        rule = 'separator';
       else if (win.length !== k.unitCount) rule = 'split_or_glued';
       else if (plural) rule = 'possessive_or_plural';
       else if (win.some((u) => u.diacritic) || /\p{M}/u.test(k.alias.normalize('NFD'))) rule = 'diacritics';
@@ -420,7 +468,18 @@ class TextIndexImpl implements TextIndex {
           let spread = 0;
           for (let i = lo; i <= hi; i++) if (!STOPWORDS.has(units[i].plain)) spread++;
           if (spread > d.words.length + 1) continue;
-          out.push({ key: null, rec: d.rec, from: lo, to: hi + 1, start: units[lo].start, end: units[hi].end, dist: 0, rule: 'description', description: d.text, ambiguous: false });
+          out.push({
+            key: null,
+            rec: d.rec,
+            from: lo,
+            to: hi + 1,
+            start: units[lo].start,
+            end: units[hi].end,
+            dist: 0,
+            rule: 'description',
+            description: d.text,
+            ambiguous: false,
+          });
           break;
         }
       }
@@ -460,12 +519,24 @@ class TextIndexImpl implements TextIndex {
 
   private corroborated(c: Candidate, units: Unit[], anchors: Candidate[], capRatio: number): boolean {
     // Another of the same rightsholder's entries named nearby ("Elsa ... Frozen").
-    if (anchors.some((x) => x.rec.entry.ownerId === c.rec.entry.ownerId && x.from < c.to + CONTEXT_RADIUS && c.from < x.to + CONTEXT_RADIUS)) return true;
+    if (
+      anchors.some(
+        (x) =>
+          x.rec.entry.ownerId === c.rec.entry.ownerId &&
+          x.from < c.to + CONTEXT_RADIUS &&
+          c.from < x.to + CONTEXT_RADIUS,
+      )
+    )
+      return true;
     const win = units.slice(c.from, c.to);
     if (c.dist === 0 && capRatio <= 0.5 && properNoun(win)) return true;
     const own = c.key ? c.key.unitKeys : new Set<string>();
     const kindWords = KIND_WORDS[c.rec.entry.kind];
-    for (let i = Math.max(0, c.from - CONTEXT_RADIUS); i < Math.min(units.length, c.to + CONTEXT_RADIUS); i++) {
+    for (
+      let i = Math.max(0, c.from - CONTEXT_RADIUS);
+      i < Math.min(units.length, c.to + CONTEXT_RADIUS);
+      i++
+    ) {
       if (i >= c.from && i < c.to) continue;
       const w = singular(units[i].key);
       if (own.has(w)) continue;
@@ -478,7 +549,10 @@ class TextIndexImpl implements TextIndex {
 
   private toMatch(prompt: string, c: Candidate, opts: MatchOptions): TextMatch {
     const e = c.rec.entry;
-    const allowedByLicence = e.policy === 'licensed_only' && opts.requesterId !== undefined && e.licensees.includes(opts.requesterId);
+    const allowedByLicence =
+      e.policy === 'licensed_only' &&
+      opts.requesterId !== undefined &&
+      e.licensees.includes(opts.requesterId);
     const text = prompt.slice(c.start, c.end);
     return {
       entryId: e.id,
@@ -493,8 +567,45 @@ class TextIndexImpl implements TextIndex {
   }
 }
 
-const SHORT_GLUE = new Set(['vs', 'and', 'the', 'of', 'in', 'on', 'at', 'to', 'my', 'an', 'with', 'meets', 'x']);
-const SUFFIXES = new Set(['ing', 'ings', 'ed', 'er', 'ers', 'est', 'ish', 'ism', 'ist', 'ity', 'ies', 'ion', 'ions', 'ment', 'ness', 'able', 'ful', 'less', 'like', 'ly', 'ous', 'y']);
+const SHORT_GLUE = new Set([
+  'vs',
+  'and',
+  'the',
+  'of',
+  'in',
+  'on',
+  'at',
+  'to',
+  'my',
+  'an',
+  'with',
+  'meets',
+  'x',
+]);
+const SUFFIXES = new Set([
+  'ing',
+  'ings',
+  'ed',
+  'er',
+  'ers',
+  'est',
+  'ish',
+  'ism',
+  'ist',
+  'ity',
+  'ies',
+  'ion',
+  'ions',
+  'ment',
+  'ness',
+  'able',
+  'ful',
+  'less',
+  'like',
+  'ly',
+  'ous',
+  'y',
+]);
 
 /** A word that may sit glued beside a name ("thebatman", "batmanvssuperman"); suffixes may not ("shreking"). */
 function isGlueWord(w: string): boolean {

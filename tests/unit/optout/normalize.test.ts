@@ -73,6 +73,13 @@ describe('normalisation', () => {
   });
 
   it('strips English plurals for description words', () => {
-    expect(['mice', 'gloves', 'ponies', 'boxes', 'glass', 'bus'].map(singular)).toEqual(['mice', 'glove', 'pony', 'box', 'glass', 'bus']);
+    expect(['mice', 'gloves', 'ponies', 'boxes', 'glass', 'bus'].map(singular)).toEqual([
+      'mice',
+      'glove',
+      'pony',
+      'box',
+      'glass',
+      'bus',
+    ]);
   });
 });

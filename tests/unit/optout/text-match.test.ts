@@ -56,7 +56,9 @@ describe('text matching: each rule, with the span in the original prompt', () =>
 
   it('writes a message naming the evasion, the protected name and the rightsholder', () => {
     const m = only('Spidr-Man on a rooftop');
-    expect(m.message).toBe('“Spidr-Man” looks like the protected character Spider-Man (registered by Marvel); misspellings are matched too.');
+    expect(m.message).toBe(
+      '“Spidr-Man” looks like the protected character Spider-Man (registered by Marvel); misspellings are matched too.',
+    );
     expect(m).toMatchObject({ canonicalName: 'Spider-Man', kind: 'character', ownerName: 'Marvel' });
   });
 });
@@ -123,7 +125,17 @@ describe('text index: incremental changes and rebuild', () => {
     const idx = buildTextIndex(TEST_ENTRIES);
     expect(idx.size).toBe(TEST_ENTRIES.length);
     expect(idx.match('Zorblax Quintara dancing')).toEqual([]);
-    idx.upsert({ id: 'zq', ownerId: 'o', ownerName: 'Owner', kind: 'character', canonicalName: 'Zorblax Quintara', aliases: ['Zorbie'], descriptions: [], policy: 'block', licensees: [] });
+    idx.upsert({
+      id: 'zq',
+      ownerId: 'o',
+      ownerName: 'Owner',
+      kind: 'character',
+      canonicalName: 'Zorblax Quintara',
+      aliases: ['Zorbie'],
+      descriptions: [],
+      policy: 'block',
+      licensees: [],
+    });
     expect(idx.size).toBe(TEST_ENTRIES.length + 1);
     expect(idx.match('Zorblax Quintara dancing').map((m) => m.entryId)).toEqual(['zq']);
     expect(idx.match('Zorblaxx Quintara dancing')[0].rule).toBe('misspelling');

@@ -1,5 +1,10 @@
 import { Invalid } from '../../../src/http/errors';
-import { MAX_PROMPT_CHARS, validateEntry, validatePrompt, protectedEntryInputSchema } from '../../../src/optout/matching';
+import {
+  MAX_PROMPT_CHARS,
+  validateEntry,
+  validatePrompt,
+  protectedEntryInputSchema,
+} from '../../../src/optout/matching';
 
 function invalid(fn: () => unknown): Invalid {
   try {
@@ -70,7 +75,9 @@ describe('entry validation', () => {
   });
 
   it('counts letters after normalisation, so padding with invisible characters does not help', () => {
-    expect(invalid(() => validateEntry({ ...good, canonicalName: 'X\u200B\u200B-Y' })).message).toContain('canonicalName');
+    expect(invalid(() => validateEntry({ ...good, canonicalName: 'X\u200B\u200B-Y' })).message).toContain(
+      'canonicalName',
+    );
   });
 
   it('refuses a description made only of function words', () => {
@@ -82,6 +89,8 @@ describe('entry validation', () => {
   it('refuses unknown kinds and policies, and licensees on a block entry', () => {
     expect(invalid(() => validateEntry({ ...good, kind: 'planet' })).message).toContain('kind');
     expect(invalid(() => validateEntry({ ...good, licensees: ['acct'] })).message).toContain('licensees');
-    expect(validateEntry({ ...good, policy: 'licensed_only', licensees: ['acct'] }).licensees).toEqual(['acct']);
+    expect(validateEntry({ ...good, policy: 'licensed_only', licensees: ['acct'] }).licensees).toEqual([
+      'acct',
+    ]);
   });
 });
