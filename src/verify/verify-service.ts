@@ -89,8 +89,13 @@ export function createVerifyService(deps: VerifyServiceDeps) {
   const gate = new Semaphore(deps.maxConcurrent ?? Math.max(2, os.cpus().length));
   const own = deps.provenance.signerInfo();
 
+  // Names alone can be copied by any CA (two development CAs even share them), so "ours" also
+  // needs the chain to end at one of our trust anchors.
   const isOurs = (m: ManifestSummary | null): boolean =>
-    !!m?.signer && NEUTRAL_DN(m.signer.subject) === NEUTRAL_DN(own.subject) && NEUTRAL_DN(m.signer.issuer) === NEUTRAL_DN(own.issuer);
+    m?.verdict === 'valid_trusted' &&
+    !!m.signer &&
+    NEUTRAL_DN(m.signer.subject) === NEUTRAL_DN(own.subject) &&
+    NEUTRAL_DN(m.signer.issuer) === NEUTRAL_DN(own.issuer);
 
   /** Checks what the file is before any heavy work; throws 4xx AppErrors with a sentence. */
   async function admit(path: string, size: number): Promise<{ kind: MediaKind; mimeType: string; probed: ProbedMedia }> {
