@@ -358,6 +358,57 @@ INNOCENT = [
 for p in INNOCENT:
     add(p, [], "innocent")
 
+# Written after the matcher was tuned and never tuned against: a rough check of how the figures
+# above generalise. Positives and innocent prompts mixed.
+HOLDOUT_POSITIVE = [
+    ("spider-mans mask on a chair", ["spiderman"]),
+    ("SPIDERMAN!!! in the rain", ["spiderman"]),
+    ("a kid in a bat-man cape", ["batman"]),
+    ("Mr. Potter, Harry, reading", ["harrypotter"]),
+    ("a portrait of beyoncé knowles", ["beyonce"]),
+    ("the Hulk's fist", ["hulk"]),
+    ("pikachuu and friends", ["pikachu"]),
+    ("Darth-Vader breathing heavy", ["darthvader"]),
+    ("a cameo by Tom Hanks", ["tomhanks"]),
+    ("a b.a.t.m.a.n logo", ["batman"]),
+    ("𝓢𝓱𝓻𝓮𝓴 dancing", ["shrek"]),
+    ("yoda-like green master jedi, small", ["yoda"]),
+    ("Wonder-Woman on a horse", ["wonderwoman"]),
+    ("supermans cape flapping", ["superman"]),
+    ("Lord Vader's ship", ["darthvader"]),
+    ("mickey mouse ears on a kid", ["mickey"]),
+    ("the legend of zelda theme", ["zelda"]),
+    ("coca cola truck at christmas", ["cocacola"]),
+    ("an air jordan sneaker spinning", ["nike"]),
+    ("the Simpsons couch gag", ["simpsons"]),
+]
+HOLDOUT_INNOCENT = [
+    "a spider's web glistening",
+    "a bat in a cave",
+    "the iron in my blood",
+    "a mouse eating cheese",
+    "a hulk of a man lifting logs",
+    "a swift kick of a football",
+    "the lego set of a child (generic bricks)",
+    "frozen in time, a clock",
+    "a star over a war-torn city",
+    "a wonderful woman gardening",
+    "a joker smile on a clown",
+    "an elvish forest",
+    "a coke bottle shaped vase",
+    "a super hero pose by a firefighter",
+    "a nike statue in a museum of greek goddesses",
+    "apple juice in a glass",
+    "a yellow electric scooter",
+    "the mario kart track at a fair",
+    "potter making a clay vase",
+    "a dark knight-themed chess set",
+]
+for p, e in HOLDOUT_POSITIVE:
+    add(p, e, "holdout_positive")
+for p in HOLDOUT_INNOCENT:
+    add(p, [], "holdout_innocent")
+
 with open(os.path.join(HERE, "optout-eval.json"), "w", encoding="utf-8") as f:
     json.dump(items, f, ensure_ascii=False, indent=1)
     f.write("\n")
