@@ -337,10 +337,10 @@ export const optoutRepository = {
     q: { ownerId: string; from: Date; to: Date; bucket: 'day' | 'hour' },
   ): Promise<{ entry_id: string; canonical_name: string; bucket: Date; n: number }[]> {
     const r = await db.query<{ entry_id: string; canonical_name: string; bucket: Date; n: number }>(
-      `select b.entry_id, e.canonical_name, date_trunc($4, b.at) as bucket, count(*)::int as n
+      `select b.entry_id, e.canonical_name, date_trunc($4, b.at at time zone 'UTC') at time zone 'UTC' as bucket, count(*)::int as n
          from optout_blocks b join optout_entries e on e.id = b.entry_id
         where b.owner_id = $1 and b.at >= $2 and b.at < $3
-        group by b.entry_id, e.canonical_name, date_trunc($4, b.at)
+        group by b.entry_id, e.canonical_name, 3
         order by bucket asc, b.entry_id asc`,
       [q.ownerId, q.from.toISOString(), q.to.toISOString(), q.bucket],
     );
