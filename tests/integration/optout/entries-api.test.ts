@@ -305,4 +305,19 @@ describe.each(backends())('opt-out entries and policy check over HTTP ($name)', 
     );
     expect(row.rows).toHaveLength(1);
   });
+
+  it('documents every opt-out and policy route in /openapi.json', async () => {
+    const spec = await request(svc.app).get('/openapi.json').expect(200);
+    const paths = Object.keys(spec.body.paths);
+    for (const p of [
+      '/v1/optout/entries',
+      '/v1/optout/import',
+      '/v1/optout/export',
+      '/v1/optout/stats',
+      '/v1/policy/check',
+    ]) {
+      expect(paths).toContain(p);
+    }
+    expect(paths.some((p) => p.startsWith('/v1/optout/blocks/') && p.endsWith('/release'))).toBe(true);
+  });
 });
