@@ -4,11 +4,14 @@
  * neighbourhood hashes cost 8 bytes each instead of a Map entry each. The delta tier is a plain Map
  * taking upserts between rebuilds. Callers verify every candidate, so collisions only cost time.
  */
-const BUCKET_BITS = 22;
-const SHIFT = 32 - BUCKET_BITS;
+/** About two hashes per bucket, between 2^8 and 2^22 buckets. */
+function bucketBits(n: number): number {
+  return Math.min(22, Math.max(8, Math.ceil(Math.log2(Math.max(1, n / 2)))));
+}
 
 export class HashMultimap {
-  private offsets = new Uint32Array((1 << BUCKET_BITS) + 1);
+  private shift = 32 - 8;
+  private offsets = new Uint32Array((1 << 8) + 1);
   private hashes = new Uint32Array(0);
   private ids = new Uint32Array(0);
   private delta = new Map<number, number[]>();
@@ -30,18 +33,21 @@ export class HashMultimap {
 
   /** Replaces both tiers by the pairs in (hashes[i], ids[i]) for i < n. */
   load(pairHashes: Uint32Array, pairIds: Uint32Array, n: number): void {
-    const offsets = new Uint32Array((1 << BUCKET_BITS) + 1);
-    for (let i = 0; i < n; i++) offsets[(pairHashes[i] >>> SHIFT) + 1]++;
+    const bits = bucketBits(n);
+    const shift = 32 - bits;
+    const offsets = new Uint32Array((1 << bits) + 1);
+    for (let i = 0; i < n; i++) offsets[(pairHashes[i] >>> shift) + 1]++;
     for (let b = 1; b < offsets.length; b++) offsets[b] += offsets[b - 1];
     const fill = offsets.slice(0, offsets.length - 1);
     const hashes = new Uint32Array(n);
     const ids = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
       const h = pairHashes[i];
-      const at = fill[h >>> SHIFT]++;
+      const at = fill[h >>> shift]++;
       hashes[at] = h;
       ids[at] = pairIds[i];
     }
+    this.shift = shift;
     this.offsets = offsets;
     this.hashes = hashes;
     this.ids = ids;
@@ -51,7 +57,7 @@ export class HashMultimap {
 
   /** Appends every id stored under hash (both tiers; ids may repeat) to out. */
   collect(hash: number, out: number[]): void {
-    const b = hash >>> SHIFT;
+    const b = hash >>> this.shift;
     const end = this.offsets[b + 1];
     const hashes = this.hashes;
     for (let i = this.offsets[b]; i < end; i++) if (hashes[i] === hash) out.push(this.ids[i]);
