@@ -24,7 +24,12 @@ maybe('generation workers as separate processes (PostgreSQL + Redis)', () => {
   const workers: WorkerProcess[] = [];
 
   const row = async (id: string) =>
-    (await svc.rt.db.query<{ stage: string; attempts: number; output_key: string | null }>('select stage, attempts, output_key from generations where id = $1', [id])).rows[0]!;
+    (
+      await svc.rt.db.query<{ stage: string; attempts: number; output_key: string | null; failure: string | null }>(
+        'select stage, attempts, output_key, failure from generations where id = $1',
+        [id],
+      )
+    ).rows[0]!;
   const ledgerCount = async (ids: string[]) =>
     Number((await svc.rt.db.query<{ n: string }>('select count(*) as n from ledger_entries where generation_id = any($1)', [ids])).rows[0]!.n);
   const post = async (prompt: string) =>
@@ -90,7 +95,7 @@ maybe('generation workers as separate processes (PostgreSQL + Redis)', () => {
     try {
       for (const [p, id] of Object.entries(ids)) {
         const r = await row(id);
-        expect({ point: p, stage: r.stage }).toEqual({ point: p, stage: 'done' });
+        expect({ point: p, stage: r.stage, failure: r.failure }).toEqual({ point: p, stage: 'done', failure: null });
         expect(r.attempts).toBeGreaterThanOrEqual(2);
         const delivered = await svc.rt.db.query("select 1 from generation_events where generation_id = $1 and decision = 'delivered'", [id]);
         expect(delivered.rowCount).toBe(1);
@@ -124,6 +129,7 @@ maybe('generation workers as separate processes (PostgreSQL + Redis)', () => {
     const ids = [];
     for (let i = 0; i < 4; i++) ids.push(await post(`@${owner.handle} in a garden, take ${i}`));
     await allEnded(ids);
+    for (const id of ids) expect(await row(id)).toMatchObject({ stage: 'done', failure: null });
     const starts = await svc.rt.db.query<{ generation_id: string; details: { worker: string } }>(
       "select generation_id, details from generation_events where generation_id = any($1) and decision = 'started'",
       [ids],
@@ -131,7 +137,7 @@ maybe('generation workers as separate processes (PostgreSQL + Redis)', () => {
     expect(starts.rows).toHaveLength(ids.length);
     expect(new Set(starts.rows.map((s) => s.generation_id)).size).toBe(ids.length);
     expect(new Set(starts.rows.map((s) => s.details.worker)).size).toBe(2);
-    for (const id of ids) expect((await row(id)).stage).toBe('done');
+    for (const id of ids) expect(await row(id)).toMatchObject({ stage: 'done', failure: null, attempts: 1 });
     expect(await ledgerCount(ids)).toBe(ids.length);
   });
 
