@@ -9,7 +9,10 @@ import { quietLogger } from '../../helpers/runtime';
 type Make = (registry: JobRegistry, concurrency?: number) => JobQueue;
 
 const kinds: [string, Make | null][] = [
-  ['in-process', (registry, concurrency = 2) => createInProcessQueue({ registry, logger: quietLogger, concurrency })],
+  [
+    'in-process',
+    (registry, concurrency = 2) => createInProcessQueue({ registry, logger: quietLogger, concurrency }),
+  ],
   [
     'bullmq',
     process.env.REDIS_URL
@@ -164,7 +167,9 @@ describe('job registry', () => {
     expect(() => new JobRegistry().register(def).register(def)).toThrow(/Two handlers/);
   });
   it('refuses a declared job without a handler and a handler for an undeclared job', () => {
-    expect(() => new JobRegistry().register(def).assertMatches(['a', 'b'])).toThrow(/No handler is registered for the job b/);
+    expect(() => new JobRegistry().register(def).assertMatches(['a', 'b'])).toThrow(
+      /No handler is registered for the job b/,
+    );
     expect(() => new JobRegistry().register(def).assertMatches([])).toThrow(/not declared/);
   });
 });

@@ -40,7 +40,11 @@ describe.each(backends())('system routes ($name)', (backend) => {
   it('echoes a caller request id and makes one otherwise; unknown routes are a 404 body', async () => {
     const r = await request(svc.app).get('/nope').set('x-request-id', 'abc-123').expect(404);
     expect(r.headers['x-request-id']).toBe('abc-123');
-    expect(r.body.error).toEqual({ code: 'route_not_found', message: 'There is no such route.', requestId: 'abc-123' });
+    expect(r.body.error).toEqual({
+      code: 'route_not_found',
+      message: 'There is no such route.',
+      requestId: 'abc-123',
+    });
   });
 
   it('turns an unknown error into a 500 with a request id and no internals', async () => {
@@ -88,10 +92,19 @@ describe('two-command start', () => {
       });
     });
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'consentry-start-'));
-    const env = { ...process.env, PORT: String(port), DATA_DIR: dataDir, NODE_OPTIONS: '', LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      PORT: String(port),
+      DATA_DIR: dataDir,
+      NODE_OPTIONS: '',
+      LOG_LEVEL: 'info',
+    };
     delete env.DATABASE_URL;
     delete env.REDIS_URL;
-    const child = spawn(process.execPath, [path.resolve('bin/consentry.js'), 'serve'], { env, stdio: 'pipe' });
+    const child = spawn(process.execPath, [path.resolve('bin/consentry.js'), 'serve'], {
+      env,
+      stdio: 'pipe',
+    });
     let log = '';
     child.stdout.on('data', (d) => (log += d));
     try {
