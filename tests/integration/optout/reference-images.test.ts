@@ -199,6 +199,20 @@ describe.each(backends())('reference images, faces and input provenance ($name)'
     ]);
     const biden = await checkImages([await resizedCopy(read('faces', 'biden-1.jpg'), 480, 80)]).expect(200);
     expect(biden.body).toEqual({ allowed: true, matches: [] });
+    // After rendering: a frame showing the protected person is refused even when the prompt was clean.
+    const frame = await sharp(read('faces', 'obama-2.jpg'))
+      .resize({ width: 640 })
+      .jpeg({ quality: 75 })
+      .toBuffer();
+    const out = await svc.rt.optout.checkOutputFrames([frame], { requesterId: creator.id });
+    expect(out.allowed).toBe(false);
+    expect(out.matches).toEqual([
+      expect.objectContaining({
+        entryId: e.body.id,
+        rule: 'reference_face',
+        message: expect.stringMatching(/generated clip shows the face/),
+      }),
+    ]);
   });
 
   it('checks output frames for the pipeline: a frame copying a reference image is refused and recorded as an output block', async () => {
