@@ -190,8 +190,8 @@ export function syntheticPrompt(
   if (withName) {
     const e = entries[Math.floor(r() * entries.length)];
     const at = Math.floor(r() * 400);
-    const cut = p.lastIndexOf(' ', at);
-    p = (p.slice(0, cut) + ' ' + e.aliases[0] + p.slice(cut)).slice(0, 500);
+    const cut = Math.max(0, p.lastIndexOf(' ', at));
+    p = `${p.slice(0, cut)} ${e.aliases[0]} ${p.slice(cut)}`.replace(/ +/g, ' ').trim().slice(0, 500);
   }
   return p;
 }
