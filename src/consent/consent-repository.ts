@@ -103,7 +103,12 @@ export const consentRepository = {
   },
 
   async sha256SeenBefore(db: Queryable, sha256: string, exceptId: string): Promise<boolean> {
-    const r = await db.query('select 1 from cameo_enrollments where recording_sha256 = $1 and id <> $2 limit 1', [sha256, exceptId]);
+    // A recording whose analysis failed on our side may be sent again.
+    const r = await db.query(
+      `select 1 from cameo_enrollments
+        where recording_sha256 = $1 and id <> $2 and coalesce(reason_code, '') <> 'analysis_failed' limit 1`,
+      [sha256, exceptId],
+    );
     return r.rows.length > 0;
   },
 

@@ -12,7 +12,12 @@ import type { BlobStore } from '../storage/blob-store';
 import { JOB_ANALYSE_ENROLLMENT } from './consent-jobs';
 import type { AnalysisReport } from './analysis/types';
 import { probeRecording } from './analysis/decode';
-import { REUPLOAD_SIMILARITY, fingerprintSchema, fingerprintSimilarity, type Fingerprint } from './analysis/fingerprint';
+import {
+  REUPLOAD_SIMILARITY,
+  fingerprintSchema,
+  fingerprintSimilarity,
+  type Fingerprint,
+} from './analysis/fingerprint';
 import { challengeSchema, createChallenge, type Challenge, type ChallengeGenerator } from './challenge';
 import { openFaceTemplate, sealBiometrics } from './cameo-crypto';
 import { consentRepository as repo, toBuffer, type EnrollmentRow } from './consent-repository';
@@ -96,10 +101,16 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
 
   function refuseUnusable(row: EnrollmentRow, at: Date): void {
     if (row.status !== 'open') {
-      throw new Conflict('session_used', 'This enrollment session already received a recording; start a new one.');
+      throw new Conflict(
+        'session_used',
+        'This enrollment session already received a recording; start a new one.',
+      );
     }
     if (new Date(row.expires_at).getTime() <= at.getTime()) {
-      throw new Gone('session_expired', 'This enrollment session expired (they last 5 minutes); start a new one.');
+      throw new Gone(
+        'session_expired',
+        'This enrollment session expired (they last 5 minutes); start a new one.',
+      );
     }
   }
 
@@ -122,7 +133,10 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
     return best;
   }
 
-  async function reuploadCheck(enrollmentId: string, fp: Fingerprint): Promise<CheckView & { details: Record<string, unknown> }> {
+  async function reuploadCheck(
+    enrollmentId: string,
+    fp: Fingerprint,
+  ): Promise<CheckView & { details: Record<string, unknown> }> {
     let best = 0;
     for (const e of await repo.earlierFingerprints(db, enrollmentId)) {
       const parsed = fingerprintSchema.safeParse(e.fingerprint);
@@ -143,7 +157,13 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
     };
   }
 
-  async function finishRejected(row: EnrollmentRow, code: string, reason: string, report: StoredReport | null, fingerprint: Fingerprint | null) {
+  async function finishRejected(
+    row: EnrollmentRow,
+    code: string,
+    reason: string,
+    report: StoredReport | null,
+    fingerprint: Fingerprint | null,
+  ) {
     await db.transaction(async (tx) => {
       const cur = await repo.findEnrollment(tx, row.id, { forUpdate: true });
       if (!cur || cur.status !== 'analysing') return;
@@ -161,9 +181,193 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
         action: 'cameo.enrollment_rejected',
         subjectType: 'enrollment',
         subjectId: row.id,
-        details: { reasonCode: code, failedChecks: (report?.checks ?? []).filter((c) => c.decisive && c.passed !== true).map((c) => c.name) },
+        details: {
+          reasonCode: code,
+          failedChecks: (report?.checks ?? [])
+            .filter((c) => c.decisive && c.passed !== true)
+            .map((c) => c.name),
+        },
       });
     });
+  }
+
+  async function analyseOnce(enrollmentId: string): Promise<void> {
+    const row = await repo.findEnrollment(db, enrollmentId);
+    if (!row || row.status !== 'analysing' || !row.recording_key) return;
+    const recordingKey = row.recording_key;
+    const challenge = challengeSchema.parse(row.challenge);
+    let report: AnalysisReport;
+    try {
+      report = await analyse(await blobs.localPath(recordingKey), challenge);
+    } catch (e) {
+      if (isAppError(e) && e.status < 500) {
+        await finishRejected(row, e.code, e.message, null, null);
+        await dropBlobIfUnused(recordingKey);
+        return;
+      }
+      throw e;
+    }
+
+    const checks: StoredReport['checks'] = report.checks.map((c) => ({
+      name: c.name,
+      passed: c.passed,
+      decisive: c.decisive,
+      // A check that measured nothing (no face found) scores Infinity or NaN; JSON cannot carry them.
+      score: Number.isFinite(c.score) ? c.score : null,
+      threshold: c.threshold,
+      message: c.message,
+      details: c.details,
+    }));
+    checks.push(await reuploadCheck(enrollmentId, report.fingerprint));
+    const oneFace = report.checks.find((c) => c.name === 'one-face');
+    const hasTemplate = oneFace?.passed === true && report.faceTemplate.some((v) => v !== 0);
+
+    const outcome: {
+      cameoId: string | null;
+      code: string | null;
+      reason: string | null;
+      flagged: string | null;
+    } = await db.transaction(async (tx) => {
+      const cur = await repo.findEnrollment(tx, enrollmentId, { forUpdate: true });
+      if (!cur || cur.status !== 'analysing')
+        return { cameoId: null, code: null, reason: null, flagged: null };
+      await tx.query('select pg_advisory_xact_lock($1)', [FACE_LOCK]);
+      const all = [...checks];
+      let flagged: { cameoId: string; distance: number } | null = null;
+      if (hasTemplate) {
+        const near = await nearestOtherFace(tx, row.owner_id, report.faceTemplate);
+        const passed = !near || near.distance > SAME_PERSON_STRICT;
+        if (!passed) flagged = near;
+        all.push({
+          name: 'not-already-enrolled',
+          passed,
+          decisive: true,
+          score: near?.distance ?? 2,
+          threshold: SAME_PERSON_STRICT,
+          message: passed
+            ? 'Your face is not another account’s cameo.'
+            : 'This face is already the cameo of another account; an operator will review it.',
+        });
+      }
+      const accepted = report.accepted && all.every((c) => !c.decisive || c.passed === true);
+      const stored: StoredReport = {
+        accepted,
+        challengeId: report.challengeId,
+        durationSec: report.durationSec,
+        checks: all,
+      };
+      const reportHash = hashReport(stored);
+      const failed = all.find((c) => c.decisive && c.passed !== true);
+      const existing = accepted ? await repo.findActiveByOwner(tx, row.owner_id) : null;
+      if (!accepted || existing) {
+        const code = existing ? 'cameo_exists' : `check_failed:${failed?.name ?? 'unknown'}`;
+        const reason = existing
+          ? 'You already have an active cameo; revoke it before enrolling again.'
+          : (failed?.message ?? report.reason ?? 'The recording did not pass the checks.');
+        await repo.finishEnrollment(tx, enrollmentId, {
+          status: 'rejected',
+          report: { ...stored, accepted: false },
+          reportHash,
+          fingerprint: report.fingerprint,
+          reasonCode: code,
+          reason,
+          cameoId: null,
+        });
+        await appendAudit(tx, {
+          actorId: row.owner_id,
+          action: 'cameo.enrollment_rejected',
+          subjectType: 'enrollment',
+          subjectId: enrollmentId,
+          details: {
+            reasonCode: code,
+            failedChecks: all.filter((c) => c.decisive && c.passed !== true).map((c) => c.name),
+          },
+        });
+        if (flagged) {
+          const reviewId = crypto.randomUUID();
+          await repo.insertReview(tx, {
+            id: reviewId,
+            enrollmentId,
+            accountId: row.owner_id,
+            matchedCameoId: flagged.cameoId,
+            distance: flagged.distance,
+          });
+          await appendAudit(tx, {
+            actorId: null,
+            action: 'consent.review_flagged',
+            subjectType: 'consent_review',
+            subjectId: reviewId,
+            details: {
+              kind: 'duplicate_face',
+              enrollmentId,
+              accountId: row.owner_id,
+              matchedCameoId: flagged.cameoId,
+            },
+          });
+        }
+        return { cameoId: null, code, reason, flagged: flagged?.cameoId ?? null };
+      }
+
+      const cameoId = crypto.randomUUID();
+      const consentedAt = new Date();
+      const sealed = sealBiometrics(masterKey, cameoId, {
+        faceTemplate: report.faceTemplate,
+        voiceTemplate: report.voiceTemplate,
+        referenceImageJpeg: report.bestFrameJpeg,
+      });
+      const receipt = receiptKeys.sign({
+        typ: 'consentry-consent-receipt',
+        cameoId,
+        ownerId: row.owner_id,
+        handle: row.owner_handle,
+        consentedAt: consentedAt.toISOString(),
+        challengeId: report.challengeId,
+        enrollmentId,
+        reportHash,
+      });
+      const inserted = await repo.insertCameo(tx, {
+        id: cameoId,
+        ownerId: row.owner_id,
+        handle: row.owner_handle,
+        enrollmentId,
+        challengeId: report.challengeId,
+        reportHash,
+        wrappedKey: sealed.wrappedKey,
+        face: sealed.faceTemplate,
+        voice: sealed.voiceTemplate,
+        reference: sealed.referenceImage,
+        receipt,
+        consentedAt,
+      });
+      if (!inserted) throw new Error('cameo insert conflicted');
+      await repo.finishEnrollment(tx, enrollmentId, {
+        status: 'accepted',
+        report: stored,
+        reportHash,
+        fingerprint: report.fingerprint,
+        reasonCode: null,
+        reason: null,
+        cameoId,
+      });
+      await appendAudit(tx, {
+        actorId: row.owner_id,
+        action: 'cameo.enrolled',
+        subjectType: 'cameo',
+        subjectId: cameoId,
+        details: { enrollmentId, challengeId: report.challengeId, reportHash, receiptKid: receiptKeys.kid },
+      });
+      return { cameoId, code: null, reason: null, flagged: null };
+    });
+    await dropBlobIfUnused(recordingKey);
+    logger.info(
+      {
+        enrollmentId,
+        accepted: Boolean(outcome.cameoId),
+        reasonCode: outcome.code,
+        flagged: Boolean(outcome.flagged),
+      },
+      'enrollment analysed',
+    );
   }
 
   return {
@@ -174,13 +378,22 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
 
     async create(auth: AuthContext): Promise<{ id: string; challenge: Challenge; expiresAt: string }> {
       if (await repo.findActiveByOwner(db, auth.accountId)) {
-        throw new Conflict('cameo_exists', 'You already have an active cameo; revoke it before enrolling again.');
+        throw new Conflict(
+          'cameo_exists',
+          'You already have an active cameo; revoke it before enrolling again.',
+        );
       }
       const challenge = createChallenge(generator);
       const id = crypto.randomUUID();
       const expiresAt = new Date(Date.now() + ENROLLMENT_TTL_MS);
       await db.transaction(async (tx) => {
-        await repo.insertEnrollment(tx, { id, ownerId: auth.accountId, ownerHandle: auth.handle, challenge, expiresAt });
+        await repo.insertEnrollment(tx, {
+          id,
+          ownerId: auth.accountId,
+          ownerHandle: auth.handle,
+          challenge,
+          expiresAt,
+        });
         await appendAudit(tx, {
           actorId: auth.accountId,
           action: 'cameo.enrollment_started',
@@ -197,7 +410,11 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
     },
 
     /** Receives the recording, refuses what is plainly not a usable one, and queues the analysis. */
-    async upload(auth: AuthContext, id: string, req: Request): Promise<{ id: string; status: 'pending'; poll: string }> {
+    async upload(
+      auth: AuthContext,
+      id: string,
+      req: Request,
+    ): Promise<{ id: string; status: 'pending'; poll: string }> {
       const startedAt = new Date();
       let row: EnrollmentRow;
       try {
@@ -212,11 +429,19 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
       try {
         await probeRecording(rec.path);
         if (await repo.sha256SeenBefore(db, rec.sha256, id)) {
-          throw new Conflict('reupload', 'This exact recording was uploaded before; record a new one for this session.');
+          throw new Conflict(
+            'reupload',
+            'This exact recording was uploaded before; record a new one for this session.',
+          );
         }
         key = (await blobs.put({ path: rec.path })).key;
         const claimed = await db.transaction(async (tx) => {
-          const c = await repo.claimForUpload(tx, id, auth.accountId, { key: key!, sha256: rec.sha256, bytes: rec.bytes, startedAt });
+          const c = await repo.claimForUpload(tx, id, auth.accountId, {
+            key: key!,
+            sha256: rec.sha256,
+            bytes: rec.bytes,
+            startedAt,
+          });
           if (!c) return null;
           await appendAudit(tx, {
             actorId: auth.accountId,
@@ -231,7 +456,10 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
           await dropBlobIfUnused(key);
           const now = await repo.findEnrollment(db, id);
           refuseUnusable(now!, startedAt);
-          throw new Conflict('session_used', 'This enrollment session already received a recording; start a new one.');
+          throw new Conflict(
+            'session_used',
+            'This enrollment session already received a recording; start a new one.',
+          );
         }
       } finally {
         rec.cleanup();
@@ -242,166 +470,27 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
 
     /**
      * The analysis job. Idempotent: a finished session is left alone. The cameo, its sealed
-     * templates, its receipt, the session's verdict and the audit row are written in one transaction.
+     * templates, its receipt, the session's verdict and the audit row are written in one
+     * transaction; when the last attempt fails anywhere, the session is rejected with a reason
+     * instead of staying pending, and nothing of a cameo remains.
      */
     async runAnalysis(enrollmentId: string, ctx: Pick<JobContext, 'attempt' | 'maxAttempts'>): Promise<void> {
-      const row = await repo.findEnrollment(db, enrollmentId);
-      if (!row || row.status !== 'analysing' || !row.recording_key) return;
-      const recordingKey = row.recording_key;
-      const challenge = challengeSchema.parse(row.challenge);
-      let report: AnalysisReport;
       try {
-        report = await analyse(await blobs.localPath(recordingKey), challenge);
+        await analyseOnce(enrollmentId);
       } catch (e) {
-        if (isAppError(e) && e.status < 500) {
-          await finishRejected(row, e.code, e.message, null, null);
-          await dropBlobIfUnused(recordingKey);
-          return;
-        }
         if (ctx.attempt < ctx.maxAttempts) throw e;
         logger.error({ enrollmentId, err: (e as Error)?.message }, 'enrollment analysis failed');
-        await finishRejected(row, 'analysis_failed', 'We could not analyse the recording; please start a new enrollment.', null, null);
-        await dropBlobIfUnused(recordingKey);
-        return;
+        const row = await repo.findEnrollment(db, enrollmentId);
+        if (!row || row.status !== 'analysing') return;
+        await finishRejected(
+          row,
+          'analysis_failed',
+          'We could not analyse the recording; please start a new enrollment.',
+          null,
+          null,
+        );
+        if (row.recording_key) await dropBlobIfUnused(row.recording_key);
       }
-
-      const checks: StoredReport['checks'] = report.checks.map((c) => ({
-        name: c.name,
-        passed: c.passed,
-        decisive: c.decisive,
-        // A check that measured nothing (no face found) scores Infinity or NaN; JSON cannot carry them.
-        score: Number.isFinite(c.score) ? c.score : null,
-        threshold: c.threshold,
-        message: c.message,
-        details: c.details,
-      }));
-      checks.push(await reuploadCheck(enrollmentId, report.fingerprint));
-      const oneFace = report.checks.find((c) => c.name === 'one-face');
-      const hasTemplate = oneFace?.passed === true && report.faceTemplate.some((v) => v !== 0);
-
-      const outcome: { cameoId: string | null; code: string | null; reason: string | null; flagged: string | null } =
-        await db.transaction(async (tx) => {
-        const cur = await repo.findEnrollment(tx, enrollmentId, { forUpdate: true });
-        if (!cur || cur.status !== 'analysing') return { cameoId: null, code: null, reason: null, flagged: null };
-        await tx.query('select pg_advisory_xact_lock($1)', [FACE_LOCK]);
-        const all = [...checks];
-        let flagged: { cameoId: string; distance: number } | null = null;
-        if (hasTemplate) {
-          const near = await nearestOtherFace(tx, row.owner_id, report.faceTemplate);
-          const passed = !near || near.distance > SAME_PERSON_STRICT;
-          if (!passed) flagged = near;
-          all.push({
-            name: 'not-already-enrolled',
-            passed,
-            decisive: true,
-            score: near?.distance ?? 2,
-            threshold: SAME_PERSON_STRICT,
-            message: passed
-              ? 'Your face is not another account’s cameo.'
-              : 'This face is already the cameo of another account; an operator will review it.',
-          });
-        }
-        const accepted = report.accepted && all.every((c) => !c.decisive || c.passed === true);
-        const stored: StoredReport = { accepted, challengeId: report.challengeId, durationSec: report.durationSec, checks: all };
-        const reportHash = hashReport(stored);
-        const failed = all.find((c) => c.decisive && c.passed !== true);
-        const existing = accepted ? await repo.findActiveByOwner(tx, row.owner_id) : null;
-        if (!accepted || existing) {
-          const code = existing ? 'cameo_exists' : `check_failed:${failed?.name ?? 'unknown'}`;
-          const reason = existing
-            ? 'You already have an active cameo; revoke it before enrolling again.'
-            : (failed?.message ?? report.reason ?? 'The recording did not pass the checks.');
-          await repo.finishEnrollment(tx, enrollmentId, {
-            status: 'rejected',
-            report: { ...stored, accepted: false },
-            reportHash,
-            fingerprint: report.fingerprint,
-            reasonCode: code,
-            reason,
-            cameoId: null,
-          });
-          await appendAudit(tx, {
-            actorId: row.owner_id,
-            action: 'cameo.enrollment_rejected',
-            subjectType: 'enrollment',
-            subjectId: enrollmentId,
-            details: { reasonCode: code, failedChecks: all.filter((c) => c.decisive && c.passed !== true).map((c) => c.name) },
-          });
-          if (flagged) {
-            const reviewId = crypto.randomUUID();
-            await repo.insertReview(tx, {
-              id: reviewId,
-              enrollmentId,
-              accountId: row.owner_id,
-              matchedCameoId: flagged.cameoId,
-              distance: flagged.distance,
-            });
-            await appendAudit(tx, {
-              actorId: null,
-              action: 'consent.review_flagged',
-              subjectType: 'consent_review',
-              subjectId: reviewId,
-              details: { kind: 'duplicate_face', enrollmentId, accountId: row.owner_id, matchedCameoId: flagged.cameoId },
-            });
-          }
-          return { cameoId: null, code, reason, flagged: flagged?.cameoId ?? null };
-        }
-
-        const cameoId = crypto.randomUUID();
-        const consentedAt = new Date();
-        const sealed = sealBiometrics(masterKey, cameoId, {
-          faceTemplate: report.faceTemplate,
-          voiceTemplate: report.voiceTemplate,
-          referenceImageJpeg: report.bestFrameJpeg,
-        });
-        const receipt = receiptKeys.sign({
-          typ: 'consentry-consent-receipt',
-          cameoId,
-          ownerId: row.owner_id,
-          handle: row.owner_handle,
-          consentedAt: consentedAt.toISOString(),
-          challengeId: report.challengeId,
-          enrollmentId,
-          reportHash,
-        });
-        const inserted = await repo.insertCameo(tx, {
-          id: cameoId,
-          ownerId: row.owner_id,
-          handle: row.owner_handle,
-          enrollmentId,
-          challengeId: report.challengeId,
-          reportHash,
-          wrappedKey: sealed.wrappedKey,
-          face: sealed.faceTemplate,
-          voice: sealed.voiceTemplate,
-          reference: sealed.referenceImage,
-          receipt,
-          consentedAt,
-        });
-        if (!inserted) throw new Error('cameo insert conflicted');
-        await repo.finishEnrollment(tx, enrollmentId, {
-          status: 'accepted',
-          report: stored,
-          reportHash,
-          fingerprint: report.fingerprint,
-          reasonCode: null,
-          reason: null,
-          cameoId,
-        });
-        await appendAudit(tx, {
-          actorId: row.owner_id,
-          action: 'cameo.enrolled',
-          subjectType: 'cameo',
-          subjectId: cameoId,
-          details: { enrollmentId, challengeId: report.challengeId, reportHash, receiptKid: receiptKeys.kid },
-        });
-        return { cameoId, code: null, reason: null, flagged: null };
-      });
-      await dropBlobIfUnused(recordingKey);
-      logger.info(
-        { enrollmentId, accepted: Boolean(outcome.cameoId), reasonCode: outcome.code, flagged: Boolean(outcome.flagged) },
-        'enrollment analysed',
-      );
     },
   };
 }
