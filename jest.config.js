@@ -6,4 +6,6 @@ module.exports = {
   transform: { '^.+\\.ts$': ['ts-jest', { diagnostics: false }] },
   testTimeout: 120000,
   maxWorkers: 2,
+  // Native handles (onnxruntime, tfjs-wasm, worker threads) can outlive a suite; never let CI hang on them.
+  forceExit: true,
 };
