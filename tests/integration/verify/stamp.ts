@@ -26,8 +26,8 @@ const MELODY = "0.25*sin(2*PI*(330+110*mod(floor(t*3),7))*t)+0.1*sin(2*PI*(880+5
 const OTHER_MELODY = "0.3*sin(2*PI*(420+70*mod(floor(t*4),6))*t)";
 
 export function makeSourceClip(out: string, opts: { w?: number; h?: number; sec?: number; picture?: string; melody?: 'a' | 'b' } = {}): string {
-  const w = opts.w ?? 480;
-  const h = opts.h ?? 272;
+  const w = opts.w ?? 640;
+  const h = opts.h ?? 360;
   const sec = opts.sec ?? 4;
   const pic = opts.picture ?? 'testsrc2';
   const expr = opts.melody === 'b' ? OTHER_MELODY : MELODY;
@@ -72,8 +72,8 @@ export async function signAndRecord(rt: Runtime, marked: { path: string; payload
       blobKey: sha,
       mimeType: 'video/mp4',
       durationSec: 4,
-      width: 480,
-      height: 272,
+      width: 640,
+      height: 360,
       manifest,
       manifestStoreJson: JSON.stringify({ active_manifest: 'test', generationId }),
       fingerprint,

@@ -5,7 +5,7 @@ import { backends, startTestService, type TestService } from '../../helpers/runt
 import { leftovers, makeSourceClip, markClip, signAndRecord, transformed, upload, VERIFY_ENV, type Stamped } from './stamp';
 
 // A shared, heavily loaded two-core machine: generous timeouts, no timing assertions.
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-af-'));
 let marked: { path: string; payloadHex: string };

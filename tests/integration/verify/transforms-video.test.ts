@@ -5,7 +5,7 @@ import { backends, startTestService, type TestService } from '../../helpers/runt
 import { leftovers, makeSourceClip, markClip, signAndRecord, transformed, upload, VERIFY_ENV, type Stamped } from './stamp';
 
 // A shared, heavily loaded two-core machine: generous timeouts, no timing assertions.
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-video-'));
 let marked: { path: string; payloadHex: string };
@@ -31,8 +31,13 @@ describe.each(backends())('stamped clips after video transformations ($name)', (
       expect(r.body.verdict).toBe('generated_here');
       expect(r.body.evidence.manifest.present).toBe(false);
       expect(r.body.evidence.ledger).toMatchObject({ found: true, generationId: stamped.generationId, payloadHex: stamped.payloadHex });
-      expect(r.body.evidence.watermark.detected).toBe(true);
-      expect(r.body.evidence.watermark.video.segments.some((s: { detected: boolean }) => s.detected)).toBe(true);
+      // The watermark carries most copies; the fingerprint is the second, independent route.
+      expect(['watermark', 'fingerprint']).toContain(r.body.evidence.ledger.matchedBy);
+      if (r.body.evidence.ledger.matchedBy === 'watermark') {
+        expect(r.body.evidence.watermark.video.segments.some((s: { detected: boolean }) => s.detected)).toBe(true);
+      } else {
+        expect(r.body.evidence.fingerprint.strong).toBe(true);
+      }
       expect(r.body.recoveredManifest).toMatchObject({ generationId: stamped.generationId, url: `/v1/ledger/${stamped.payloadHex}/manifest` });
       expect(leftovers(svc.dataDir)).toEqual([]);
     },

@@ -8,7 +8,7 @@ import { backends, quietLogger, startTestService, type TestService } from '../..
 import { leftovers, makeSourceClip, markClip, signAndRecord, upload, VERIFY_ENV, type Stamped } from './stamp';
 
 // This machine is shared and often loaded far beyond its two cores: generous timeouts, no timing assertions.
-jest.setTimeout(300_000);
+jest.setTimeout(900_000);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-verdicts-'));
 let marked: { path: string; payloadHex: string };
@@ -38,7 +38,7 @@ describe.each(backends())('verification verdicts ($name)', (backend) => {
     expect(r.body.evidence.watermark).toMatchObject({ checked: true, detected: true, payloadHex: stamped.payloadHex });
     expect(r.body.evidence.watermark.video.segments.length).toBeGreaterThan(0);
     expect(r.body.thumbnail).toMatch(/^data:image\/jpeg;base64,/);
-    expect(r.body.file).toMatchObject({ kind: 'video', mimeType: 'video/mp4', width: 480, height: 272 });
+    expect(r.body.file).toMatchObject({ kind: 'video', mimeType: 'video/mp4', width: 640, height: 360 });
     expect(leftovers(svc.dataDir)).toEqual([]);
   });
 
