@@ -1,0 +1,65 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import sharp from 'sharp';
+import { Invalid, UnsupportedMedia } from '../../../src/http/errors';
+import { ffmpegBin } from '../../../src/media/tools';
+import { detectFile, embedImageFile, embedVideoFile } from '../../../src/watermark';
+import { fixture } from '../../helpers/fixtures';
+
+const key = Buffer.alloc(32, 0x42);
+const payload = '00c0ffee12345678';
+let dir: string;
+const ff = (args: string[]) => execFileSync(ffmpegBin(), ['-v', 'error', '-y', ...args]);
+
+beforeAll(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-it-'));
+});
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('watermark on files', () => {
+  it('marks a fixture clip, and reads the payload back after re-encode, downscale and crop with ffmpeg', async () => {
+    const src = path.join(dir, 'src.mp4');
+    ff(['-i', fixture('media', 'short-clip-faces.mp4'), '-t', '4', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '14', '-c:a', 'aac', src]);
+    const marked = path.join(dir, 'marked.mp4');
+    const { psnrDb } = await embedVideoFile(src, marked, payload, key);
+    expect(psnrDb).toBeGreaterThan(42);
+    const attacked = path.join(dir, 'attacked.mp4');
+    ff(['-i', marked, '-t', '3', '-vf', 'crop=460:256:150:70,scale=400:-2', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-c:a', 'aac', '-b:a', '64k', attacked]);
+    const d = await detectFile(attacked, key, { maxSeconds: 3 });
+    expect(d.detected).toBe(true);
+    expect(d.payloadHex).toBe(payload);
+    expect(d.pValue).toBeLessThan(1e-9);
+    expect(d.video?.transform.scale).toBeCloseTo(400 / 460, 1);
+    expect(d.video?.framesUsed).toBeGreaterThan(60);
+    expect(d.audio).not.toBeNull();
+  });
+
+  it('marks a still image and reads it back from a JPEG quality 30 copy', async () => {
+    const out = path.join(dir, 'coffee-marked.png');
+    await embedImageFile(fixture('media', 'coffee.png'), out, payload, key);
+    const jpg = path.join(dir, 'coffee-q30.jpg');
+    await sharp(out).jpeg({ quality: 30 }).toFile(jpg);
+    const d = await detectFile(jpg, key);
+    expect(d.payloadHex).toBe(payload);
+    const clean = await detectFile(fixture('media', 'coffee.png'), key);
+    expect(clean.detected).toBe(false);
+  });
+
+  it('answers "not detected" with a reason for a video too small to carry the mark and for silent audio', async () => {
+    const tiny = path.join(dir, 'tiny.mp4');
+    ff(['-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10:duration=1', '-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '1', '-c:v', 'libx264', '-c:a', 'aac', tiny]);
+    const d = await detectFile(tiny, key);
+    expect(d.detected).toBe(false);
+    expect(d.reason).toMatch(/smaller/);
+    expect(d.reason).toMatch(/silent|shorter/);
+  });
+
+  it('throws Invalid for a missing file and UnsupportedMedia for a file that is not media', async () => {
+    await expect(detectFile(path.join(dir, 'nope.mp4'), key)).rejects.toBeInstanceOf(Invalid);
+    const junk = path.join(dir, 'junk.bin');
+    fs.writeFileSync(junk, 'definitely not a video');
+    await expect(detectFile(junk, key)).rejects.toBeInstanceOf(UnsupportedMedia);
+  });
+});
