@@ -62,6 +62,7 @@ const KIND_WORDS: Record<ProtectedEntry['kind'], Set<string>> = Object.fromEntri
 
 interface EntryRec {
   entry: ProtectedEntry;
+  licensees: Set<string>;
   keys: KeyRec[];
   descs: DescRec[];
   /** Distinctive words of the entry's other names, descriptions and owner, as loose singular keys. */
@@ -186,7 +187,10 @@ class TextIndexImpl implements TextIndex {
   }
 
   private insertRecords(e: ProtectedEntry, delta: boolean): void {
-    const rec: EntryRec = { entry: e, keys: [], descs: [], context: new Set(), alive: true };
+    // A private copy: a caller mutating its object later must not change what the index holds.
+    const entry: ProtectedEntry = { ...e, aliases: [...e.aliases], descriptions: [...e.descriptions], licensees: [...e.licensees] };
+    e = entry;
+    const rec: EntryRec = { entry, licensees: new Set(entry.licensees), keys: [], descs: [], context: new Set(), alive: true };
     const names = [e.canonicalName, ...e.aliases];
     const seen = new Set<string>();
     names.forEach((alias, aliasIndex) => {
