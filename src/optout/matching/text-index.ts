@@ -188,9 +188,21 @@ class TextIndexImpl implements TextIndex {
 
   private insertRecords(e: ProtectedEntry, delta: boolean): void {
     // A private copy: a caller mutating its object later must not change what the index holds.
-    const entry: ProtectedEntry = { ...e, aliases: [...e.aliases], descriptions: [...e.descriptions], licensees: [...e.licensees] };
+    const entry: ProtectedEntry = {
+      ...e,
+      aliases: [...e.aliases],
+      descriptions: [...e.descriptions],
+      licensees: [...e.licensees],
+    };
     e = entry;
-    const rec: EntryRec = { entry, licensees: new Set(entry.licensees), keys: [], descs: [], context: new Set(), alive: true };
+    const rec: EntryRec = {
+      entry,
+      licensees: new Set(entry.licensees),
+      keys: [],
+      descs: [],
+      context: new Set(),
+      alive: true,
+    };
     const names = [e.canonicalName, ...e.aliases];
     const seen = new Set<string>();
     names.forEach((alias, aliasIndex) => {
