@@ -27,10 +27,13 @@ describe('analysis of genuine footage with speech (talking-a)', () => {
     expect(Math.abs(byName('voice-matches-face').details!.bestNearLagSec as number)).toBeLessThanOrEqual(0.25);
   });
 
-  it('passes one face, one identity, a blink and realistic motion', () => {
-    for (const name of ['one-face', 'same-identity', 'blink', 'motion-realism']) {
+  it('passes one face, one identity and a blink, and her face moves non-rigidly like a live face', () => {
+    for (const name of ['one-face', 'same-identity', 'blink']) {
       expect({ name, passed: byName(name).passed }).toEqual({ name, passed: true });
     }
+    // The other half of motion-realism, out-of-plane parallax, needs the head turns she never makes.
+    const realism = byName('motion-realism').details as { nonRigidMedian: number; nonRigidMin: number };
+    expect(realism.nonRigidMedian).toBeGreaterThanOrEqual(realism.nonRigidMin);
   });
 
   it('rejects it for the head turn she never makes, in plain words', () => {
