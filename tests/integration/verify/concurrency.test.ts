@@ -4,7 +4,8 @@ import path from 'node:path';
 import { backends, startTestService, type TestService } from '../../helpers/runtime';
 import { ff, leftovers, upload, VERIFY_ENV } from './stamp';
 
-jest.setTimeout(600_000);
+// 20 analyses on a two-core machine shared with other jobs: minutes, not seconds.
+jest.setTimeout(1_800_000);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-load-'));
 const clips: string[] = [];
