@@ -168,7 +168,9 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
   const others: Record<string, string> = {};
   const cmp = IMWM && process.env.WM_BENCH_IMWM_VIDEO !== '0' ? IMWM : null;
   if (cmp) for (const m of ['dwtDct', 'dwtDctSvd']) others[m] = await imwmClip(src, m, dir);
-  const rows: (string | number)[][] = [];
+  // Rows are printed as they complete so a slow machine still shows partial results.
+  const head = ['attack', 'ours bits/64', 'ours payload ok', 'p-value', 'z', 'geometry undone', ...(cmp ? ['dwtDct bits/64', 'dwtDctSvd bits/64'] : [])];
+  table(head, []);
   let held = 0;
   for (const [i, a] of ATTACKS.entries()) {
     const out = await attackClip(marked, a, path.join(dir, `a${i}`));
@@ -189,10 +191,9 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
         const o = await attackClip(others[m], a, path.join(dir, `o${i}-${m}`));
         row.push(bitsAgree(await imwmDecode(o, m, dir), PAYLOAD));
       }
-    rows.push(row);
+    console.log(`| ${row.join(' | ')} |`);
   }
-  table(['attack', 'ours bits/64', 'ours payload ok', 'p-value', 'z', 'geometry undone', ...(cmp ? ['dwtDct bits/64', 'dwtDctSvd bits/64'] : [])], rows);
-  console.log(`ours: full payload on ${held}/${ATTACKS.length} attacks\n`);
+  console.log(`\nours: full payload on ${held}/${ATTACKS.length} attacks\n`);
 }
 
 async function falsePositives(tmp: string): Promise<void> {

@@ -63,5 +63,5 @@ export function table(head: string[], rows: (string | number)[][]): void {
   console.log(`| ${head.join(' | ')} |`);
   console.log(`| ${head.map(() => '---').join(' | ')} |`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
-  console.log('');
+  if (rows.length) console.log('');
 }

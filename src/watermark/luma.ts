@@ -21,6 +21,7 @@ export const MIN_SIDE = 96;
 
 // SSIM's C2 for 8-bit; the per-block energy budget is a fraction of the SSIM denominator.
 const C2 = (0.03 * 255) ** 2;
+const FLAT_SHARE = 0.5;
 
 export interface LumaEmbedOptions {
   /** fraction of the SSIM contrast denominator spent on the mark (default 0.016) */
@@ -108,7 +109,8 @@ export function createLumaEmbedder(payloadHex: string, key: Buffer, opts: LumaEm
           }
           const mean = s / n;
           const variance = Math.max(0, s2 / n - mean * mean);
-          const a2 = strength * (2 * variance + C2);
+          // Flat blocks get a smaller share: there SSIM loses about a2 / C2 outright.
+          const a2 = strength * 2 * variance + FLAT_SHARE * strength * C2;
           amp[by * bw + bx] = a2;
           sumA2 += a2 * (y1 - y0) * (x1 - x0);
         }
