@@ -21,7 +21,7 @@ function cpuSeconds(): { self: number; children: number } {
 }
 
 async function setup(backend: Backend, env: Record<string, string>, startWorker: boolean) {
-  const svc = await startTestService(backend, env, { startWorker });
+  const svc = await startTestService(backend, { CONSENTRY_JWT_TTL_SECONDS: '86400', ...env }, { startWorker });
   const owner = await signUp(svc.app, ['cameo_owner']);
   const creator = await signUp(svc.app, ['creator']);
   await seedCameo(svc.rt, svc.app, owner, 'obama');

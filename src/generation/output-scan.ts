@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import sharp from 'sharp';
-import { detectFaces, faceDistance, SAME_PERSON_MAX_DISTANCE } from '../faces';
+import { detectFaces, faceDistance, SAME_PERSON_MAX_DISTANCE, type DetectedFace } from '../faces';
 import { ffmpegBin } from '../media/tools';
 
 export const SCAN_FPS = 2;
@@ -75,19 +75,33 @@ export async function scanFaces(
   onFrame?: (done: number) => void,
 ): Promise<ScannedFace[]> {
   const out: ScannedFace[] = [];
+  const nearest = (descriptor: Float32Array) => {
+    let best: { cameoId: string; distance: number } | null = null;
+    for (const t of templates) {
+      const d = faceDistance(descriptor, t.faceTemplate);
+      if (!best || d < best.distance) best = { cameoId: t.cameoId, distance: d };
+    }
+    return best;
+  };
   for (const f of frames) {
-    const faces = await detectFaces(f.rgb, { detector: 'tiny', minScore: 0.4 });
-    if (f.index % SSD_EVERY === 0) {
-      for (const extra of await detectFaces(f.rgb, { detector: 'ssd', minScore: 0.5 })) {
-        if (!faces.some((x) => iou(x.box, extra.box) > 0.3)) faces.push(extra);
+    const tiny = await detectFaces(f.rgb, { detector: 'tiny', minScore: 0.4 });
+    let ssd: DetectedFace[] | null = f.index % SSD_EVERY === 0 ? await detectFaces(f.rgb, { detector: 'ssd', minScore: 0.5 }) : null;
+    const faces: DetectedFace[] = [...(ssd ?? [])];
+    for (const t of tiny) {
+      if (faces.some((x) => iou(x.box, t.box) > 0.3)) continue;
+      const best = nearest(t.descriptor);
+      if (best && best.distance <= SAME_PERSON_MAX_DISTANCE) {
+        faces.push(t);
+        continue;
       }
+      // The tiny detector alone saw a face nobody asked for: the SSD detector must confirm it
+      // (the tiny one fires on some shapes), and its better-aligned descriptor decides who it is.
+      ssd ??= await detectFaces(f.rgb, { detector: 'ssd', minScore: 0.5 });
+      const confirmed = ssd.find((x) => iou(x.box, t.box) > 0.3);
+      if (confirmed && !faces.includes(confirmed)) faces.push(confirmed);
     }
     for (const face of faces) {
-      let best: { cameoId: string; distance: number } | null = null;
-      for (const t of templates) {
-        const d = faceDistance(face.descriptor, t.faceTemplate);
-        if (!best || d < best.distance) best = { cameoId: t.cameoId, distance: d };
-      }
+      const best = nearest(face.descriptor);
       const ok = best !== null && best.distance <= SAME_PERSON_MAX_DISTANCE;
       out.push({
         frame: f.index,
