@@ -108,6 +108,7 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     dataDir: config.dataDir,
     nodeEnv: config.NODE_ENV,
     accounts,
+    receiptKeyPath: config.CONSENTRY_CONSENT_RECEIPT_KEY,
   });
 
   const optout = createOptoutModule({
