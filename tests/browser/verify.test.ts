@@ -57,7 +57,7 @@ maybe('verification page in chromium', () => {
       await page.goto(`${base}/verify`);
       await page.getByLabel(/drop a file here/i).setInputFiles(file);
       await page.getByRole('button', { name: 'Check this file' }).click();
-      await page.locator('#result:not([hidden])').waitFor({ timeout: 300_000 });
+      await page.locator('#result:not([hidden])').waitFor({ timeout: 900_000 });
       const out = {
         verdict: (await page.locator('#verdict').textContent()) ?? '',
         explanation: (await page.locator('#explanation').textContent()) ?? '',
