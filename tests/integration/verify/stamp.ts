@@ -90,7 +90,7 @@ export const TRANSFORMS: Record<string, (src: string, out: string) => void> = {
   'first-3s.mp4': (s, o) => ff('-i', s, '-t', '3', '-c:v', 'libx264', '-preset', 'veryfast', '-c:a', 'aac', o),
   'audio-only.m4a': (s, o) => ff('-i', s, '-vn', '-c:a', 'aac', '-b:a', '128k', o),
   'audio-only.mp3': (s, o) => ff('-i', s, '-vn', '-c:a', 'libmp3lame', '-b:a', '128k', o),
-  'frame.png': (s, o) => ff('-ss', '2.3', '-i', s, '-frames:v', '1', o),
+  'frame.png': (s, o) => ff('-ss', '1.3', '-i', s, '-frames:v', '1', o),
   'frame.jpg': (s, o) => ff('-ss', '1.1', '-i', s, '-frames:v', '1', '-q:v', '4', o),
 };
 
