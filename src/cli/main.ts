@@ -4,6 +4,9 @@ import { SERVICE_VERSION } from '../version';
 import { registerAdminCommands } from './admin-commands';
 import { registerServerCommands } from './server-commands';
 import { registerVerifyCommands } from '../verify/verify-cli';
+import { registerWatermarkCommands } from '../watermark';
+import { loadSecrets } from '../keys/secrets';
+import { loadConfigOrExit } from './runtime-command';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -11,6 +14,8 @@ export function buildProgram(): Command {
   registerServerCommands(program);
   registerAdminCommands(program);
   registerVerifyCommands(program);
+  // The watermark key is the service secret: configured, or the development one in DATA_DIR.
+  registerWatermarkCommands(program, async () => loadSecrets(loadConfigOrExit()).watermarkKey);
   return program;
 }
 
