@@ -17,7 +17,8 @@ export const BANDS = 24;
 export const CHIP_SEC = 0.064;
 export const PERIOD = 40;
 const NSYNC = 192;
-export const SEG_SNR_DB = Number(process.env.WM_AUDIO_SNR_DB ?? 31);
+/** Default mark level: this many dB below each frame's energy (segmental SNR). */
+export const SEG_SNR_DB = 31;
 const ALPHA_MAX = 0.3;
 const SILENCE_RMS = 1e-4; // about -80 dBFS: frames quieter than this are left alone
 
@@ -48,7 +49,13 @@ function hann(n: number): Float64Array {
  * Marks planar channels in place (same chips on every channel). Returns the mark's segmental SNR
  * in dB (mean over non-silent 20 ms segments), or Infinity if nothing was marked.
  */
-export function embedAudio(channels: Float32Array[], sampleRate: number, payloadHex: string, key: Buffer): { segSnrDb: number } {
+export interface AudioEmbedOptions {
+  /** target segmental SNR of the mark in dB (default SEG_SNR_DB = 31) */
+  snrDb?: number;
+}
+
+export function embedAudio(channels: Float32Array[], sampleRate: number, payloadHex: string, key: Buffer, opts: AudioEmbedOptions = {}): { segSnrDb: number } {
+  const snrDb = opts.snrDb ?? SEG_SNR_DB;
   const layout = layoutFor(key);
   const chips = chipValues(layout, encodePayload(hexToBits(payloadHex)));
   const N = nextPow2(Math.round(0.04 * sampleRate));
@@ -79,7 +86,7 @@ export function embedAudio(channels: Float32Array[], sampleRate: number, payload
       let eAll = 0;
       for (let k = 1; k < N / 2; k++) eAll += re[k] * re[k] + im[k] * im[k];
       if (eBand <= 0) continue;
-      const alpha = Math.min(ALPHA_MAX, Math.sqrt((Math.pow(10, -SEG_SNR_DB / 10) * eAll) / eBand));
+      const alpha = Math.min(ALPHA_MAX, Math.sqrt((Math.pow(10, -snrDb / 10) * eAll) / eBand));
       const tc = ((Math.floor((start + N / 2) / sampleRate / CHIP_SEC) % PERIOD) + PERIOD) % PERIOD;
       // Only the change (alpha * chip * X) is synthesised, so the unmarked part is untouched.
       for (let k = 0; k < N; k++) {

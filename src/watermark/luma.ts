@@ -22,6 +22,8 @@ export const MIN_SIDE = 96;
 // SSIM's C2 for 8-bit; the per-block energy budget is a fraction of the SSIM denominator.
 const C2 = (0.03 * 255) ** 2;
 const FLAT_SHARE = 0.5;
+/** Share of SSIM's contrast denominator spent on the mark unless the caller says otherwise. */
+export const DEFAULT_STRENGTH = 0.016;
 
 export interface LumaEmbedOptions {
   /** fraction of the SSIM contrast denominator spent on the mark (default 0.016) */
@@ -76,7 +78,7 @@ export interface LumaEmbedder {
 export function createLumaEmbedder(payloadHex: string, key: Buffer, opts: LumaEmbedOptions = {}): LumaEmbedder {
   const layout = layoutFor(key);
   const tile = renderTile(chipValues(layout, encodePayload(hexToBits(payloadHex))));
-  const strength = opts.strength ?? Number(process.env.WM_STRENGTH ?? 0.016);
+  const strength = opts.strength ?? DEFAULT_STRENGTH;
   const maxMse = opts.maxMse ?? 3.3;
   let amp = new Float32Array(0);
   let tx = new Int32Array(0);
