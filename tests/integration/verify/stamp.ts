@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
-import { fingerprintMedia, ledgerRepository, newLedgerPayload } from '../../../src/ledger';
+import { fingerprintMedia, ledgerRepository, newLedgerPayload, probeFile } from '../../../src/ledger';
 import { ffmpegBin } from '../../../src/media/tools';
 import type { Runtime } from '../../../src/runtime/runtime';
 import { embedVideoFile } from '../../../src/watermark';
@@ -60,7 +60,8 @@ export async function signAndRecord(rt: Runtime, marked: { path: string; payload
     softBinding: { alg: 'com.consentry.watermark.v1', payloadHex: marked.payloadHex },
   });
   const manifest = await rt.provenance.readFile(out);
-  const fingerprint = await fingerprintMedia(out);
+  const probed = await probeFile(out);
+  const fingerprint = await fingerprintMedia(out, probed);
   const sha = crypto.createHash('sha256').update(fs.readFileSync(out)).digest('hex');
   await rt.db.transaction((tx) =>
     ledgerRepository.insert(tx, {
@@ -71,9 +72,9 @@ export async function signAndRecord(rt: Runtime, marked: { path: string; payload
       contentSha256: sha,
       blobKey: sha,
       mimeType: 'video/mp4',
-      durationSec: 4,
-      width: 640,
-      height: 360,
+      durationSec: probed.durationSec ?? 0,
+      width: probed.video?.width ?? 0,
+      height: probed.video?.height ?? 0,
       manifest,
       manifestStoreJson: JSON.stringify({ active_manifest: 'test', generationId }),
       fingerprint,
