@@ -1,6 +1,5 @@
 // The cameo enrollment capture page: sign in, start a session, follow the challenge while the
 // camera records, upload, and show the verdict. Plain browser JavaScript, no build step.
-/* global document, navigator, location, history, fetch, Blob, MediaRecorder, performance, requestAnimationFrame, setTimeout */
 'use strict';
 
 (function () {
