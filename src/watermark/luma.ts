@@ -372,7 +372,16 @@ function syncSpectrum(key: Buffer, layout: ChipLayout): { re: Float64Array; im: 
 }
 
 /** Folds the residual modulo the tile under a candidate geometry and correlates with the sync. */
-function foldAndSync(r: Float32Array, w: number, h: number, scale: number, theta: number, flip: boolean, spec: { re: Float64Array; im: Float64Array }): FoldResult {
+function foldAndSync(
+  r: Float32Array,
+  w: number,
+  h: number,
+  scale: number,
+  theta: number,
+  flip: boolean,
+  spec: { re: Float64Array; im: Float64Array },
+  at?: { ox: number; oy: number },
+): FoldResult {
   const sum = new Float64Array(NB * NB);
   const cnt = new Float64Array(NB * NB);
   const c = Math.cos(theta) / scale / BIN,
@@ -407,11 +416,15 @@ function foldAndSync(r: Float32Array, w: number, h: number, scale: number, theta
   fft2(re, im, NB, NB, true);
   let best = -Infinity,
     bi = 0;
-  for (let i = 0; i < re.length; i++)
-    if (re[i] > best) {
-      best = re[i];
-      bi = i;
-    }
+  if (at) {
+    bi = at.oy * NB + at.ox;
+    best = re[bi];
+  } else
+    for (let i = 0; i < re.length; i++)
+      if (re[i] > best) {
+        best = re[i];
+        bi = i;
+      }
   const ox = bi % NB,
     oy = (bi / NB) | 0;
   let s1 = 0,
@@ -449,6 +462,18 @@ function chipSoftFromFold(fr: FoldResult): Float64Array {
 export interface LumaDetectOptions {
   /** extra geometries always tried besides the lattice estimates */
   fixedScales?: number[];
+  /**
+   * Also test the untouched alignment (scale 1, no rotation or flip, tile origin at the top-left
+   * pixel) as its own hypothesis. A still image read back as written (or recompressed without
+   * resizing or cropping) sits exactly there, and a single frame has no frame averaging to lift
+   * the sync above the search's union bound; testing the one alignment costs one trial instead of
+   * millions. The two tests share the false-detection budget (Bonferroni, factor 2).
+   */
+  originPrior?: boolean;
+}
+
+function decodeAt(layout: ChipLayout, fr: FoldResult): { payload: Uint8Array; crcOk: boolean } {
+  return decodePayload(softBits(layout, chipSoftFromFold(fr)));
 }
 
 /**
@@ -507,11 +532,19 @@ export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, k
   if (!best) return none('no geometry candidate');
   // Every (lattice cell, polish step, flip, offset) the search could have returned.
   const trials = (searched + geoms.length + sweep.length) * 9 * 2 * NB * NB;
-  const chipSoft = chipSoftFromFold(best);
-  const soft = softBits(layout, chipSoft);
-  const { payload, crcOk } = decodePayload(soft);
-  const pSync = unionPValue(best.z, trials);
-  const pValue = crcOk ? unionPValue(best.z, trials, -16 * Math.log10(2)) : pSync;
+  const stages = opts.originPrior ? 2 : 1;
+  let { payload, crcOk } = decodeAt(layout, best);
+  let pValue = Math.min(1, stages * unionPValue(best.z, trials, crcOk ? -16 * Math.log10(2) : 0));
+  if (opts.originPrior) {
+    const o = foldAndSync(r, w, h, 1, 0, false, spec, { ox: 0, oy: 0 });
+    const od = decodeAt(layout, o);
+    const po = Math.min(1, stages * unionPValue(o.z, 1, od.crcOk ? -16 * Math.log10(2) : 0));
+    if (po < pValue) {
+      best = { ...o, scale: 1, theta: 0, flip: false };
+      ({ payload, crcOk } = od);
+      pValue = po;
+    }
+  }
   const detected = pValue <= P_THRESHOLD;
   const transform: LumaTransform = {
     scale: best.scale,

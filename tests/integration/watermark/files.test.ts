@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../../../src/http/errors';
 import { ffmpegBin } from '../../../src/media/tools';
 import { detectFile, embedImageFile, embedVideoFile } from '../../../src/watermark';
@@ -40,13 +41,23 @@ describe('watermark on files', () => {
     }
   });
 
-  it('marks a still image and reads it back from the written PNG (a lossless screenshot)', async () => {
-    const out = path.join(dir, 'coffee-marked.png');
-    await embedImageFile(fixture('media', 'coffee.png'), out, payload, key);
-    const d = await detectFile(out, key);
-    expect(d.payloadHex).toBe(payload);
-    const clean = await detectFile(fixture('media', 'coffee.png'), key);
-    expect(clean.detected).toBe(false);
+  const stills: [string, string][] = [
+    ['media', 'coffee.png'],
+    ['media', 'chelsea.png'],
+    ['faces', 'obama-1.jpg'],
+  ];
+  it.each(stills)('marks the still %s/%s and reads the full payload back from the written PNG and from a JPEG q75 copy; the unmarked original is not detected', async (area, name) => {
+    const out = path.join(dir, `${name}-marked.png`);
+    const { psnrDb } = await embedImageFile(fixture(area, name), out, payload, key);
+    expect(psnrDb).toBeGreaterThan(37);
+    const png = await detectFile(out, key);
+    expect(png).toMatchObject({ detected: true, payloadHex: payload });
+    expect(png.pValue).toBeLessThan(1e-9);
+    const jpg = path.join(dir, `${name}-q75.jpg`);
+    await sharp(out).jpeg({ quality: 75 }).toFile(jpg);
+    expect(await detectFile(jpg, key)).toMatchObject({ detected: true, payloadHex: payload });
+    const clean = await detectFile(fixture(area, name), key);
+    expect(clean).toMatchObject({ detected: false, payloadHex: null });
   });
 
   it('answers "not detected" with a reason for a video too small to carry the mark and for silent audio', async () => {
