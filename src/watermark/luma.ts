@@ -495,6 +495,24 @@ export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, k
   const layout = layoutFor(key);
   const spec = syncSpectrum(key, layout);
   const r = residual(lf, w, h);
+  const stages = opts.originPrior ? 2 : 1;
+  let origin: LumaDetection | null = null;
+  if (opts.originPrior) {
+    const o = foldAndSync(r, w, h, 1, 0, false, spec, { ox: 0, oy: 0 });
+    const od = decodeAt(layout, o);
+    const pValue = Math.min(1, stages * unionPValue(o.z, 1, od.crcOk ? -16 * Math.log10(2) : 0));
+    origin = {
+      detected: pValue <= P_THRESHOLD,
+      payloadHex: pValue <= P_THRESHOLD && od.crcOk ? bitsToHex(od.payload) : null,
+      crcOk: od.crcOk,
+      pValue,
+      score: o.z,
+      transform: { scale: 1, rotationDeg: 0, flipped: false, offsetX: 0, offsetY: 0 },
+      rawPayloadHex: bitsToHex(od.payload),
+    };
+    // Already decided: the search below could only add a second, larger p-value.
+    if (origin.detected) return origin;
+  }
   const acf = autocorr(r, w, h);
   const { cands, searched } = latticeCandidates(acf);
   const geoms: { scale: number; theta: number }[] = cands.map((c) => ({ scale: Math.hypot(c.vx, c.vy) / TILE, theta: Math.atan2(c.vy, c.vx) }));
@@ -532,19 +550,9 @@ export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, k
   if (!best) return none('no geometry candidate');
   // Every (lattice cell, polish step, flip, offset) the search could have returned.
   const trials = (searched + geoms.length + sweep.length) * 9 * 2 * NB * NB;
-  const stages = opts.originPrior ? 2 : 1;
-  let { payload, crcOk } = decodeAt(layout, best);
-  let pValue = Math.min(1, stages * unionPValue(best.z, trials, crcOk ? -16 * Math.log10(2) : 0));
-  if (opts.originPrior) {
-    const o = foldAndSync(r, w, h, 1, 0, false, spec, { ox: 0, oy: 0 });
-    const od = decodeAt(layout, o);
-    const po = Math.min(1, stages * unionPValue(o.z, 1, od.crcOk ? -16 * Math.log10(2) : 0));
-    if (po < pValue) {
-      best = { ...o, scale: 1, theta: 0, flip: false };
-      ({ payload, crcOk } = od);
-      pValue = po;
-    }
-  }
+  const { payload, crcOk } = decodeAt(layout, best);
+  const pValue = Math.min(1, stages * unionPValue(best.z, trials, crcOk ? -16 * Math.log10(2) : 0));
+  if (origin && origin.pValue < pValue) return { ...origin, reason: 'no mark above the operating threshold' };
   const detected = pValue <= P_THRESHOLD;
   const transform: LumaTransform = {
     scale: best.scale,
