@@ -21,14 +21,34 @@ export interface ReceivedUpload {
 /** Multipart framing around the file is small; anything beyond this over the limit is refused before reading. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
+/**
+ * Refuses once the body has been read and discarded, so a client still sending reads the answer
+ * instead of failing with a broken pipe. Bodies far over the limit are not read: the connection
+ * is closed after the answer instead.
+ */
+function refuseAfterBody(req: Request, err: Error, limitBytes: number): Promise<never> {
+  const declared = Number(req.headers['content-length'] ?? NaN);
+  if (Number.isFinite(declared) && declared > 4 * limitBytes + MULTIPART_OVERHEAD) {
+    req.resume();
+    return Promise.reject(err);
+  }
+  // A JSON body was already read by the body parser: nothing is left to drain.
+  if (req.readableEnded || req.complete) return Promise.reject(err);
+  return new Promise((_, reject) => {
+    req.once('end', () => reject(err));
+    req.once('close', () => reject(err));
+    req.resume();
+  });
+}
+
 export function receiveUpload(req: Request, dir: string, limitBytes: number, field = 'file'): Promise<ReceivedUpload> {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(type)) {
-    return Promise.reject(new UnsupportedMedia('multipart_required', `Send the file as multipart/form-data in a field named "${field}".`));
+    return refuseAfterBody(req, new UnsupportedMedia('multipart_required', `Send the file as multipart/form-data in a field named "${field}".`), limitBytes);
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limitBytes + MULTIPART_OVERHEAD) {
-    return Promise.reject(new PayloadTooLarge('media_too_large', `The upload is ${declared} bytes; the limit is ${limitBytes} bytes.`));
+    return refuseAfterBody(req, new PayloadTooLarge('media_too_large', `The upload is ${declared} bytes; the limit is ${limitBytes} bytes.`), limitBytes);
   }
   return new Promise<ReceivedUpload>((resolve, reject) => {
     let settled = false;
@@ -38,7 +58,7 @@ export function receiveUpload(req: Request, dir: string, limitBytes: number, fie
       if (settled) return;
       settled = true;
       req.unpipe(bb);
-      // Stop reading the rest: the error answer goes out and the connection closes.
+      // Discard the rest of the body so the client can finish sending and read the error.
       req.resume();
       reject(e);
     };

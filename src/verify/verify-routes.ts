@@ -37,19 +37,14 @@ export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): voi
       } catch (e) {
         const retry = e instanceof AppError ? Number(e.details?.retryAfterSeconds ?? 60) : 60;
         res.setHeader('retry-after', String(retry));
-        res.setHeader('connection', 'close');
+        // Read and discard the body so the client can finish sending and read the answer.
+        req.resume();
         throw e;
       }
       await fs.promises.mkdir(deps.tmpDir, { recursive: true });
       const dir = await fs.promises.mkdtemp(path.join(deps.tmpDir, 'req-'));
       try {
-        let up;
-        try {
-          up = await receiveUpload(req, dir, deps.uploadLimitBytes);
-        } catch (e) {
-          res.setHeader('connection', 'close');
-          throw e;
-        }
+        const up = await receiveUpload(req, dir, deps.uploadLimitBytes);
         return await deps.service.verifyFile(up.path, { name: up.filename, sha256: up.sha256 });
       } finally {
         await fs.promises.rm(dir, { recursive: true, force: true });
