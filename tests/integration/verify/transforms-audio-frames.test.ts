@@ -18,7 +18,8 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-describe.each(backends())('stamped clips reduced to their sound or one frame ($name)', (backend) => {
+// Media robustness does not depend on the database: run on one backend (PostgreSQL + BullMQ when CI provides them).
+describe.each(backends().slice(-1))('stamped clips reduced to their sound or one frame ($name)', (backend) => {
   let svc: TestService;
   let stamped: Stamped;
   let stamped720: Stamped;

@@ -14,7 +14,8 @@ beforeAll(async () => {
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
-describe.each(backends())('stamped clips after video transformations ($name)', (backend) => {
+// Media robustness does not depend on the database: run on one backend (PostgreSQL + BullMQ when CI provides them).
+describe.each(backends().slice(-1))('stamped clips after video transformations ($name)', (backend) => {
   let svc: TestService;
   let stamped: Stamped;
   beforeAll(async () => {
