@@ -310,6 +310,7 @@ export function createEntryService(deps: EntryServiceDeps) {
           height: meta.height!,
           phash: hash.hash,
           phashFlipped: hash.flipped,
+          phashCrops: Buffer.concat(hash.cropVariants),
           quality: hash.quality,
         });
         for (const f of faces) {

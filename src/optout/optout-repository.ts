@@ -32,6 +32,8 @@ export interface ImageRow {
   height: number;
   phash: Buffer;
   phash_flipped: Buffer;
+  /** 32-byte hashes of crops of the reference, concatenated. */
+  phash_crops: Buffer;
   quality: number;
   created_at: Date;
   faces: number;
@@ -188,13 +190,25 @@ export const optoutRepository = {
       height: number;
       phash: Buffer;
       phashFlipped: Buffer;
+      phashCrops: Buffer;
       quality: number;
     },
   ): Promise<void> {
     await tx.query(
-      `insert into optout_images (id, entry_id, blob_key, media_type, width, height, phash, phash_flipped, quality)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-      [i.id, i.entryId, i.blobKey, i.mediaType, i.width, i.height, i.phash, i.phashFlipped, i.quality],
+      `insert into optout_images (id, entry_id, blob_key, media_type, width, height, phash, phash_flipped, phash_crops, quality)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+      [
+        i.id,
+        i.entryId,
+        i.blobKey,
+        i.mediaType,
+        i.width,
+        i.height,
+        i.phash,
+        i.phashFlipped,
+        i.phashCrops,
+        i.quality,
+      ],
     );
   },
 
@@ -219,6 +233,7 @@ export const optoutRepository = {
       ...x,
       phash: bytes(x.phash),
       phash_flipped: bytes(x.phash_flipped),
+      phash_crops: bytes(x.phash_crops),
       faces: Number(x.faces),
     }));
   },
@@ -256,6 +271,7 @@ export const optoutRepository = {
       ...x,
       phash: bytes(x.phash),
       phash_flipped: bytes(x.phash_flipped),
+      phash_crops: bytes(x.phash_crops),
       faces: 0,
     }));
   },

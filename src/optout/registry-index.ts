@@ -262,4 +262,6 @@ function plain(e: IndexedEntry): ProtectedEntry {
 function addImage(index: ImageHashIndex, i: ImageRow): void {
   index.add(i.entry_id, i.phash);
   index.add(i.entry_id, i.phash_flipped);
+  for (let o = 0; o + 32 <= i.phash_crops.length; o += 32)
+    index.add(i.entry_id, i.phash_crops.subarray(o, o + 32));
 }

@@ -81,6 +81,25 @@ describe.each(backends())('reference images, faces and input provenance ($name)'
     expect(unrelated.body).toEqual({ allowed: true, matches: [] });
   });
 
+  it('refuses a copy with a few percent cropped off its edges (matched against stored crop hashes)', async () => {
+    const src = read('media', 'chelsea.png');
+    const meta = await sharp(src).metadata();
+    const w = meta.width!;
+    const h = meta.height!;
+    const cropped = await sharp(src)
+      .extract({
+        left: Math.round(w * 0.05),
+        top: Math.round(h * 0.05),
+        width: Math.round(w * 0.9),
+        height: Math.round(h * 0.9),
+      })
+      .jpeg({ quality: 80 })
+      .toBuffer();
+    const r = await checkImages([cropped]).expect(200);
+    expect(r.body.allowed).toBe(false);
+    expect(r.body.matches[0]).toMatchObject({ entryId: catEntry, rule: 'reference_image' });
+  });
+
   it('accepts reference images as multipart files on upload and on check', async () => {
     const e = await request(svc.app)
       .post('/v1/optout/entries')
