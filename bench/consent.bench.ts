@@ -6,7 +6,13 @@
  */
 import fs from 'node:fs';
 import os from 'node:os';
-import { analyseRecording, fingerprintSimilarity, REUPLOAD_SIMILARITY, type AnalysisReport, type CheckName } from '../src/consent/analysis';
+import {
+  analyseRecording,
+  fingerprintSimilarity,
+  REUPLOAD_SIMILARITY,
+  type AnalysisReport,
+  type CheckName,
+} from '../src/consent/analysis';
 import { createChallenge, type Challenge } from '../src/consent/challenge';
 import { faceDistance, SAME_PERSON_MAX_DISTANCE } from '../src/faces';
 import { fixture } from '../tests/helpers/fixtures';
@@ -41,14 +47,25 @@ async function timing(dir: string): Promise<void> {
   }
   runs.sort((a, b) => a.timings.totalMs! - b.timings.totalMs!);
   const m = runs[0]!.timings;
-  console.log('### Analysis time, 10 s 1280x720 H.264 recording (talking-a scaled and padded), warm process\n');
-  console.log(`load average at start: ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores\n`);
+  console.log(
+    '### Analysis time, 10 s 1280x720 H.264 recording (talking-a scaled and padded), warm process\n',
+  );
+  console.log(
+    `load average at start: ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${os.cpus().length} cores\n`,
+  );
   console.log('| run | total ms | decode ms | faces ms | VAD ms | report ms |');
   console.log('| --- | --- | --- | --- | --- | --- |');
   runs.forEach((r, i) =>
-    console.log(`| ${i === 0 ? 'fastest' : 'slowest'} | ${r.timings.totalMs} | ${r.timings.decodeMs} | ${r.timings.facesMs} | ${r.timings.vadMs} | ${r.timings.reportMs} |`),
+    console.log(
+      `| ${i === 0 ? 'fastest' : 'slowest'} | ${r.timings.totalMs} | ${r.timings.decodeMs} | ${r.timings.facesMs} | ${r.timings.vadMs} | ${r.timings.reportMs} |`,
+    ),
   );
-  console.log(`\ngoal <= 5000 ms: ${m.totalMs! <= 5000 ? 'met' : 'NOT met'} (fastest of 2: ${m.totalMs} ms; load average now ${os.loadavg()[0]!.toFixed(1)})\n`);
+  console.log(
+    `\ngoal <= 5000 ms: ${m.totalMs! <= 5000 ? 'met' : 'NOT met'} (fastest of 2: ${m.totalMs} ms; load average now ${os.loadavg()[0]!.toFixed(1)})\n`,
+  );
 }
 
 function checkOf(r: AnalysisReport, n: string) {
@@ -65,18 +82,56 @@ export async function run(): Promise<void> {
         name: 'still photo + real audio',
         target: 'motion-realism',
         samples: [
-          { label: 'talking-b frame 0.5 s', build: async () => A.stillPhotoAttack(dir, await still(0.5), A.TALKING_B), challenge: B },
-          { label: 'talking-b frame 3.15 s', build: async () => A.stillPhotoAttack(dir, await still(3.15), A.TALKING_B), challenge: B },
-          { label: 'talking-a frame 5 s', build: async () => A.stillPhotoAttack(dir, await A.grabFrame(dir, A.TALKING_A, 5), A.TALKING_A, 10), challenge: Aa },
+          {
+            label: 'talking-b frame 0.5 s',
+            build: async () => A.stillPhotoAttack(dir, await still(0.5), A.TALKING_B),
+            challenge: B,
+          },
+          {
+            label: 'talking-b frame 3.15 s',
+            build: async () => A.stillPhotoAttack(dir, await still(3.15), A.TALKING_B),
+            challenge: B,
+          },
+          {
+            label: 'talking-a frame 5 s',
+            build: async () =>
+              A.stillPhotoAttack(dir, await A.grabFrame(dir, A.TALKING_A, 5), A.TALKING_A, 10),
+            challenge: Aa,
+          },
         ],
       },
       {
         name: 'slideshow, same person',
         target: 'motion-realism',
         samples: [
-          { label: '3 poses, 1 s each', build: async () => A.slideshowAttack(dir, [await still(0.5), await still(1.75), await still(3.15)], A.TALKING_B, 1), challenge: B },
-          { label: '2 poses, 0.5 s each', build: async () => A.slideshowAttack(dir, [await still(1.75), await still(3.15)], A.TALKING_B, 0.5), challenge: B },
-          { label: 'obama-1/obama-2, 1 s', build: async () => A.slideshowAttack(dir, [fixture('faces', 'obama-1.jpg'), fixture('faces', 'obama-2.jpg')], A.TALKING_B, 1), challenge: B },
+          {
+            label: '3 poses, 1 s each',
+            build: async () =>
+              A.slideshowAttack(
+                dir,
+                [await still(0.5), await still(1.75), await still(3.15)],
+                A.TALKING_B,
+                1,
+              ),
+            challenge: B,
+          },
+          {
+            label: '2 poses, 0.5 s each',
+            build: async () =>
+              A.slideshowAttack(dir, [await still(1.75), await still(3.15)], A.TALKING_B, 0.5),
+            challenge: B,
+          },
+          {
+            label: 'obama-1/obama-2, 1 s',
+            build: async () =>
+              A.slideshowAttack(
+                dir,
+                [fixture('faces', 'obama-1.jpg'), fixture('faces', 'obama-2.jpg')],
+                A.TALKING_B,
+                1,
+              ),
+            challenge: B,
+          },
         ],
       },
       {
@@ -92,24 +147,48 @@ export async function run(): Promise<void> {
         name: 'two people in one recording',
         target: 'one-face',
         samples: [
-          { label: 'side by side b|a', build: () => A.sideBySideAttack(dir, A.TALKING_B, A.TALKING_A), challenge: B },
-          { label: 'cut b -> a at 3.5 s (same-identity)', build: () => A.cutBetweenAttack(dir, A.TALKING_B, A.TALKING_A, 3.5), challenge: B },
+          {
+            label: 'side by side b|a',
+            build: () => A.sideBySideAttack(dir, A.TALKING_B, A.TALKING_A),
+            challenge: B,
+          },
+          {
+            label: 'cut b -> a at 3.5 s (same-identity)',
+            build: () => A.cutBetweenAttack(dir, A.TALKING_B, A.TALKING_A, 3.5),
+            challenge: B,
+          },
         ],
       },
       {
         name: 'audio replaced by another clip',
         target: 'voice-matches-face',
         samples: [
-          { label: 'a video + b audio', build: () => A.replacedAudioAttack(dir, A.TALKING_A, A.TALKING_B, 0, 7.3), challenge: Aa },
-          { label: 'b video + a audio', build: () => A.replacedAudioAttack(dir, A.TALKING_B, A.TALKING_A), challenge: B },
+          {
+            label: 'a video + b audio',
+            build: () => A.replacedAudioAttack(dir, A.TALKING_A, A.TALKING_B, 0, 7.3),
+            challenge: Aa,
+          },
+          {
+            label: 'b video + a audio',
+            build: () => A.replacedAudioAttack(dir, A.TALKING_B, A.TALKING_A),
+            challenge: B,
+          },
         ],
       },
       {
         name: 'audio shifted by 1 s',
         target: 'voice-matches-face',
         samples: [
-          { label: 'a +1 s', build: () => A.shiftedAudioAttack(dir, A.TALKING_A, 1, A.TALKING_A_SECONDS), challenge: Aa },
-          { label: 'a -1 s', build: () => A.shiftedAudioAttack(dir, A.TALKING_A, -1, A.TALKING_A_SECONDS - 1), challenge: Aa },
+          {
+            label: 'a +1 s',
+            build: () => A.shiftedAudioAttack(dir, A.TALKING_A, 1, A.TALKING_A_SECONDS),
+            challenge: Aa,
+          },
+          {
+            label: 'a -1 s',
+            build: () => A.shiftedAudioAttack(dir, A.TALKING_A, -1, A.TALKING_A_SECONDS - 1),
+            challenge: Aa,
+          },
           { label: 'b +1 s', build: () => A.shiftedAudioAttack(dir, A.TALKING_B, 1), challenge: B },
           { label: 'b -1 s', build: () => A.shiftedAudioAttack(dir, A.TALKING_B, -1, 6.3), challenge: B },
         ],
@@ -117,8 +196,12 @@ export async function run(): Promise<void> {
     ];
 
     console.log('### Attack presentations\n');
-    console.log('APCER = attacks accepted by the full decision / attacks. "Target missed" = the check built for the attack passed it (it was stopped by another check, or not at all).\n');
-    console.log('| attack | target check | variants | accepted (APCER) | target missed | failed checks per variant |');
+    console.log(
+      'APCER = attacks accepted by the full decision / attacks. "Target missed" = the check built for the attack passed it (it was stopped by another check, or not at all).\n',
+    );
+    console.log(
+      '| attack | target check | variants | accepted (APCER) | target missed | failed checks per variant |',
+    );
     console.log('| --- | --- | --- | --- | --- | --- |');
     const reports = new Map<string, AnalysisReport>();
     for (const at of attacks) {
@@ -131,60 +214,135 @@ export async function run(): Promise<void> {
         if (r.accepted) accepted++;
         const targetName = s.label.includes('same-identity') ? 'same-identity' : at.target;
         if (checkOf(r, targetName)?.passed !== false) missed++;
-        notes.push(`${s.label}: ${r.checks.filter((c) => c.decisive && c.passed === false).map((c) => c.name).join(', ') || 'none'}`);
+        notes.push(
+          `${s.label}: ${
+            r.checks
+              .filter((c) => c.decisive && c.passed === false)
+              .map((c) => c.name)
+              .join(', ') || 'none'
+          }`,
+        );
       }
       const n = at.samples.length;
-      console.log(`| ${at.name} | ${at.target} | ${n} | ${accepted}/${n} (${((100 * accepted) / n).toFixed(0)} %) | ${missed}/${n} | ${notes.join('; ')} |`);
+      console.log(
+        `| ${at.name} | ${at.target} | ${n} | ${accepted}/${n} (${((100 * accepted) / n).toFixed(0)} %) | ${missed}/${n} | ${notes.join('; ')} |`,
+      );
     }
 
     // Bona fide presentations.
-    const genuine: { label: string; path: () => Promise<string>; challenge: () => Challenge; cannotAnswer: CheckName[] }[] = [
-      { label: 'talking-b original', path: async () => A.TALKING_B, challenge: B, cannotAnswer: ['speech-during-code', 'voice-matches-face'] },
-      { label: 'talking-b re-encoded crf 32', path: () => A.reencodeVariant(dir, A.TALKING_B, 32), challenge: B, cannotAnswer: ['speech-during-code', 'voice-matches-face'] },
-      { label: 'talking-b 720p', path: () => A.scale720Variant(dir, A.TALKING_B), challenge: B, cannotAnswer: ['speech-during-code', 'voice-matches-face'] },
-      { label: 'talking-a first 10 s', path: () => A.trimVariant(dir, A.TALKING_A, A.TALKING_A_SECONDS), challenge: Aa, cannotAnswer: ['head-turns'] },
-      { label: 'talking-a re-encoded crf 32', path: () => A.reencodeVariant(dir, A.TALKING_A, 32), challenge: Aa, cannotAnswer: ['head-turns'] },
-      { label: 'talking-a 720p, 10 s', path: () => A.scale720Variant(dir, A.TALKING_A, 10), challenge: Aa, cannotAnswer: ['head-turns'] },
+    const genuine: {
+      label: string;
+      path: () => Promise<string>;
+      challenge: () => Challenge;
+      cannotAnswer: CheckName[];
+    }[] = [
+      {
+        label: 'talking-b original',
+        path: async () => A.TALKING_B,
+        challenge: B,
+        cannotAnswer: ['speech-during-code', 'voice-matches-face'],
+      },
+      {
+        label: 'talking-b re-encoded crf 32',
+        path: () => A.reencodeVariant(dir, A.TALKING_B, 32),
+        challenge: B,
+        cannotAnswer: ['speech-during-code', 'voice-matches-face'],
+      },
+      {
+        label: 'talking-b 720p',
+        path: () => A.scale720Variant(dir, A.TALKING_B),
+        challenge: B,
+        cannotAnswer: ['speech-during-code', 'voice-matches-face'],
+      },
+      {
+        label: 'talking-a first 10 s',
+        path: () => A.trimVariant(dir, A.TALKING_A, A.TALKING_A_SECONDS),
+        challenge: Aa,
+        cannotAnswer: ['head-turns'],
+      },
+      {
+        label: 'talking-a re-encoded crf 32',
+        path: () => A.reencodeVariant(dir, A.TALKING_A, 32),
+        challenge: Aa,
+        cannotAnswer: ['head-turns'],
+      },
+      {
+        label: 'talking-a 720p, 10 s',
+        path: () => A.scale720Variant(dir, A.TALKING_A, 10),
+        challenge: Aa,
+        cannotAnswer: ['head-turns'],
+      },
     ];
     console.log('\n### Bona fide presentations\n');
-    console.log('No fixture both turns its head and speaks: talking-b turns (its soundtrack is mostly music), talking-a speaks (she never turns). Each is judged on the checks its footage can answer; the full decision rejects all of them.\n');
-    console.log('| genuine variant | full decision | wrongly failed (answerable checks) | not answerable by this footage |');
+    console.log(
+      'No fixture both turns its head and speaks: talking-b turns (its soundtrack is mostly music), talking-a speaks (she never turns). Each is judged on the checks its footage can answer; the full decision rejects all of them.\n',
+    );
+    console.log(
+      '| genuine variant | full decision | wrongly failed (answerable checks) | not answerable by this footage |',
+    );
     console.log('| --- | --- | --- | --- |');
     let wrong = 0;
     const genuineReports: AnalysisReport[] = [];
     for (const g of genuine) {
       const r = await analyseRecording(await g.path(), createChallenge(g.challenge));
       genuineReports.push(r);
-      const bad = r.checks.filter((c) => c.decisive && c.passed === false && !g.cannotAnswer.includes(c.name)).map((c) => `${c.name} (${c.score.toFixed(2)} vs ${c.threshold})`);
+      const bad = r.checks
+        .filter((c) => c.decisive && c.passed === false && !g.cannotAnswer.includes(c.name))
+        .map((c) => `${c.name} (${c.score.toFixed(2)} vs ${c.threshold})`);
       if (bad.length) wrong++;
-      console.log(`| ${g.label} | ${r.accepted ? 'accepted' : 'rejected'} | ${bad.join(', ') || 'none'} | ${g.cannotAnswer.join(', ')} |`);
+      console.log(
+        `| ${g.label} | ${r.accepted ? 'accepted' : 'rejected'} | ${bad.join(', ') || 'none'} | ${g.cannotAnswer.join(', ')} |`,
+      );
     }
-    console.log(`\nBPCER on answerable checks: ${wrong}/${genuine.length} (${((100 * wrong) / genuine.length).toFixed(0)} %); BPCER of the full decision on these fixtures: ${genuine.length}/${genuine.length} (no fixture can satisfy every check).\n`);
+    console.log(
+      `\nBPCER on answerable checks: ${wrong}/${genuine.length} (${((100 * wrong) / genuine.length).toFixed(0)} %); BPCER of the full decision on these fixtures: ${genuine.length}/${genuine.length} (no fixture can satisfy every check).\n`,
+    );
 
     // Advisory PAD model scores: genuine vs photo attacks.
-    const pad = (r: AnalysisReport) => checkOf(r, 'presentation-attack-models')!.details as { antispoofMean: number; livenessMean: number };
-    const photoLabels = ['talking-b frame 0.5 s', 'talking-b frame 3.15 s', 'talking-a frame 5 s', '3 poses, 1 s each', 'pan-zoom', 'perspective-turns', 'shear-rotate'];
+    const pad = (r: AnalysisReport) =>
+      checkOf(r, 'presentation-attack-models')!.details as { antispoofMean: number; livenessMean: number };
+    const photoLabels = [
+      'talking-b frame 0.5 s',
+      'talking-b frame 3.15 s',
+      'talking-a frame 5 s',
+      '3 poses, 1 s each',
+      'pan-zoom',
+      'perspective-turns',
+      'shear-rotate',
+    ];
     const range = (xs: number[]) => `${Math.min(...xs).toFixed(3)}-${Math.max(...xs).toFixed(3)}`;
     console.log('### Presentation-attack models (advisory)\n');
     console.log('| presentations | antispoof mean (range) | liveness mean (range) |');
     console.log('| --- | --- | --- |');
-    console.log(`| genuine (${genuineReports.length}) | ${range(genuineReports.map((r) => pad(r).antispoofMean))} | ${range(genuineReports.map((r) => pad(r).livenessMean))} |`);
+    console.log(
+      `| genuine (${genuineReports.length}) | ${range(genuineReports.map((r) => pad(r).antispoofMean))} | ${range(genuineReports.map((r) => pad(r).livenessMean))} |`,
+    );
     const photos = photoLabels.map((l) => reports.get(l)!).filter(Boolean);
-    console.log(`| photo attacks (${photos.length}) | ${range(photos.map((r) => pad(r).antispoofMean))} | ${range(photos.map((r) => pad(r).livenessMean))} |\n`);
+    console.log(
+      `| photo attacks (${photos.length}) | ${range(photos.map((r) => pad(r).antispoofMean))} | ${range(photos.map((r) => pad(r).livenessMean))} |\n`,
+    );
 
     // The service-side checks the analysis feeds.
     const [bOrig, , , aOrig] = genuineReports;
     const dFace = faceDistance(aOrig!.faceTemplate, bOrig!.faceTemplate);
-    const sims = genuineReports.slice(1, 3).map((r) => fingerprintSimilarity(bOrig!.fingerprint, r.fingerprint));
+    const sims = genuineReports
+      .slice(1, 3)
+      .map((r) => fingerprintSimilarity(bOrig!.fingerprint, r.fingerprint));
     const cross = fingerprintSimilarity(bOrig!.fingerprint, aOrig!.fingerprint);
     console.log('### Service-side checks fed by the report\n');
     console.log('| attack | measure | value | threshold | caught |');
     console.log('| --- | --- | --- | --- | --- |');
-    console.log(`| someone else's enrolled face (talking-a vs talking-b templates) | descriptor distance | ${dFace.toFixed(3)} | same person <= ${SAME_PERSON_MAX_DISTANCE} | ${dFace > SAME_PERSON_MAX_DISTANCE ? 'yes' : 'NO'} |`);
-    sims.forEach((s, i) =>
-      console.log(`| re-upload: ${genuine[i + 1]!.label} | fingerprint similarity to original | ${s.toFixed(3)} | >= ${REUPLOAD_SIMILARITY} | ${s >= REUPLOAD_SIMILARITY ? 'yes' : 'NO'} |`),
+    console.log(
+      `| someone else's enrolled face (talking-a vs talking-b templates) | descriptor distance | ${dFace.toFixed(3)} | same person <= ${SAME_PERSON_MAX_DISTANCE} | ${dFace > SAME_PERSON_MAX_DISTANCE ? 'yes' : 'NO'} |`,
     );
-    console.log(`| (control) talking-a vs talking-b | fingerprint similarity | ${cross.toFixed(3)} | < ${REUPLOAD_SIMILARITY} | ${cross < REUPLOAD_SIMILARITY ? 'not a re-upload (right)' : 'FALSE MATCH'} |`);
+    sims.forEach((s, i) =>
+      console.log(
+        `| re-upload: ${genuine[i + 1]!.label} | fingerprint similarity to original | ${s.toFixed(3)} | >= ${REUPLOAD_SIMILARITY} | ${s >= REUPLOAD_SIMILARITY ? 'yes' : 'NO'} |`,
+      ),
+    );
+    console.log(
+      `| (control) talking-a vs talking-b | fingerprint similarity | ${cross.toFixed(3)} | < ${REUPLOAD_SIMILARITY} | ${cross < REUPLOAD_SIMILARITY ? 'not a re-upload (right)' : 'FALSE MATCH'} |`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -18,12 +18,23 @@ import { decodeAudio, probeMedia } from '../src/watermark/media';
 import { psnr, ssim } from '../src/watermark/quality';
 import { log10NormalTail } from '../src/watermark/stats';
 import { gaussian, rng, syntheticFrame } from './watermark/frames';
-import { bitsAgree, detectImageLuma, detectVideoLuma, ffmpeg, imwm, lumaOfPng, table } from './watermark/tools';
+import {
+  bitsAgree,
+  detectImageLuma,
+  detectVideoLuma,
+  ffmpeg,
+  imwm,
+  lumaOfPng,
+  table,
+} from './watermark/tools';
 
 const KEY = Buffer.from('6b65792d666f722d7468652d77617465726d61726b2d62656e63682d30303031', 'hex');
 const PAYLOAD = '5ca1ab1e0ddba115';
 const quick = process.argv.includes('--quick') || process.env.WM_BENCH_QUICK === '1';
-const IMWM = process.env.IMWATERMARK_DIR && fs.existsSync(path.join(process.env.IMWATERMARK_DIR, 'imwatermark')) ? process.env.IMWATERMARK_DIR : null;
+const IMWM =
+  process.env.IMWATERMARK_DIR && fs.existsSync(path.join(process.env.IMWATERMARK_DIR, 'imwatermark'))
+    ? process.env.IMWATERMARK_DIR
+    : null;
 const cpuMs = (): number => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
@@ -32,12 +43,30 @@ const cpuMs = (): number => {
 async function invisibility(tmp: string): Promise<void> {
   console.log('### Invisibility (luma PSNR / SSIM, marked vs original)\n');
   const sources: { name: string; png: string }[] = [];
-  for (const f of ['media/coffee.png', 'media/chelsea.png', 'faces/astronaut.png', 'faces/obama-1.jpg', 'faces/obama-2.jpg', 'faces/biden-1.jpg', 'faces/biden-2.jpg']) {
+  for (const f of [
+    'media/coffee.png',
+    'media/chelsea.png',
+    'faces/astronaut.png',
+    'faces/obama-1.jpg',
+    'faces/obama-2.jpg',
+    'faces/biden-1.jpg',
+    'faces/biden-2.jpg',
+  ]) {
     const png = path.join(tmp, `inv-${path.basename(f)}.png`);
-    await sharp(fixture(...f.split('/'))).removeAlpha().png().toFile(png);
+    await sharp(fixture(...f.split('/')))
+      .removeAlpha()
+      .png()
+      .toFile(png);
     sources.push({ name: f, png });
   }
-  const clips = ['media/short-clip-faces.mp4', 'media/vtest.avi', 'selfie/talking-a.mp4', 'selfie/talking-b.mp4', 'selfie/expressions-c.mp4', 'selfie/silent-d.mp4'];
+  const clips = [
+    'media/short-clip-faces.mp4',
+    'media/vtest.avi',
+    'selfie/talking-a.mp4',
+    'selfie/talking-b.mp4',
+    'selfie/expressions-c.mp4',
+    'selfie/silent-d.mp4',
+  ];
   for (const c of clips)
     for (const t of quick ? [1] : [1, 4]) {
       const png = path.join(tmp, `inv-${path.basename(c)}-${t}.png`);
@@ -46,11 +75,16 @@ async function invisibility(tmp: string): Promise<void> {
     }
   const gen = syntheticFrame(1280, 720, 77);
   const genPng = path.join(tmp, 'inv-generated.png');
-  await sharp(Buffer.from(gen.y), { raw: { width: 1280, height: 720, channels: 1 } }).toColourspace('srgb').png().toFile(genPng);
+  await sharp(Buffer.from(gen.y), { raw: { width: 1280, height: 720, channels: 1 } })
+    .toColourspace('srgb')
+    .png()
+    .toFile(genPng);
   sources.push({ name: 'generated 1280x720', png: genPng });
   const rows: (string | number)[][] = [];
   const jobs: object[] = [];
-  for (const s of sources) for (const m of ['dwtDct', 'dwtDctSvd']) jobs.push({ op: 'embed', method: m, in: s.png, out: `${s.png}.${m}.png`, hex: PAYLOAD });
+  for (const s of sources)
+    for (const m of ['dwtDct', 'dwtDctSvd'])
+      jobs.push({ op: 'embed', method: m, in: s.png, out: `${s.png}.${m}.png`, hex: PAYLOAD });
   if (IMWM) await imwm(IMWM, jobs, tmp);
   let minP = Infinity,
     minS = Infinity;
@@ -70,7 +104,16 @@ async function invisibility(tmp: string): Promise<void> {
       }
     rows.push(row);
   }
-  table(['media', 'size', 'ours PSNR dB', 'ours SSIM', ...(IMWM ? ['dwtDct PSNR', 'dwtDct SSIM', 'dwtDctSvd PSNR', 'dwtDctSvd SSIM'] : [])], rows);
+  table(
+    [
+      'media',
+      'size',
+      'ours PSNR dB',
+      'ours SSIM',
+      ...(IMWM ? ['dwtDct PSNR', 'dwtDct SSIM', 'dwtDctSvd PSNR', 'dwtDctSvd SSIM'] : []),
+    ],
+    rows,
+  );
   console.log(`worst ours: PSNR ${minP.toFixed(2)} dB, SSIM ${minS.toFixed(4)} (bars: 42 dB, 0.99)\n`);
 }
 
@@ -94,7 +137,11 @@ const ATTACKS: Attack[] = [
   { name: 'downscale 40% width', vf: 'scale=trunc(iw*0.2)*2:-2', crf: 23 },
   { name: 'downscale 35% width', vf: 'scale=trunc(iw*0.175)*2:-2', crf: 23 },
   { name: 'crop 50% area, top-left', vf: 'crop=trunc(iw*0.3536)*2:trunc(ih*0.3536)*2:0:0', crf: 23 },
-  { name: 'crop 50% area, offset 29%,21%', vf: 'crop=trunc(iw*0.3536)*2:trunc(ih*0.3536)*2:iw*0.29:ih*0.21', crf: 23 },
+  {
+    name: 'crop 50% area, offset 29%,21%',
+    vf: 'crop=trunc(iw*0.3536)*2:trunc(ih*0.3536)*2:iw*0.29:ih*0.21',
+    crf: 23,
+  },
   { name: 'rotate 5 deg', vf: 'rotate=5*PI/180', crf: 23 },
   { name: 'rotate -2.5 deg', vf: 'rotate=-2.5*PI/180', crf: 23 },
   { name: 'brightness +30%', vf: 'lutyuv=y=val*1.3', crf: 23 },
@@ -106,8 +153,16 @@ const ATTACKS: Attack[] = [
   { name: '30 -> 15 fps', fps: 15, crf: 23 },
   { name: 'horizontal flip', vf: 'hflip', crf: 23 },
   { name: 'chain: downscale 50% + CRF 30', vf: 'scale=trunc(iw/4)*2:-2', crf: 30 },
-  { name: 'chain: crop 50% + CRF 30', vf: 'crop=trunc(iw*0.3536)*2:trunc(ih*0.3536)*2:iw*0.2:ih*0.3', crf: 30 },
-  { name: 'chain: crop 50% + downscale 50%', vf: 'crop=trunc(iw*0.3536)*2:trunc(ih*0.3536)*2:iw*0.1:ih*0.1,scale=trunc(iw/4)*2:-2', crf: 23 },
+  {
+    name: 'chain: crop 50% + CRF 30',
+    vf: 'crop=trunc(iw*0.3536)*2:trunc(ih*0.3536)*2:iw*0.2:ih*0.3',
+    crf: 30,
+  },
+  {
+    name: 'chain: crop 50% + downscale 50%',
+    vf: 'crop=trunc(iw*0.3536)*2:trunc(ih*0.3536)*2:iw*0.1:ih*0.1,scale=trunc(iw/4)*2:-2',
+    crf: 23,
+  },
   { name: 'chain: rotate 3 deg + flip', vf: 'rotate=3*PI/180,hflip', crf: 23 },
   { name: 'chain: brightness +30% + noise', vf: 'lutyuv=y=val*1.3,noise=alls=14:allf=t', crf: 23 },
   { name: 'chain: blur + CRF 35', vf: 'gblur=sigma=1', crf: 35 },
@@ -125,7 +180,23 @@ async function attackClip(src: string, a: Attack, out: string): Promise<string> 
     return jpg;
   }
   const vf = [a.vf, a.fps ? `fps=${a.fps}` : undefined].filter(Boolean).join(',');
-  await ffmpeg(['-i', src, '-t', '3', ...(vf ? ['-vf', vf] : []), '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(a.crf ?? 23), '-pix_fmt', 'yuv420p', `${out}.mp4`]);
+  await ffmpeg([
+    '-i',
+    src,
+    '-t',
+    '3',
+    ...(vf ? ['-vf', vf] : []),
+    '-an',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    String(a.crf ?? 23),
+    '-pix_fmt',
+    'yuv420p',
+    `${out}.mp4`,
+  ]);
   return `${out}.mp4`;
 }
 
@@ -134,11 +205,38 @@ async function imwmClip(src: string, method: string, dir: string): Promise<strin
   const fd = path.join(dir, `frames-${method}`);
   fs.mkdirSync(fd, { recursive: true });
   await ffmpeg(['-i', src, '-t', '3', '-an', path.join(fd, 'f%04d.png')]);
-  const files = fs.readdirSync(fd).filter((f) => f.endsWith('.png')).sort();
-  await imwm(IMWM!, files.map((f) => ({ op: 'embed', method, in: path.join(fd, f), out: path.join(fd, `m-${f}`), hex: PAYLOAD })), dir);
+  const files = fs
+    .readdirSync(fd)
+    .filter((f) => f.endsWith('.png'))
+    .sort();
+  await imwm(
+    IMWM!,
+    files.map((f) => ({
+      op: 'embed',
+      method,
+      in: path.join(fd, f),
+      out: path.join(fd, `m-${f}`),
+      hex: PAYLOAD,
+    })),
+    dir,
+  );
   const out = path.join(dir, `imwm-${method}.mp4`);
   const fps = await ffprobeFps(src);
-  await ffmpeg(['-framerate', String(fps), '-i', path.join(fd, 'm-f%04d.png'), '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '17', '-pix_fmt', 'yuv420p', out]);
+  await ffmpeg([
+    '-framerate',
+    String(fps),
+    '-i',
+    path.join(fd, 'm-f%04d.png'),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '17',
+    '-pix_fmt',
+    'yuv420p',
+    out,
+  ]);
   return out;
 }
 
@@ -152,7 +250,19 @@ async function imwmDecode(p: string, method: string, dir: string): Promise<strin
     const fd = path.join(dir, `dec-${path.basename(p)}-${method}`);
     fs.mkdirSync(fd, { recursive: true });
     // invisible-watermark decodes one frame at a time; give it a majority vote over 9 frames of the 3 s
-    await ffmpeg(['-i', p, '-t', '3', '-vf', 'select=not(mod(n\\,10))', '-vsync', 'vfr', '-frames:v', '9', path.join(fd, 'd%03d.png')]);
+    await ffmpeg([
+      '-i',
+      p,
+      '-t',
+      '3',
+      '-vf',
+      'select=not(mod(n\\,10))',
+      '-vsync',
+      'vfr',
+      '-frames:v',
+      '9',
+      path.join(fd, 'd%03d.png'),
+    ]);
     frames = fs.readdirSync(fd).map((f) => path.join(fd, f));
   } else frames = [p];
   const [r] = await imwm(IMWM!, [{ op: 'decode', method, in: frames }], dir);
@@ -160,7 +270,9 @@ async function imwmDecode(p: string, method: string, dir: string): Promise<strin
 }
 
 async function robustness(tmp: string, src: string, label: string): Promise<void> {
-  console.log(`### Robustness: ${label} (3 s analysed; bits = payload bits right out of 64; ok = full payload with CRC and p <= 1e-9)\n`);
+  console.log(
+    `### Robustness: ${label} (3 s analysed; bits = payload bits right out of 64; ok = full payload with CRC and p <= 1e-9)\n`,
+  );
   const dir = fs.mkdtempSync(path.join(tmp, 'rob-'));
   const marked = path.join(dir, 'marked.mp4');
   const r = await embedVideoFile(src, marked, PAYLOAD, KEY);
@@ -169,7 +281,15 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
   const cmp = IMWM && process.env.WM_BENCH_IMWM_VIDEO !== '0' ? IMWM : null;
   if (cmp) for (const m of ['dwtDct', 'dwtDctSvd']) others[m] = await imwmClip(src, m, dir);
   // Rows are printed as they complete so a slow machine still shows partial results.
-  const head = ['attack', 'ours bits/64', 'ours payload ok', 'p-value', 'z', 'geometry undone', ...(cmp ? ['dwtDct bits/64', 'dwtDctSvd bits/64'] : [])];
+  const head = [
+    'attack',
+    'ours bits/64',
+    'ours payload ok',
+    'p-value',
+    'z',
+    'geometry undone',
+    ...(cmp ? ['dwtDct bits/64', 'dwtDctSvd bits/64'] : []),
+  ];
   table(head, []);
   let held = 0;
   for (const [i, a] of ATTACKS.entries()) {
@@ -184,7 +304,9 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
       ok ? 'yes' : 'no',
       d.pValue < 1e-300 ? '<1e-300' : d.pValue.toExponential(1),
       d.score.toFixed(1),
-      t ? `s ${t.scale.toFixed(3)}, ${t.rotationDeg.toFixed(1)}°${t.flipped ? ', flip' : ''}, off ${t.offsetX},${t.offsetY}` : '-',
+      t
+        ? `s ${t.scale.toFixed(3)}, ${t.rotationDeg.toFixed(1)}°${t.flipped ? ', flip' : ''}, off ${t.offsetX},${t.offsetY}`
+        : '-',
     ];
     if (cmp)
       for (const m of ['dwtDct', 'dwtDctSvd']) {
@@ -200,7 +322,11 @@ async function falsePositives(tmp: string): Promise<void> {
   const nSynth = Number(process.env.WM_BENCH_FP_FRAMES ?? (quick ? 1000 : 20000));
   console.log(`### False positives on unmarked frames (operating threshold p <= ${P_THRESHOLD})\n`);
   const rows: (string | number)[][] = [];
-  const run = (name: string, gen: (i: number) => { y: Uint8Array | Float32Array; w: number; h: number }, n: number) => {
+  const run = (
+    name: string,
+    gen: (i: number) => { y: Uint8Array | Float32Array; w: number; h: number },
+    n: number,
+  ) => {
     let max = -Infinity,
       over5 = 0,
       det = 0,
@@ -216,26 +342,63 @@ async function falsePositives(tmp: string): Promise<void> {
       if (d.crcOk) crc++;
       minP = Math.min(minP, d.pValue);
     }
-    rows.push([name, n, max.toFixed(2), over5, crc, minP.toExponential(1), det, ((cpuMs() - t0) / n).toFixed(1)]);
+    rows.push([
+      name,
+      n,
+      max.toFixed(2),
+      over5,
+      crc,
+      minP.toExponential(1),
+      det,
+      ((cpuMs() - t0) / n).toFixed(1),
+    ]);
   };
   // Small synthetic frames reach the count cheaply; sizes vary so the search sees many lattices.
   run('synthetic 96..192 px', (i) => syntheticFrame(96 + (i % 5) * 24, 96 + (i % 3) * 24, 1e5 + i), nSynth);
   const fixtureFrames: { y: Uint8Array; w: number; h: number }[] = [];
-  const clips = ['media/short-clip-faces.mp4', 'media/vtest.avi', 'selfie/talking-a.mp4', 'selfie/talking-b.mp4', 'selfie/expressions-c.mp4', 'selfie/silent-d.mp4'];
+  const clips = [
+    'media/short-clip-faces.mp4',
+    'media/vtest.avi',
+    'selfie/talking-a.mp4',
+    'selfie/talking-b.mp4',
+    'selfie/expressions-c.mp4',
+    'selfie/silent-d.mp4',
+  ];
   const per = quick ? 5 : 40;
   for (const c of clips) {
     const fd = fs.mkdtempSync(path.join(tmp, 'fp-'));
-    await ffmpeg(['-i', fixture(...c.split('/')), '-vf', 'fps=2', '-frames:v', String(per), path.join(fd, 'f%03d.png')]);
+    await ffmpeg([
+      '-i',
+      fixture(...c.split('/')),
+      '-vf',
+      'fps=2',
+      '-frames:v',
+      String(per),
+      path.join(fd, 'f%03d.png'),
+    ]);
     for (const f of fs.readdirSync(fd)) fixtureFrames.push(await lumaOfPng(path.join(fd, f)));
   }
-  for (const f of ['media/coffee.png', 'media/chelsea.png', 'faces/astronaut.png', 'faces/obama-1.jpg', 'faces/obama-2.jpg', 'faces/biden-1.jpg', 'faces/biden-2.jpg']) {
+  for (const f of [
+    'media/coffee.png',
+    'media/chelsea.png',
+    'faces/astronaut.png',
+    'faces/obama-1.jpg',
+    'faces/obama-2.jpg',
+    'faces/biden-1.jpg',
+    'faces/biden-2.jpg',
+  ]) {
     const png = path.join(tmp, `fp-${path.basename(f)}.png`);
-    await sharp(fixture(...f.split('/'))).removeAlpha().png().toFile(png);
+    await sharp(fixture(...f.split('/')))
+      .removeAlpha()
+      .png()
+      .toFile(png);
     fixtureFrames.push(await lumaOfPng(png));
   }
   run('fixture frames and photos', (i) => fixtureFrames[i], fixtureFrames.length);
   table(['set', 'frames', 'max z', 'z > 5', 'CRC passes', 'min p-value', 'detected', 'CPU ms/frame'], rows);
-  console.log(`z > 5 under a standard normal with this search: each frame tries ~1e8 (geometry, offset) cells; the union bound needs z >= ${zFor(P_THRESHOLD, 1.3e8).toFixed(2)} without a CRC match and ${zFor(P_THRESHOLD * 65536, 1.3e8).toFixed(2)} with one.\n`);
+  console.log(
+    `z > 5 under a standard normal with this search: each frame tries ~1e8 (geometry, offset) cells; the union bound needs z >= ${zFor(P_THRESHOLD, 1.3e8).toFixed(2)} without a CRC match and ${zFor(P_THRESHOLD * 65536, 1.3e8).toFixed(2)} with one.\n`,
+  );
 }
 
 function zFor(p: number, trials: number): number {
@@ -254,11 +417,14 @@ function synthAudio(sec: number, sr: number, seed: number): Float32Array {
     const t = i / sr;
     const env = 0.5 + 0.5 * Math.sin(2 * Math.PI * (0.5 + (seed % 7) * 0.3) * t);
     let v = 0;
-    if (kind === 0) v = gaussian(r) * 0.1; // white noise
+    if (kind === 0)
+      v = gaussian(r) * 0.1; // white noise
     else if (kind === 1) {
       lp = 0.97 * lp + 0.03 * gaussian(r); // brown-ish noise
       v = lp * 0.5;
-    } else if (kind === 2) for (let h = 1; h <= 8; h++) v += (0.2 / h) * Math.sin(2 * Math.PI * f0 * h * t * (1 + 0.01 * Math.sin(t))); // harmonic tone
+    } else if (kind === 2)
+      for (let h = 1; h <= 8; h++)
+        v += (0.2 / h) * Math.sin(2 * Math.PI * f0 * h * t * (1 + 0.01 * Math.sin(t))); // harmonic tone
     else v = Math.sin(2 * Math.PI * (200 + 1500 * ((t * 0.7) % 1)) * t) * 0.2 + gaussian(r) * 0.02; // chirps
     x[i] = v * env;
   }
@@ -268,7 +434,12 @@ function synthAudio(sec: number, sr: number, seed: number): Float32Array {
 async function audio(tmp: string): Promise<void> {
   console.log('### Audio\n');
   const sr = 48000;
-  const srcs = ['media/short-clip-faces.mp4', 'selfie/talking-a.mp4', 'selfie/talking-b.mp4', 'selfie/expressions-c.mp4'];
+  const srcs = [
+    'media/short-clip-faces.mp4',
+    'selfie/talking-a.mp4',
+    'selfie/talking-b.mp4',
+    'selfie/expressions-c.mp4',
+  ];
   const inv: (string | number)[][] = [];
   for (const s of srcs) {
     const x = await decodeAudio(fixture(...s.split('/')), sr, 1, 10);
@@ -282,9 +453,12 @@ async function audio(tmp: string): Promise<void> {
   const ms = Float32Array.from(sil);
   embedAudio([ms], sr, PAYLOAD, KEY);
   let maxGap = 0;
-  for (let i = Math.round(1.1 * sr); i < Math.round(2.9 * sr); i++) maxGap = Math.max(maxGap, Math.abs(ms[i]));
+  for (let i = Math.round(1.1 * sr); i < Math.round(2.9 * sr); i++)
+    maxGap = Math.max(maxGap, Math.abs(ms[i]));
   table(['audio', 'seconds', 'segmental SNR of mark dB'], inv);
-  console.log(`largest sample added inside a silent gap (0.1 s from the edges): ${maxGap.toExponential(1)} (silence stays silent)\n`);
+  console.log(
+    `largest sample added inside a silent gap (0.1 s from the edges): ${maxGap.toExponential(1)} (silence stays silent)\n`,
+  );
 
   const attacks: { name: string; enc: string[]; dec?: string[]; ext: string; trim?: boolean }[] = [
     { name: 'none (WAV)', enc: [], ext: 'wav' },
@@ -321,11 +495,23 @@ async function audio(tmp: string): Promise<void> {
       for (const sec of a.trim ? [3] : [3, 10]) {
         const seg = y.subarray(0, Math.min(y.length, sec * 16000));
         const d = detectAudio(seg, 16000, KEY);
-        rows.push([s, a.name, sec, bitsAgree(d.rawPayloadHex, PAYLOAD), d.detected && d.payloadHex === PAYLOAD ? 'yes' : 'no', d.detected ? 'yes' : 'no', d.score.toFixed(1), d.speed]);
+        rows.push([
+          s,
+          a.name,
+          sec,
+          bitsAgree(d.rawPayloadHex, PAYLOAD),
+          d.detected && d.payloadHex === PAYLOAD ? 'yes' : 'no',
+          d.detected ? 'yes' : 'no',
+          d.score.toFixed(1),
+          d.speed,
+        ]);
       }
     }
   }
-  table(['audio', 'attack', 'seconds analysed', 'bits/64', 'payload ok', 'detected', 'z', 'speed found'], rows);
+  table(
+    ['audio', 'attack', 'seconds analysed', 'bits/64', 'payload ok', 'detected', 'z', 'speed found'],
+    rows,
+  );
 
   const minutes = Number(process.env.WM_BENCH_AUDIO_MIN ?? (quick ? 10 : 120));
   let max = -Infinity,
@@ -340,7 +526,13 @@ async function audio(tmp: string): Promise<void> {
     if (d.detected) det++;
   }
   let fx = 0;
-  for (const c of ['media/short-clip-faces.mp4', 'selfie/talking-a.mp4', 'selfie/talking-b.mp4', 'selfie/expressions-c.mp4', 'selfie/silent-d.mp4']) {
+  for (const c of [
+    'media/short-clip-faces.mp4',
+    'selfie/talking-a.mp4',
+    'selfie/talking-b.mp4',
+    'selfie/expressions-c.mp4',
+    'selfie/silent-d.mp4',
+  ]) {
     const y = await decodeAudio(fixture(...c.split('/')), 16000, 1);
     for (let s = 0; s + 3 * 16000 <= y.length; s += 16000) {
       const d = detectAudio(y.subarray(s, s + 3 * 16000), 16000, KEY);
@@ -358,7 +550,13 @@ async function audio(tmp: string): Promise<void> {
 }
 
 async function speed(tmp: string): Promise<void> {
-  console.log('### Speed (1280x720, one thread of JS; machine load average at start: ' + os.loadavg()[0].toFixed(1) + ' on ' + os.cpus().length + ' cores)\n');
+  console.log(
+    '### Speed (1280x720, one thread of JS; machine load average at start: ' +
+      os.loadavg()[0].toFixed(1) +
+      ' on ' +
+      os.cpus().length +
+      ' cores)\n',
+  );
   const frames = Array.from({ length: 4 }, (_, i) => syntheticFrame(1280, 720, 500 + i).y);
   const emb = createLumaEmbedder(PAYLOAD, KEY);
   const N = quick ? 40 : 120;
@@ -378,7 +576,28 @@ async function speed(tmp: string): Promise<void> {
   const detWall = Date.now() - w0;
   // The end-to-end file: a generated 10 s 720p clip with sound.
   const src = path.join(tmp, 'gen720.mp4');
-  await ffmpeg(['-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30:duration=10', '-f', 'lavfi', '-i', 'sine=frequency=330:duration=10:sample_rate=48000', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', src]);
+  await ffmpeg([
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=size=1280x720:rate=30:duration=10',
+    '-f',
+    'lavfi',
+    '-i',
+    'sine=frequency=330:duration=10:sample_rate=48000',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '20',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+    src,
+  ]);
   w0 = Date.now();
   const r = await embedVideoFile(src, path.join(tmp, 'gen720-marked.mp4'), PAYLOAD, KEY);
   const e2e = (Date.now() - w0) / 1000;
@@ -389,23 +608,35 @@ async function speed(tmp: string): Promise<void> {
       ['embed (DSP), frames/s by CPU time', (N / (embCpu / 1000)).toFixed(0)],
       ['embed (DSP), frames/s wall', (N / (embWall / 1000)).toFixed(0)],
       ['detect: accumulate, frames/s by CPU time', (N / (accCpu / 1000)).toFixed(0)],
-      [`detect: accumulate ${N} frames + one search, frames/s by CPU time`, (N / ((accCpu + detCpu) / 1000)).toFixed(0)],
+      [
+        `detect: accumulate ${N} frames + one search, frames/s by CPU time`,
+        (N / ((accCpu + detCpu) / 1000)).toFixed(0),
+      ],
       [`detect: accumulate ${N} frames + one search, frames/s wall`, (N / (detWall / 1000)).toFixed(0)],
       ['detect: one geometry search at 720p, CPU ms', detCpu.toFixed(0)],
       ['10 s 720p MP4 with audio, decode+embed+encode, wall s', e2e.toFixed(1)],
-      ['  its luma PSNR dB / payload read back from 3 s', `${r.psnrDb?.toFixed(2)} / ${dv.payloadHex === PAYLOAD ? 'yes' : 'no'}`],
+      [
+        '  its luma PSNR dB / payload read back from 3 s',
+        `${r.psnrDb?.toFixed(2)} / ${dv.payloadHex === PAYLOAD ? 'yes' : 'no'}`,
+      ],
     ],
   );
 }
 
 export async function run(): Promise<void> {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-bench-'));
-  console.log(`key: fixed bench key; payload ${PAYLOAD}; ${quick ? 'QUICK run' : 'full run'}; invisible-watermark: ${IMWM ?? 'not configured (set IMWATERMARK_DIR)'}\n`);
+  console.log(
+    `key: fixed bench key; payload ${PAYLOAD}; ${quick ? 'QUICK run' : 'full run'}; invisible-watermark: ${IMWM ?? 'not configured (set IMWATERMARK_DIR)'}\n`,
+  );
   const only = (process.env.WM_BENCH_ONLY ?? 'inv,rob,fp,audio,speed').split(',');
   try {
     if (only.includes('inv')) await invisibility(tmp);
     if (only.includes('rob')) {
-      await robustness(tmp, fixture('media', 'short-clip-faces.mp4'), 'short-clip-faces.mp4 (640x360, real faces)');
+      await robustness(
+        tmp,
+        fixture('media', 'short-clip-faces.mp4'),
+        'short-clip-faces.mp4 (640x360, real faces)',
+      );
       if (!quick) await robustness(tmp, fixture('selfie', 'talking-a.mp4'), 'selfie/talking-a.mp4 (512x512)');
     }
     if (only.includes('fp')) await falsePositives(tmp);

@@ -73,20 +73,49 @@ export async function grabFrame(dir: string, clip: string, atSec: number): Promi
 }
 
 /** A still photo shown as video for the clip's duration, with the clip's real audio. */
-export async function stillPhotoAttack(dir: string, photo: string, audioFrom: string, seconds = 7.3): Promise<string> {
+export async function stillPhotoAttack(
+  dir: string,
+  photo: string,
+  audioFrom: string,
+  seconds = 7.3,
+): Promise<string> {
   const out = path.join(dir, `still-${path.basename(photo)}-${path.basename(audioFrom)}.mp4`);
   await ff([
-    '-loop', '1', '-framerate', '25', '-i', photo, '-i', audioFrom,
-    '-map', '0:v', '-map', '1:a', '-t', String(seconds),
-    '-vf', 'scale=512:512:force_original_aspect_ratio=decrease,pad=512:512:(ow-iw)/2:(oh-ih)/2,format=yuv420p',
-    ...X264, ...AAC, out,
+    '-loop',
+    '1',
+    '-framerate',
+    '25',
+    '-i',
+    photo,
+    '-i',
+    audioFrom,
+    '-map',
+    '0:v',
+    '-map',
+    '1:a',
+    '-t',
+    String(seconds),
+    '-vf',
+    'scale=512:512:force_original_aspect_ratio=decrease,pad=512:512:(ow-iw)/2:(oh-ih)/2,format=yuv420p',
+    ...X264,
+    ...AAC,
+    out,
   ]);
   return out;
 }
 
 /** Photos of the same person cut together, each shown for `holdSec`, with real audio. */
-export async function slideshowAttack(dir: string, photos: string[], audioFrom: string, holdSec: number, seconds = 7.3): Promise<string> {
-  const out = path.join(dir, `slideshow-${photos.map((p) => path.basename(p, path.extname(p))).join('+')}-${holdSec}.mp4`);
+export async function slideshowAttack(
+  dir: string,
+  photos: string[],
+  audioFrom: string,
+  holdSec: number,
+  seconds = 7.3,
+): Promise<string> {
+  const out = path.join(
+    dir,
+    `slideshow-${photos.map((p) => path.basename(p, path.extname(p))).join('+')}-${holdSec}.mp4`,
+  );
   const n = Math.ceil(seconds / holdSec);
   const inputs: string[] = [];
   const labels: string[] = [];
@@ -96,12 +125,24 @@ export async function slideshowAttack(dir: string, photos: string[], audioFrom: 
   }
   const scale = Array.from(
     { length: n },
-    (_, i) => `[${i}:v]scale=512:512:force_original_aspect_ratio=decrease,pad=512:512:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25,format=yuv420p[v${i}]`,
+    (_, i) =>
+      `[${i}:v]scale=512:512:force_original_aspect_ratio=decrease,pad=512:512:(ow-iw)/2:(oh-ih)/2,setsar=1,fps=25,format=yuv420p[v${i}]`,
   ).join(';');
   await ff([
-    ...inputs, '-i', audioFrom,
-    '-filter_complex', `${scale};${labels.join('')}concat=n=${n}:v=1:a=0[v]`,
-    '-map', '[v]', '-map', `${n}:a`, '-t', String(seconds), ...X264, ...AAC, out,
+    ...inputs,
+    '-i',
+    audioFrom,
+    '-filter_complex',
+    `${scale};${labels.join('')}concat=n=${n}:v=1:a=0[v]`,
+    '-map',
+    '[v]',
+    '-map',
+    `${n}:a`,
+    '-t',
+    String(seconds),
+    ...X264,
+    ...AAC,
+    out,
   ]);
   return out;
 }
@@ -113,7 +154,13 @@ export type WarpKind = 'pan-zoom' | 'perspective-turns' | 'shear-rotate';
  * in step with the challenge's turn windows (one side of the picture pushed back, as when a
  * printed photo is swivelled); or sheared and rotated. Real audio underneath.
  */
-export async function warpedPhotoAttack(dir: string, photo: string, audioFrom: string, kind: WarpKind, seconds = 7.3): Promise<string> {
+export async function warpedPhotoAttack(
+  dir: string,
+  photo: string,
+  audioFrom: string,
+  kind: WarpKind,
+  seconds = 7.3,
+): Promise<string> {
   const out = path.join(dir, `warp-${kind}-${path.basename(photo)}.mp4`);
   const base = 'scale=512:512:force_original_aspect_ratio=decrease,pad=512:512:(ow-iw)/2:(oh-ih)/2,setsar=1';
   let vf: string;
@@ -121,14 +168,31 @@ export async function warpedPhotoAttack(dir: string, photo: string, audioFrom: s
     vf = `${base},zoompan=z='1.15+0.12*sin(in/9)':x='iw/2-iw/zoom/2+30*sin(in/13)':y='ih/2-ih/zoom/2+20*sin(in/7)':d=1:s=512x512:fps=25`;
   } else if (kind === 'perspective-turns') {
     // Swivel: +1 between 1.2-2.2 s and 5.8-6.8 s (one way), -1 at 2.8-3.8 s (the other way).
-    const s = "(between(in/25,1.2,2.2)+between(in/25,5.8,6.8)-between(in/25,2.8,3.8))";
+    const s = '(between(in/25,1.2,2.2)+between(in/25,5.8,6.8)-between(in/25,2.8,3.8))';
     vf = `${base},perspective=x0='90*max(${s},0)':y0='40*max(${s},0)':x1='512-90*max(-${s},0)':y1='40*max(-${s},0)':x2='90*max(${s},0)':y2='512-40*max(${s},0)':x3='512-90*max(-${s},0)':y3='512-40*max(-${s},0)':sense=destination:eval=frame`;
   } else {
     vf = `${base},rotate=a='0.12*sin(t*2)':fillcolor=gray,scale=512:512`;
   }
   await ff([
-    '-loop', '1', '-framerate', '25', '-i', photo, '-i', audioFrom,
-    '-map', '0:v', '-map', '1:a', '-t', String(seconds), '-vf', `${vf},format=yuv420p`, ...X264, ...AAC, out,
+    '-loop',
+    '1',
+    '-framerate',
+    '25',
+    '-i',
+    photo,
+    '-i',
+    audioFrom,
+    '-map',
+    '0:v',
+    '-map',
+    '1:a',
+    '-t',
+    String(seconds),
+    '-vf',
+    `${vf},format=yuv420p`,
+    ...X264,
+    ...AAC,
+    out,
   ]);
   return out;
 }
@@ -137,55 +201,149 @@ export async function warpedPhotoAttack(dir: string, photo: string, audioFrom: s
 export async function sideBySideAttack(dir: string, a: string, b: string, seconds = 7.3): Promise<string> {
   const out = path.join(dir, `side-by-side-${path.basename(a, '.mp4')}-${path.basename(b, '.mp4')}.mp4`);
   await ff([
-    '-i', a, '-i', b,
-    '-filter_complex', '[0:v]scale=512:512,setsar=1,fps=25[l];[1:v]scale=512:512,setsar=1,fps=25[r];[l][r]hstack=inputs=2[v]',
-    '-map', '[v]', '-map', '0:a', '-t', String(seconds), ...X264, ...AAC, out,
+    '-i',
+    a,
+    '-i',
+    b,
+    '-filter_complex',
+    '[0:v]scale=512:512,setsar=1,fps=25[l];[1:v]scale=512:512,setsar=1,fps=25[r];[l][r]hstack=inputs=2[v]',
+    '-map',
+    '[v]',
+    '-map',
+    '0:a',
+    '-t',
+    String(seconds),
+    ...X264,
+    ...AAC,
+    out,
   ]);
   return out;
 }
 
 /** A recording that cuts from one person to another at `cutSec`, keeping the first's audio. */
-export async function cutBetweenAttack(dir: string, a: string, b: string, cutSec: number, seconds = 7.3): Promise<string> {
+export async function cutBetweenAttack(
+  dir: string,
+  a: string,
+  b: string,
+  cutSec: number,
+  seconds = 7.3,
+): Promise<string> {
   const out = path.join(dir, `cut-${path.basename(a, '.mp4')}-${path.basename(b, '.mp4')}-${cutSec}.mp4`);
   await ff([
-    '-i', a, '-i', b,
+    '-i',
+    a,
+    '-i',
+    b,
     '-filter_complex',
     `[0:v]trim=0:${cutSec},setpts=PTS-STARTPTS,scale=512:512,setsar=1,fps=25[p];[1:v]trim=${cutSec}:${seconds},setpts=PTS-STARTPTS,scale=512:512,setsar=1,fps=25[q];[p][q]concat=n=2:v=1:a=0[v]`,
-    '-map', '[v]', '-map', '0:a', '-t', String(seconds), ...X264, ...AAC, out,
+    '-map',
+    '[v]',
+    '-map',
+    '0:a',
+    '-t',
+    String(seconds),
+    ...X264,
+    ...AAC,
+    out,
   ]);
   return out;
 }
 
 /** The video of one clip with the audio of another (dubbed / swapped voice). */
-export async function replacedAudioAttack(dir: string, videoFrom: string, audioFrom: string, audioOffsetSec = 0, seconds = 7.3): Promise<string> {
-  const out = path.join(dir, `dub-${path.basename(videoFrom, '.mp4')}-${path.basename(audioFrom, '.mp4')}-${audioOffsetSec}.mp4`);
+export async function replacedAudioAttack(
+  dir: string,
+  videoFrom: string,
+  audioFrom: string,
+  audioOffsetSec = 0,
+  seconds = 7.3,
+): Promise<string> {
+  const out = path.join(
+    dir,
+    `dub-${path.basename(videoFrom, '.mp4')}-${path.basename(audioFrom, '.mp4')}-${audioOffsetSec}.mp4`,
+  );
   await ff([
-    '-i', videoFrom, '-ss', String(audioOffsetSec), '-i', audioFrom,
-    '-map', '0:v', '-map', '1:a', '-t', String(seconds), '-c:v', 'copy', ...AAC, out,
+    '-i',
+    videoFrom,
+    '-ss',
+    String(audioOffsetSec),
+    '-i',
+    audioFrom,
+    '-map',
+    '0:v',
+    '-map',
+    '1:a',
+    '-t',
+    String(seconds),
+    '-c:v',
+    'copy',
+    ...AAC,
+    out,
   ]);
   return out;
 }
 
 /** The clip's own audio shifted later (positive) or earlier (negative) by `shiftSec`. */
-export async function shiftedAudioAttack(dir: string, clip: string, shiftSec: number, seconds = 7.3): Promise<string> {
+export async function shiftedAudioAttack(
+  dir: string,
+  clip: string,
+  shiftSec: number,
+  seconds = 7.3,
+): Promise<string> {
   const out = path.join(dir, `shift-${path.basename(clip, '.mp4')}-${shiftSec}.mp4`);
-  const af = shiftSec >= 0 ? `adelay=${Math.round(shiftSec * 1000)}:all=1` : `atrim=start=${-shiftSec},asetpts=PTS-STARTPTS`;
-  await ff(['-i', clip, '-map', '0:v', '-map', '0:a', '-af', af, '-t', String(seconds), '-c:v', 'copy', ...AAC, out]);
+  const af =
+    shiftSec >= 0
+      ? `adelay=${Math.round(shiftSec * 1000)}:all=1`
+      : `atrim=start=${-shiftSec},asetpts=PTS-STARTPTS`;
+  await ff([
+    '-i',
+    clip,
+    '-map',
+    '0:v',
+    '-map',
+    '0:a',
+    '-af',
+    af,
+    '-t',
+    String(seconds),
+    '-c:v',
+    'copy',
+    ...AAC,
+    out,
+  ]);
   return out;
 }
 
 /** Genuine variants: re-encoded at a given quality, scaled into a 1280x720 frame, trimmed at the end. */
 export async function reencodeVariant(dir: string, clip: string, crf: number): Promise<string> {
   const out = path.join(dir, `reenc-${path.basename(clip, '.mp4')}-crf${crf}.mp4`);
-  await ff(['-i', clip, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(crf), '-pix_fmt', 'yuv420p', ...AAC, out]);
+  await ff([
+    '-i',
+    clip,
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    String(crf),
+    '-pix_fmt',
+    'yuv420p',
+    ...AAC,
+    out,
+  ]);
   return out;
 }
 
 export async function scale720Variant(dir: string, clip: string, seconds?: number): Promise<string> {
   const out = path.join(dir, `720p-${path.basename(clip, '.mp4')}${seconds ? `-${seconds}s` : ''}.mp4`);
   await ff([
-    '-i', clip, ...(seconds ? ['-t', String(seconds)] : []),
-    '-vf', 'scale=-2:720,pad=1280:720:(ow-iw)/2:0,setsar=1', ...X264, ...AAC, out,
+    '-i',
+    clip,
+    ...(seconds ? ['-t', String(seconds)] : []),
+    '-vf',
+    'scale=-2:720,pad=1280:720:(ow-iw)/2:0,setsar=1',
+    ...X264,
+    ...AAC,
+    out,
   ]);
   return out;
 }

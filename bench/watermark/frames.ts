@@ -44,12 +44,19 @@ export function syntheticFrame(w: number, h: number, seed: number): Plane {
         const fx = x / cell,
           ix = Math.floor(fx),
           tx = fx - ix;
-        const v = (1 - ty) * ((1 - tx) * g[iy * gw + ix] + tx * g[iy * gw + ix + 1]) + ty * ((1 - tx) * g[(iy + 1) * gw + ix] + tx * g[(iy + 1) * gw + ix + 1]);
+        const v =
+          (1 - ty) * ((1 - tx) * g[iy * gw + ix] + tx * g[iy * gw + ix + 1]) +
+          ty * ((1 - tx) * g[(iy + 1) * gw + ix] + tx * g[(iy + 1) * gw + ix + 1]);
         acc[y * w + x] += amp * v;
       }
     }
   }
-  const discs = Array.from({ length: 6 }, () => ({ x: r() * w, y: r() * h, rad: 10 + r() * Math.min(w, h) * 0.2, v: (r() - 0.5) * 120 }));
+  const discs = Array.from({ length: 6 }, () => ({
+    x: r() * w,
+    y: r() * h,
+    rad: 10 + r() * Math.min(w, h) * 0.2,
+    v: (r() - 0.5) * 120,
+  }));
   const gx = (r() - 0.5) * 0.3,
     gy = (r() - 0.5) * 0.3;
   const y8 = new Uint8Array(w * h);
@@ -81,7 +88,9 @@ function sample(p: Plane, x: number, y: number): number {
   const tx = x - ix,
     ty = y - iy;
   const i = iy * p.w + ix;
-  return (1 - ty) * ((1 - tx) * p.y[i] + tx * p.y[i + 1]) + ty * ((1 - tx) * p.y[i + p.w] + tx * p.y[i + p.w + 1]);
+  return (
+    (1 - ty) * ((1 - tx) * p.y[i] + tx * p.y[i + 1]) + ty * ((1 - tx) * p.y[i + p.w] + tx * p.y[i + p.w + 1])
+  );
 }
 
 /** Downscale by area averaging (what a decent resizer does), no resize back. */
@@ -129,14 +138,16 @@ export function rotate(p: Plane, deg: number): Plane {
 
 export function brightnessContrast(p: Plane, gain: number, offset: number): Plane {
   const y = new Uint8Array(p.y.length);
-  for (let i = 0; i < y.length; i++) y[i] = Math.max(0, Math.min(255, Math.round((p.y[i] - 128) * gain + 128 + offset)));
+  for (let i = 0; i < y.length; i++)
+    y[i] = Math.max(0, Math.min(255, Math.round((p.y[i] - 128) * gain + 128 + offset)));
   return { y, w: p.w, h: p.h };
 }
 
 export function addNoise(p: Plane, sigma: number, seed: number): Plane {
   const r = rng(seed);
   const y = new Uint8Array(p.y.length);
-  for (let i = 0; i < y.length; i++) y[i] = Math.max(0, Math.min(255, Math.round(p.y[i] + sigma * gaussian(r))));
+  for (let i = 0; i < y.length; i++)
+    y[i] = Math.max(0, Math.min(255, Math.round(p.y[i] + sigma * gaussian(r))));
   return { y, w: p.w, h: p.h };
 }
 

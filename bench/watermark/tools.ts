@@ -14,18 +14,31 @@ export async function ffmpeg(args: string[]): Promise<void> {
 }
 
 /** Luma detection over the first maxSeconds of a video, keeping the raw decode for bit accuracy. */
-export async function detectVideoLuma(p: string, key: Buffer, maxSeconds = 3): Promise<LumaDetection & { frames: number }> {
+export async function detectVideoLuma(
+  p: string,
+  key: Buffer,
+  maxSeconds = 3,
+): Promise<LumaDetection & { frames: number }> {
   const info = await probeMedia(p);
   const { width: w, height: h } = info.video!;
   const acc = new LumaAccumulator(w, h);
-  for await (const f of decodeLuma(p, info, maxSeconds)) acc.add(new Uint8Array(f.y.buffer, f.y.byteOffset, w * h));
+  for await (const f of decodeLuma(p, info, maxSeconds))
+    acc.add(new Uint8Array(f.y.buffer, f.y.byteOffset, w * h));
   return { ...detectLuma(acc.mean(), w, h, key), frames: acc.frames };
 }
 
 export async function detectImageLuma(p: string, key: Buffer): Promise<LumaDetection> {
-  const { data, info } = await sharp(p).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(p)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const y = new Float32Array(info.width * info.height);
-  for (let i = 0; i < y.length; i++) y[i] = 0.299 * data[i * info.channels] + 0.587 * data[i * info.channels + 1] + 0.114 * data[i * info.channels + 2];
+  for (let i = 0; i < y.length; i++)
+    y[i] =
+      0.299 * data[i * info.channels] +
+      0.587 * data[i * info.channels + 1] +
+      0.114 * data[i * info.channels + 2];
   return detectLuma(y, info.width, info.height, key);
 }
 
@@ -40,7 +53,11 @@ export function bitsAgree(a: string | null | undefined, b: string): number {
 }
 
 /** Runs the invisible-watermark comparison jobs in one python process (see imwm.py). */
-export async function imwm(dir: string, jobs: object[], tmp: string): Promise<{ hex?: string; frames?: number }[]> {
+export async function imwm(
+  dir: string,
+  jobs: object[],
+  tmp: string,
+): Promise<{ hex?: string; frames?: number }[]> {
   const jf = path.join(tmp, `jobs-${Date.now()}-${Math.random().toString(36).slice(2)}.json`);
   fs.writeFileSync(jf, JSON.stringify(jobs));
   const py = fs.existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
@@ -53,9 +70,18 @@ export async function imwm(dir: string, jobs: object[], tmp: string): Promise<{ 
 }
 
 export async function lumaOfPng(p: string): Promise<{ y: Uint8Array; w: number; h: number }> {
-  const { data, info } = await sharp(p).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(p)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const y = new Uint8Array(info.width * info.height);
-  for (let i = 0; i < y.length; i++) y[i] = Math.round(0.299 * data[i * info.channels] + 0.587 * data[i * info.channels + 1] + 0.114 * data[i * info.channels + 2]);
+  for (let i = 0; i < y.length; i++)
+    y[i] = Math.round(
+      0.299 * data[i * info.channels] +
+        0.587 * data[i * info.channels + 1] +
+        0.114 * data[i * info.channels + 2],
+    );
   return { y, w: info.width, h: info.height };
 }
 

@@ -53,7 +53,9 @@
     const me = await api('GET', '/v1/accounts/me');
     state.handle = me.handle;
     if (!me.roles.includes('cameo_owner')) {
-      throw new Error('This account is not a cameo owner; sign up with the cameo_owner role to record a cameo.');
+      throw new Error(
+        'This account is not a cameo owner; sign up with the cameo_owner role to record a cameo.',
+      );
     }
     $('signed-in-as').textContent = 'Signed in as @' + me.handle;
     show('signin', false);
@@ -63,7 +65,9 @@
 
   async function openCamera() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      throw new Error('This browser cannot use the camera here. Open the page over https in a current browser.');
+      throw new Error(
+        'This browser cannot use the camera here. Open the page over https in a current browser.',
+      );
     }
     if (state.stream) return;
     state.stream = await navigator.mediaDevices.getUserMedia({
@@ -74,7 +78,13 @@
   }
 
   function pickMimeType() {
-    const options = ['video/webm;codecs=vp8,opus', 'video/webm;codecs=vp9,opus', 'video/webm', 'video/mp4;codecs=avc1,mp4a', 'video/mp4'];
+    const options = [
+      'video/webm;codecs=vp8,opus',
+      'video/webm;codecs=vp9,opus',
+      'video/webm',
+      'video/mp4;codecs=avc1,mp4a',
+      'video/mp4',
+    ];
     if (typeof MediaRecorder === 'undefined') return null;
     for (const t of options) if (MediaRecorder.isTypeSupported(t)) return t;
     return '';
@@ -83,8 +93,19 @@
   /** The instructions in time order: each turn in its window, the code in its window, a blink early on. */
   function timeline(ch) {
     const items = [];
-    for (const t of ch.turns) items.push({ start: t.window.startSec, end: t.window.endSec, text: DIRECTION_WORDS[t.direction], kind: 'turn' });
-    items.push({ start: ch.code.window.startSec, end: ch.code.window.endSec, text: ch.code.digits.split('').join(' '), kind: 'code' });
+    for (const t of ch.turns)
+      items.push({
+        start: t.window.startSec,
+        end: t.window.endSec,
+        text: DIRECTION_WORDS[t.direction],
+        kind: 'turn',
+      });
+    items.push({
+      start: ch.code.window.startSec,
+      end: ch.code.window.endSec,
+      text: ch.code.digits.split('').join(' '),
+      kind: 'code',
+    });
     items.sort((a, b) => a.start - b.start);
     return items;
   }
@@ -128,7 +149,10 @@
     renderSteps(items, 0);
     const mimeType = pickMimeType();
     if (mimeType === null) return fail('This browser cannot record video (no MediaRecorder).');
-    const rec = new MediaRecorder(state.stream, mimeType ? { mimeType, videoBitsPerSecond: 2500000 } : undefined);
+    const rec = new MediaRecorder(
+      state.stream,
+      mimeType ? { mimeType, videoBitsPerSecond: 2500000 } : undefined,
+    );
     const chunks = [];
     rec.ondataavailable = (ev) => {
       if (ev.data && ev.data.size) chunks.push(ev.data);
@@ -164,7 +188,9 @@
     show('result', true);
     $('status').textContent = 'Uploading ' + (blob.size / 1048576).toFixed(1) + ' MB…';
     try {
-      await api('POST', '/v1/cameos/enrollments/' + state.session.id + '/recording', blob, { 'content-type': blob.type });
+      await api('POST', '/v1/cameos/enrollments/' + state.session.id + '/recording', blob, {
+        'content-type': blob.type,
+      });
     } catch (e) {
       return verdict({ status: 'rejected', reason: e.message, checks: [] });
     }
@@ -179,7 +205,11 @@
       }
       if (s.status !== 'pending') return verdict(s);
     }
-    verdict({ status: 'rejected', reason: 'The check is taking too long; please try again later.', checks: [] });
+    verdict({
+      status: 'rejected',
+      reason: 'The check is taking too long; please try again later.',
+      checks: [],
+    });
   }
 
   function verdict(s) {
@@ -213,7 +243,10 @@
       ev.preventDefault();
       $('signin-error').hidden = true;
       try {
-        const t = await api('POST', '/v1/auth/token', { handle: $('handle').value.trim(), password: $('password').value });
+        const t = await api('POST', '/v1/auth/token', {
+          handle: $('handle').value.trim(),
+          password: $('password').value,
+        });
         state.token = t.accessToken;
         await signedIn();
       } catch (e) {

@@ -38,10 +38,9 @@ export const accountRepository = {
 
   async findManyByHandles(db: Queryable, handles: string[]): Promise<AccountRow[]> {
     if (handles.length === 0) return [];
-    const r = await db.query<AccountRow>(
-      'select * from accounts where lower(handle) = any($1::text[])',
-      [handles.map((h) => h.toLowerCase())],
-    );
+    const r = await db.query<AccountRow>('select * from accounts where lower(handle) = any($1::text[])', [
+      handles.map((h) => h.toLowerCase()),
+    ]);
     return r.rows;
   },
 
@@ -62,7 +61,9 @@ export const accountRepository = {
   },
 
   async countOperators(db: Queryable): Promise<number> {
-    const r = await db.query<{ n: number }>(`select count(*)::int as n from accounts where 'operator' = any(roles)`);
+    const r = await db.query<{ n: number }>(
+      `select count(*)::int as n from accounts where 'operator' = any(roles)`,
+    );
     return Number(r.rows[0].n);
   },
 };

@@ -22,7 +22,8 @@ export function auditJobs(db: Database): JobDefinition[] {
         const report = await verifyAuditChain(db);
         chainBroken.set(report.ok ? 0 : 1);
         if (report.ok) ctx.log.info({ rowsChecked: report.rowsChecked }, 'audit chain intact');
-        else ctx.log.error({ firstBrokenId: report.firstBrokenId, reason: report.reason }, 'audit chain broken');
+        else
+          ctx.log.error({ firstBrokenId: report.firstBrokenId, reason: report.reason }, 'audit chain broken');
       },
     },
   ];

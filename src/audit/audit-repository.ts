@@ -72,14 +72,19 @@ export async function verifyAuditChain(db: Queryable, pageSize = 1000): Promise<
   let afterId = 0;
   let checked = 0;
   for (;;) {
-    const page = await db.query<AuditRow>(
-      'select * from audit_log where id > $1 order by id asc limit $2',
-      [afterId, pageSize],
-    );
+    const page = await db.query<AuditRow>('select * from audit_log where id > $1 order by id asc limit $2', [
+      afterId,
+      pageSize,
+    ]);
     for (const r of page.rows) {
       const id = Number(r.id);
       if (r.prev_hash !== prev) {
-        return { ok: false, rowsChecked: checked, firstBrokenId: id, reason: 'link to the previous row is broken' };
+        return {
+          ok: false,
+          rowsChecked: checked,
+          firstBrokenId: id,
+          reason: 'link to the previous row is broken',
+        };
       }
       const expected = auditRowHash(prev, id, {
         at: new Date(r.at).toISOString(),
@@ -90,7 +95,12 @@ export async function verifyAuditChain(db: Queryable, pageSize = 1000): Promise<
         details: typeof r.details === 'string' ? JSON.parse(r.details) : r.details,
       });
       if (expected !== r.hash) {
-        return { ok: false, rowsChecked: checked, firstBrokenId: id, reason: 'row content does not match its hash' };
+        return {
+          ok: false,
+          rowsChecked: checked,
+          firstBrokenId: id,
+          reason: 'row content does not match its hash',
+        };
       }
       prev = r.hash;
       checked++;

@@ -41,7 +41,8 @@ export function checkToken(s: TokenSettings, token: string): TokenCheck {
       if (/audience/.test(e.message)) return { ok: false, reason: 'wrong_audience' };
       if (/issuer/.test(e.message)) return { ok: false, reason: 'wrong_issuer' };
       if (/signature/.test(e.message)) return { ok: false, reason: 'bad_signature' };
-      if (/algorithm/.test(e.message) || /alg/.test(e.message)) return { ok: false, reason: 'wrong_algorithm' };
+      if (/algorithm/.test(e.message) || /alg/.test(e.message))
+        return { ok: false, reason: 'wrong_algorithm' };
       return { ok: false, reason: 'malformed' };
     }
     return { ok: false, reason: 'malformed' };

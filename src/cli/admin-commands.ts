@@ -45,7 +45,10 @@ export function registerAdminCommands(program: Command): void {
     .option('--role <role>', 'only accounts holding this role')
     .action(async (o: { role?: string }) => {
       await withRuntime(async (rt) => {
-        const list = await rt.accounts.list({ limit: 1000, role: o.role ? roleSchema.parse(o.role) : undefined });
+        const list = await rt.accounts.list({
+          limit: 1000,
+          role: o.role ? roleSchema.parse(o.role) : undefined,
+        });
         for (const a of list) process.stdout.write(`${a.handle}\t${a.roles.join(',')}\t${a.id}\n`);
       });
     });

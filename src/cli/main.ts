@@ -10,7 +10,10 @@ import { loadConfigOrExit } from './runtime-command';
 
 export function buildProgram(): Command {
   const program = new Command();
-  program.name('consentry').description('Consent-first provenance service for generated video').version(SERVICE_VERSION);
+  program
+    .name('consentry')
+    .description('Consent-first provenance service for generated video')
+    .version(SERVICE_VERSION);
   registerServerCommands(program);
   registerAdminCommands(program);
   registerVerifyCommands(program);

@@ -8,7 +8,9 @@ export async function withRuntime<T>(
   opts: { logLevel?: string } = {},
 ): Promise<T> {
   const config = loadConfigOrExit();
-  const rt = await createRuntime(config, { logger: createLogger(opts.logLevel ?? 'warn', { toStderr: true }) });
+  const rt = await createRuntime(config, {
+    logger: createLogger(opts.logLevel ?? 'warn', { toStderr: true }),
+  });
   try {
     return await fn(rt);
   } finally {

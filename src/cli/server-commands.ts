@@ -75,7 +75,10 @@ export function registerServerCommands(program: Command): void {
       const rt = await createRuntime(config, { logger });
       await rt.queue.startWorker();
       await scheduleAuditCheck(rt);
-      logger.info({ concurrency: config.CONSENTRY_JOB_CONCURRENCY, jobs: rt.registry.names() }, 'worker started');
+      logger.info(
+        { concurrency: config.CONSENTRY_JOB_CONCURRENCY, jobs: rt.registry.names() },
+        'worker started',
+      );
       onShutdown(logger, () => rt.close());
     });
 
@@ -87,7 +90,9 @@ export function registerServerCommands(program: Command): void {
       const db = await openDatabase(config);
       try {
         const applied = await migrate(db);
-        process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+        process.stdout.write(
+          applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n',
+        );
       } finally {
         await db.close();
       }

@@ -42,7 +42,10 @@ export const configSchema = z.object({
   CONSENTRY_C2PA_TRUST_ANCHORS: z.string().optional(),
   CONSENTRY_CONSENT_RECEIPT_KEY: z.string().optional(),
   CONSENTRY_JOB_CONCURRENCY: intFromEnv(2, 1, 64),
-  CONSENTRY_QUEUE_PREFIX: z.string().regex(/^[a-zA-Z0-9_-]+$/).default('consentry'),
+  CONSENTRY_QUEUE_PREFIX: z
+    .string()
+    .regex(/^[a-zA-Z0-9_-]+$/)
+    .default('consentry'),
   CONSENTRY_RUN_JOBS_IN_API: boolFromEnv(false),
   CONSENTRY_MODEL_URL: z.string().url().optional(),
   CONSENTRY_MODEL_TOKEN: z.string().optional(),

@@ -45,7 +45,12 @@ export function sealBiometrics(masterKey: Buffer, cameoId: string, data: OpenBio
   }
 }
 
-export function openFaceTemplate(masterKey: Buffer, cameoId: string, wrappedKey: Buffer, sealed: Buffer): Float32Array {
+export function openFaceTemplate(
+  masterKey: Buffer,
+  cameoId: string,
+  wrappedKey: Buffer,
+  sealed: Buffer,
+): Float32Array {
   const dataKey = unwrapDataKey(masterKey, wrappedKey, keyContext(cameoId));
   try {
     return bytesToFloats(decryptWith(dataKey, sealed, fieldContext(cameoId, 'face')));
@@ -54,16 +59,14 @@ export function openFaceTemplate(masterKey: Buffer, cameoId: string, wrappedKey:
   }
 }
 
-export function openBiometrics(
-  masterKey: Buffer,
-  cameoId: string,
-  sealed: SealedBiometrics,
-): OpenBiometrics {
+export function openBiometrics(masterKey: Buffer, cameoId: string, sealed: SealedBiometrics): OpenBiometrics {
   const dataKey = unwrapDataKey(masterKey, sealed.wrappedKey, keyContext(cameoId));
   try {
     return {
       faceTemplate: bytesToFloats(decryptWith(dataKey, sealed.faceTemplate, fieldContext(cameoId, 'face'))),
-      voiceTemplate: bytesToFloats(decryptWith(dataKey, sealed.voiceTemplate, fieldContext(cameoId, 'voice'))),
+      voiceTemplate: bytesToFloats(
+        decryptWith(dataKey, sealed.voiceTemplate, fieldContext(cameoId, 'voice')),
+      ),
       referenceImageJpeg: decryptWith(dataKey, sealed.referenceImage, fieldContext(cameoId, 'reference')),
     };
   } finally {

@@ -6,7 +6,12 @@ import type { Database } from '../db/database';
 import { faceDistance } from '../faces/match';
 import { Conflict, Invalid, NotFound, PolicyRefusal } from '../http/errors';
 import { openBiometrics, openFaceTemplate } from './cameo-crypto';
-import { consentRepository as repo, toBuffer, type CameoMetaRow, type Visibility } from './consent-repository';
+import {
+  consentRepository as repo,
+  toBuffer,
+  type CameoMetaRow,
+  type Visibility,
+} from './consent-repository';
 import type { CameoView } from './consent-schemas';
 import { checkRules } from './rules';
 import type { CameoForGeneration, ConsentService } from './consent-types';
@@ -51,7 +56,8 @@ export function createCameoService(deps: CameoServiceDeps) {
   }
 
   function activeOrConflict(c: CameoMetaRow): void {
-    if (c.status !== 'active') throw new Conflict('cameo_revoked', 'This cameo was revoked; nothing about it can change now.');
+    if (c.status !== 'active')
+      throw new Conflict('cameo_revoked', 'This cameo was revoked; nothing about it can change now.');
   }
 
   async function account(handle: string): Promise<AccountView> {
@@ -63,12 +69,19 @@ export function createCameoService(deps: CameoServiceDeps) {
   /** Whether `requesterId` may put this cameo in a clip now, with the reason in plain words when not. */
   async function permission(requesterId: string, c: CameoMetaRow): Promise<Permission> {
     const at = `@${c.handle}`;
-    if (c.status !== 'active') return { ok: false, code: 'cameo_revoked', reason: `${at} has revoked their cameo.` };
-    if (c.paused) return { ok: false, code: 'cameo_paused', reason: `${at} has paused their cameo; nobody can use it for now.` };
+    if (c.status !== 'active')
+      return { ok: false, code: 'cameo_revoked', reason: `${at} has revoked their cameo.` };
+    if (c.paused)
+      return {
+        ok: false,
+        code: 'cameo_paused',
+        reason: `${at} has paused their cameo; nobody can use it for now.`,
+      };
     if (requesterId === c.owner_id) return { ok: true };
     const v: Visibility = c.visibility;
     if (v === 'everyone') return { ok: true };
-    if (v === 'only_me') return { ok: false, code: 'not_permitted', reason: `${at} lets only themselves use their cameo.` };
+    if (v === 'only_me')
+      return { ok: false, code: 'not_permitted', reason: `${at} lets only themselves use their cameo.` };
     if (await repo.isApproved(db, c.id, requesterId)) return { ok: true };
     if (v === 'mutuals' && (await repo.areMutuals(db, requesterId, c.owner_id))) return { ok: true };
     return {
@@ -90,18 +103,34 @@ export function createCameoService(deps: CameoServiceDeps) {
 
   const service: ConsentService = {
     async resolveCameosForGeneration(requesterId, handles) {
-      const unique = [...new Map(handles.map((h) => [h.replace(/^@/, '').toLowerCase(), h.replace(/^@/, '')])).values()];
+      const unique = [
+        ...new Map(handles.map((h) => [h.replace(/^@/, '').toLowerCase(), h.replace(/^@/, '')])).values(),
+      ];
       const out: CameoForGeneration[] = [];
       for (const handle of unique) {
         const c = await cameoOfHandle(handle);
         if (!c) {
-          throw new PolicyRefusal('cameo_unavailable', `@${handle} has no cameo, so they cannot appear in a clip.`, { handle });
+          throw new PolicyRefusal(
+            'cameo_unavailable',
+            `@${handle} has no cameo, so they cannot appear in a clip.`,
+            { handle },
+          );
         }
         const p = await permission(requesterId, c);
         if (!p.ok) throw new PolicyRefusal(p.code, p.reason, { handle: c.handle, cameoId: c.id });
         const full = await repo.findCameoWithBiometrics(db, c.id);
-        if (!full || full.status !== 'active' || !full.wrapped_key || !full.face_template_enc || !full.voice_template_enc || !full.reference_image_enc) {
-          throw new PolicyRefusal('cameo_revoked', `@${c.handle} has revoked their cameo.`, { handle: c.handle, cameoId: c.id });
+        if (
+          !full ||
+          full.status !== 'active' ||
+          !full.wrapped_key ||
+          !full.face_template_enc ||
+          !full.voice_template_enc ||
+          !full.reference_image_enc
+        ) {
+          throw new PolicyRefusal('cameo_revoked', `@${c.handle} has revoked their cameo.`, {
+            handle: c.handle,
+            cameoId: c.id,
+          });
         }
         const bio = openBiometrics(masterKey, c.id, {
           wrappedKey: toBuffer(full.wrapped_key),
@@ -122,7 +151,13 @@ export function createCameoService(deps: CameoServiceDeps) {
     },
 
     checkPromptAgainstRules(cameos, prompt) {
-      return cameos.flatMap((c) => checkRules(c.rules, prompt).map((v) => ({ cameoId: c.cameoId, rule: v.rule, message: `@${c.handle}: ${v.message}` })));
+      return cameos.flatMap((c) =>
+        checkRules(c.rules, prompt).map((v) => ({
+          cameoId: c.cameoId,
+          rule: v.rule,
+          message: `@${c.handle}: ${v.message}`,
+        })),
+      );
     },
 
     async stillConsenting(cameoIds) {
@@ -169,7 +204,11 @@ export function createCameoService(deps: CameoServiceDeps) {
       return { cameoId: c.id, receipt: c.receipt };
     },
 
-    async update(auth: AuthContext, id: string, s: { visibility?: Visibility; paused?: boolean; rules?: string[] }): Promise<CameoView> {
+    async update(
+      auth: AuthContext,
+      id: string,
+      s: { visibility?: Visibility; paused?: boolean; rules?: string[] },
+    ): Promise<CameoView> {
       activeOrConflict(await owned(auth.accountId, id));
       const updated = await db.transaction(async (tx) => {
         const u = await repo.updateSettings(tx, id, s);
@@ -187,7 +226,8 @@ export function createCameoService(deps: CameoServiceDeps) {
         });
         return u;
       });
-      if (!updated) throw new Conflict('cameo_revoked', 'This cameo was revoked; nothing about it can change now.');
+      if (!updated)
+        throw new Conflict('cameo_revoked', 'This cameo was revoked; nothing about it can change now.');
       return view(updated);
     },
 
@@ -195,9 +235,12 @@ export function createCameoService(deps: CameoServiceDeps) {
       const c = await owned(auth.accountId, id);
       activeOrConflict(c);
       const who = await account(handle);
-      if (who.id === auth.accountId) throw new Invalid('self_approval', 'You can always use your own cameo; approve other people.');
+      if (who.id === auth.accountId)
+        throw new Invalid('self_approval', 'You can always use your own cameo; approve other people.');
       await db.transaction(async (tx) => {
-        const changed = approve ? await repo.addApproval(tx, id, who) : await repo.removeApproval(tx, id, who.id);
+        const changed = approve
+          ? await repo.addApproval(tx, id, who)
+          : await repo.removeApproval(tx, id, who.id);
         if (!changed) return;
         await appendAudit(tx, {
           actorId: auth.accountId,
@@ -222,7 +265,11 @@ export function createCameoService(deps: CameoServiceDeps) {
           action: 'cameo.revoked',
           subjectType: 'cameo',
           subjectId: id,
-          details: { enrollmentId: r.enrollment_id, consentedAt: iso(r.consented_at), biometricsDestroyed: true },
+          details: {
+            enrollmentId: r.enrollment_id,
+            consentedAt: iso(r.consented_at),
+            biometricsDestroyed: true,
+          },
         });
         return r;
       });
@@ -237,18 +284,27 @@ export function createCameoService(deps: CameoServiceDeps) {
       return view(revoked);
     },
 
-    async availability(requesterId: string, handle: string): Promise<{ handle: string; available: boolean; reason: string | null }> {
+    async availability(
+      requesterId: string,
+      handle: string,
+    ): Promise<{ handle: string; available: boolean; reason: string | null }> {
       const c = await cameoOfHandle(handle);
       if (!c) return { handle, available: false, reason: `@${handle} has no cameo.` };
       const p = await permission(requesterId, c);
       return { handle: c.handle, available: p.ok, reason: p.ok ? null : p.reason };
     },
 
-    async follow(auth: AuthContext, handle: string, on: boolean): Promise<{ handle: string; following: boolean; mutual: boolean }> {
+    async follow(
+      auth: AuthContext,
+      handle: string,
+      on: boolean,
+    ): Promise<{ handle: string; following: boolean; mutual: boolean }> {
       const who = await account(handle);
       if (who.id === auth.accountId) throw new Invalid('self_follow', 'You cannot follow yourself.');
       await db.transaction(async (tx) => {
-        const changed = on ? await repo.follow(tx, auth.accountId, who.id) : await repo.unfollow(tx, auth.accountId, who.id);
+        const changed = on
+          ? await repo.follow(tx, auth.accountId, who.id)
+          : await repo.unfollow(tx, auth.accountId, who.id);
         if (!changed) return;
         await appendAudit(tx, {
           actorId: auth.accountId,
@@ -258,7 +314,11 @@ export function createCameoService(deps: CameoServiceDeps) {
           details: {},
         });
       });
-      return { handle: who.handle, following: on, mutual: on && (await repo.areMutuals(db, auth.accountId, who.id)) };
+      return {
+        handle: who.handle,
+        following: on,
+        mutual: on && (await repo.areMutuals(db, auth.accountId, who.id)),
+      };
     },
 
     async reviews(q: { status?: 'open' | 'closed'; limit: number }) {

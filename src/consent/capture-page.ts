@@ -6,7 +6,10 @@ import { NotFound } from '../http/errors';
 
 /** The capture page's files, found from the source tree or the build (dist/src/consent). */
 function captureDir(): string {
-  const candidates = [path.resolve(__dirname, '../../public/capture'), path.resolve(__dirname, '../../../public/capture')];
+  const candidates = [
+    path.resolve(__dirname, '../../public/capture'),
+    path.resolve(__dirname, '../../../public/capture'),
+  ];
   return candidates.find((d) => fs.existsSync(path.join(d, 'index.html'))) ?? candidates[0]!;
 }
 

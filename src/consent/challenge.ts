@@ -49,9 +49,18 @@ export const randomChallenge: ChallengeGenerator = () => {
     t += TURN_WINDOW_SEC;
     last = direction;
   }
-  const code = { digits: String(randomInt(0, 1_000_000)).padStart(6, '0'), window: { startSec: t, endSec: t + CODE_WINDOW_SEC } };
+  const code = {
+    digits: String(randomInt(0, 1_000_000)).padStart(6, '0'),
+    window: { startSec: t, endSec: t + CODE_WINDOW_SEC },
+  };
   const durationSec = t + CODE_WINDOW_SEC + LEAD_IN_SEC;
-  return { id: randomUUID(), turns, blink: { window: { startSec: 0, endSec: durationSec } }, code, durationSec };
+  return {
+    id: randomUUID(),
+    turns,
+    blink: { window: { startSec: 0, endSec: durationSec } },
+    code,
+    durationSec,
+  };
 };
 
 /** A fresh challenge, validated whatever generator produced it. */

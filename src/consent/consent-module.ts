@@ -31,11 +31,16 @@ export interface ConsentModuleDeps {
 /** Lets a test fix the challenge (only when NODE_ENV=test): see test-seam.ts. */
 const challengeSeams = new WeakMap<ConsentService, (g: ChallengeGenerator | undefined) => void>();
 
-export function challengeSeamOf(service: ConsentService): ((g: ChallengeGenerator | undefined) => void) | undefined {
+export function challengeSeamOf(
+  service: ConsentService,
+): ((g: ChallengeGenerator | undefined) => void) | undefined {
   return challengeSeams.get(service);
 }
 
-export function createConsentModule(deps: ConsentModuleDeps): { service: ConsentService; module: DomainModule } {
+export function createConsentModule(deps: ConsentModuleDeps): {
+  service: ConsentService;
+  module: DomainModule;
+} {
   const receiptKeys = loadReceiptKeys({ dataDir: deps.dataDir, privateKeyPath: deps.receiptKeyPath });
   const logger = deps.logger.child({ domain: 'consent' });
   const enrollments = createEnrollmentService({
@@ -47,8 +52,14 @@ export function createConsentModule(deps: ConsentModuleDeps): { service: Consent
     logger,
     analyse: deps.analyse ?? ((p, c) => analyseRecording(p, c)),
   });
-  const cameos = createCameoService({ db: deps.db, masterKey: deps.masterKey, logger, accounts: deps.accounts });
-  if (deps.nodeEnv === 'test') challengeSeams.set(cameos.service, (g) => enrollments.setChallengeGenerator(g));
+  const cameos = createCameoService({
+    db: deps.db,
+    masterKey: deps.masterKey,
+    logger,
+    accounts: deps.accounts,
+  });
+  if (deps.nodeEnv === 'test')
+    challengeSeams.set(cameos.service, (g) => enrollments.setChallengeGenerator(g));
   return {
     service: cameos.service,
     module: {

@@ -48,7 +48,10 @@ export interface CameoRow {
 /** Cameo columns without the sealed biometrics, for everything that does not need them. */
 const CAMEO_PUBLIC_COLS = `id, owner_id, handle, enrollment_id, challenge_id, report_hash, status, visibility, paused,
   rules, receipt, consented_at, revoked_at, updated_at`;
-export type CameoMetaRow = Omit<CameoRow, 'wrapped_key' | 'face_template_enc' | 'voice_template_enc' | 'reference_image_enc'>;
+export type CameoMetaRow = Omit<
+  CameoRow,
+  'wrapped_key' | 'face_template_enc' | 'voice_template_enc' | 'reference_image_enc'
+>;
 
 export interface ReviewRow {
   id: string;
@@ -61,7 +64,8 @@ export interface ReviewRow {
   created_at: Date;
 }
 
-export const toBuffer = (b: Buffer | Uint8Array): Buffer => (Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+export const toBuffer = (b: Buffer | Uint8Array): Buffer =>
+  Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 export const consentRepository = {
   async insertEnrollment(
@@ -76,7 +80,11 @@ export const consentRepository = {
     return r.rows[0]!;
   },
 
-  async findEnrollment(db: Queryable, id: string, opts: { forUpdate?: boolean } = {}): Promise<EnrollmentRow | null> {
+  async findEnrollment(
+    db: Queryable,
+    id: string,
+    opts: { forUpdate?: boolean } = {},
+  ): Promise<EnrollmentRow | null> {
     const r = await db.query<EnrollmentRow>(
       `select * from cameo_enrollments where id = $1${opts.forUpdate ? ' for update' : ''}`,
       [id],
@@ -112,7 +120,10 @@ export const consentRepository = {
     return r.rows.length > 0;
   },
 
-  async earlierFingerprints(db: Queryable, exceptId: string): Promise<{ id: string; fingerprint: unknown }[]> {
+  async earlierFingerprints(
+    db: Queryable,
+    exceptId: string,
+  ): Promise<{ id: string; fingerprint: unknown }[]> {
     const r = await db.query<{ id: string; fingerprint: unknown }>(
       'select id, fingerprint from cameo_enrollments where fingerprint is not null and id <> $1',
       [exceptId],
@@ -197,7 +208,11 @@ export const consentRepository = {
     return r.rows[0] ?? null;
   },
 
-  async findCameo(db: Queryable, id: string, opts: { forUpdate?: boolean } = {}): Promise<CameoMetaRow | null> {
+  async findCameo(
+    db: Queryable,
+    id: string,
+    opts: { forUpdate?: boolean } = {},
+  ): Promise<CameoMetaRow | null> {
     const r = await db.query<CameoMetaRow>(
       `select ${CAMEO_PUBLIC_COLS} from cameos where id = $1${opts.forUpdate ? ' for update' : ''}`,
       [id],
@@ -229,8 +244,20 @@ export const consentRepository = {
   async activeFaceTemplates(
     db: Queryable,
     opts: { excludeOwnerId?: string; excludeCameoIds?: string[] } = {},
-  ): Promise<{ id: string; owner_id: string; wrapped_key: Buffer | Uint8Array; face_template_enc: Buffer | Uint8Array }[]> {
-    const r = await db.query<{ id: string; owner_id: string; wrapped_key: Buffer; face_template_enc: Buffer }>(
+  ): Promise<
+    {
+      id: string;
+      owner_id: string;
+      wrapped_key: Buffer | Uint8Array;
+      face_template_enc: Buffer | Uint8Array;
+    }[]
+  > {
+    const r = await db.query<{
+      id: string;
+      owner_id: string;
+      wrapped_key: Buffer;
+      face_template_enc: Buffer;
+    }>(
       `select id, owner_id, wrapped_key, face_template_enc from cameos
         where status = 'active' and ($1::uuid is null or owner_id <> $1) and not (id = any($2::uuid[]))`,
       [opts.excludeOwnerId ?? null, opts.excludeCameoIds ?? []],
@@ -267,7 +294,11 @@ export const consentRepository = {
     return r.rows[0] ?? null;
   },
 
-  async addApproval(tx: Queryable, cameoId: string, account: { id: string; handle: string }): Promise<boolean> {
+  async addApproval(
+    tx: Queryable,
+    cameoId: string,
+    account: { id: string; handle: string },
+  ): Promise<boolean> {
     const r = await tx.query(
       'insert into cameo_approvals (cameo_id, account_id, account_handle) values ($1, $2, $3) on conflict do nothing',
       [cameoId, account.id, account.handle],
@@ -276,7 +307,10 @@ export const consentRepository = {
   },
 
   async removeApproval(tx: Queryable, cameoId: string, accountId: string): Promise<boolean> {
-    const r = await tx.query('delete from cameo_approvals where cameo_id = $1 and account_id = $2', [cameoId, accountId]);
+    const r = await tx.query('delete from cameo_approvals where cameo_id = $1 and account_id = $2', [
+      cameoId,
+      accountId,
+    ]);
     return r.rowCount > 0;
   },
 
@@ -289,7 +323,10 @@ export const consentRepository = {
   },
 
   async isApproved(db: Queryable, cameoId: string, accountId: string): Promise<boolean> {
-    const r = await db.query('select 1 from cameo_approvals where cameo_id = $1 and account_id = $2', [cameoId, accountId]);
+    const r = await db.query('select 1 from cameo_approvals where cameo_id = $1 and account_id = $2', [
+      cameoId,
+      accountId,
+    ]);
     return r.rows.length > 0;
   },
 
@@ -302,7 +339,10 @@ export const consentRepository = {
   },
 
   async unfollow(tx: Queryable, followerId: string, followeeId: string): Promise<boolean> {
-    const r = await tx.query('delete from follows where follower_id = $1 and followee_id = $2', [followerId, followeeId]);
+    const r = await tx.query('delete from follows where follower_id = $1 and followee_id = $2', [
+      followerId,
+      followeeId,
+    ]);
     return r.rowCount > 0;
   },
 

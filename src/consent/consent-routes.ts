@@ -51,7 +51,10 @@ export function registerConsentRoutes(
       tags,
       auth: ['cameo_owner'],
       params: enrollmentParamsSchema,
-      rawBody: { contentTypes: ['video/mp4', 'video/webm'], description: 'The recording bytes as the request body.' },
+      rawBody: {
+        contentTypes: ['video/mp4', 'video/webm'],
+        description: 'The recording bytes as the request body.',
+      },
       response: uploadAcceptedSchema,
       status: 202,
     },
@@ -153,7 +156,8 @@ export function registerConsentRoutes(
     {
       method: 'post',
       path: '/v1/cameos/:id/revoke',
-      summary: 'Revoke my cameo: templates, reference image and their key are destroyed; generations using it stop',
+      summary:
+        'Revoke my cameo: templates, reference image and their key are destroyed; generations using it stop',
       tags,
       auth: 'any',
       params: cameoParamsSchema,
@@ -172,7 +176,11 @@ export function registerConsentRoutes(
       params: cameoParamsSchema,
       response: receiptViewSchema,
     },
-    async ({ auth, params }) => ({ ...(await cameos.receipt(auth!, params.id)), kid: receiptKeys.kid, keysUrl: RECEIPT_KEYS_PATH }),
+    async ({ auth, params }) => ({
+      ...(await cameos.receipt(auth!, params.id)),
+      kid: receiptKeys.kid,
+      keysUrl: RECEIPT_KEYS_PATH,
+    }),
   );
 
   api.route(

@@ -13,7 +13,10 @@ export interface ConsentService {
   /** Every handle must name an active, unpaused cameo whose owner permits this requester; else PolicyRefusal naming the cameo and the reason in plain words. */
   resolveCameosForGeneration(requesterId: string, handles: string[]): Promise<CameoForGeneration[]>;
   /** The written rules of these cameos checked against a prompt: [] when fine. */
-  checkPromptAgainstRules(cameos: CameoForGeneration[], prompt: string): { cameoId: string; rule: string; message: string }[];
+  checkPromptAgainstRules(
+    cameos: CameoForGeneration[],
+    prompt: string,
+  ): { cameoId: string; rule: string; message: string }[];
   /** True only while every cameo is still active and unpaused (called right before delivery). */
   stillConsenting(cameoIds: string[]): Promise<boolean>;
   /** Nearest active cameo face to a descriptor (for the output scan), or null. */

@@ -67,19 +67,30 @@ function thumbprint(jwk: { crv: string; kty: string; x: string; y: string }): st
 }
 
 export function loadReceiptKeys(opts: { dataDir: string; privateKeyPath?: string }): ReceiptKeys {
-  const pem = opts.privateKeyPath ? fs.readFileSync(opts.privateKeyPath, 'utf8') : loadOrCreatePem(opts.dataDir);
+  const pem = opts.privateKeyPath
+    ? fs.readFileSync(opts.privateKeyPath, 'utf8')
+    : loadOrCreatePem(opts.dataDir);
   const privateKey: KeyObject = crypto.createPrivateKey(pem);
   if (privateKey.asymmetricKeyType !== 'ec' || privateKey.asymmetricKeyDetails?.namedCurve !== 'prime256v1') {
     throw new Error('The consent receipt key must be an EC P-256 private key (ES256).');
   }
-  const pub = crypto.createPublicKey(privateKey).export({ format: 'jwk' }) as { crv: string; kty: string; x: string; y: string };
+  const pub = crypto.createPublicKey(privateKey).export({ format: 'jwk' }) as {
+    crv: string;
+    kty: string;
+    x: string;
+    y: string;
+  };
   const kid = thumbprint(pub);
   const publicJwk: PublicJwk = { kty: 'EC', crv: 'P-256', x: pub.x, y: pub.y, kid, alg: 'ES256', use: 'sig' };
   return {
     kid,
     sign(claims) {
       const body = receiptClaimsSchema.parse(claims);
-      return jwt.sign(body, privateKey, { algorithm: 'ES256', keyid: kid, header: { alg: 'ES256', kid, typ: 'JWT' } });
+      return jwt.sign(body, privateKey, {
+        algorithm: 'ES256',
+        keyid: kid,
+        header: { alg: 'ES256', kid, typ: 'JWT' },
+      });
     },
     jwks: () => ({ keys: [publicJwk] }),
   };
@@ -91,7 +102,10 @@ export function verifyReceipt(receipt: string, jwks: { keys: PublicJwk[] }): Rec
   const kid = decoded?.header.kid;
   const jwk = jwks.keys.find((k) => k.kid === kid);
   if (!jwk) throw new Error('The receipt was signed with a key this key set does not hold.');
-  const key = crypto.createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y }, format: 'jwk' });
+  const key = crypto.createPublicKey({
+    key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x, y: jwk.y },
+    format: 'jwk',
+  });
   const claims = jwt.verify(receipt, key, { algorithms: ['ES256'] });
   return receiptClaimsSchema.parse(claims);
 }

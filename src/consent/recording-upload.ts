@@ -29,7 +29,10 @@ export interface ReceivedRecording {
  * Past the limit the rest of the body is read and dropped, so the client gets the 413 answer
  * instead of a reset connection; a body far past the limit is cut off.
  */
-export async function receiveRecording(req: Request, maxBytes = MAX_RECORDING_BYTES): Promise<ReceivedRecording> {
+export async function receiveRecording(
+  req: Request,
+  maxBytes = MAX_RECORDING_BYTES,
+): Promise<ReceivedRecording> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (!RECORDING_CONTENT_TYPES.includes(type)) {
     req.resume();
@@ -98,7 +101,9 @@ export async function receiveRecording(req: Request, maxBytes = MAX_RECORDING_BY
     // header is written). A stream copy into a new file writes the duration and an index.
     const fixed = path.join(dir, 'recording.webm');
     try {
-      await runTool(ffmpegBin(), ['-v', 'error', '-y', '-i', file, '-map', '0', '-c', 'copy', fixed], { timeoutMs: 60000 });
+      await runTool(ffmpegBin(), ['-v', 'error', '-y', '-i', file, '-map', '0', '-c', 'copy', fixed], {
+        timeoutMs: 60000,
+      });
       fs.rmSync(file, { force: true });
       return { dir, path: fixed, bytes, sha256, cleanup };
     } catch {

@@ -4,7 +4,10 @@ import type { Database, Queryable, QueryResult } from './database';
 // bigint columns (audit ids, counts) come back as strings by default; they stay far below 2^53.
 types.setTypeParser(20, (v) => Number(v));
 
-export function createPostgresDatabase(url: string, opts: { searchPath?: string; max?: number } = {}): Database {
+export function createPostgresDatabase(
+  url: string,
+  opts: { searchPath?: string; max?: number } = {},
+): Database {
   const pool = new Pool({
     connectionString: url,
     max: opts.max ?? 10,

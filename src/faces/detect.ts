@@ -19,8 +19,16 @@ export interface DetectOptions {
 
 /** Decodes image bytes (JPEG, PNG, WebP...) to raw RGB with sharp. */
 export async function decodeImage(bytes: Buffer): Promise<RgbImage> {
-  const { data, info } = await sharp(bytes).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
-  return { data: new Uint8Array(data.buffer, data.byteOffset, data.length), width: info.width, height: info.height };
+  const { data, info } = await sharp(bytes)
+    .rotate()
+    .removeAlpha()
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return {
+    data: new Uint8Array(data.buffer, data.byteOffset, data.length),
+    width: info.width,
+    height: info.height,
+  };
 }
 
 export function rgbToTensor(rt: FaceRuntime, img: RgbImage): Tensor3D {
@@ -59,7 +67,17 @@ export async function detectBoxes(
   // Padding by a quarter of the long side on every edge shrinks a close-up face to the scale the
   // tiny detector was trained on, at no cost in model input size.
   const pad = Math.round(Math.max(w, h) * 0.25);
-  const padded = tf.tidy(() => tf.pad(frame, [[pad, pad], [pad, pad], [0, 0]], 128)) as Tensor3D;
+  const padded = tf.tidy(() =>
+    tf.pad(
+      frame,
+      [
+        [pad, pad],
+        [pad, pad],
+        [0, 0],
+      ],
+      128,
+    ),
+  ) as Tensor3D;
   try {
     const dets = await faceapi.detectAllFaces(
       padded as never,
@@ -79,7 +97,12 @@ export async function landmarksInBox(rt: FaceRuntime, frame: Tensor3D, box: Box)
   const { faceapi, tf } = rt;
   const [h, w] = frame.shape;
   const b = clipBox(
-    { x: Math.round(box.x), y: Math.round(box.y), width: Math.round(box.width), height: Math.round(box.height) },
+    {
+      x: Math.round(box.x),
+      y: Math.round(box.y),
+      width: Math.round(box.width),
+      height: Math.round(box.height),
+    },
     w,
     h,
   );
@@ -106,16 +129,32 @@ export function alignedBox(rt: FaceRuntime, landmarks: Point[], w: number, h: nu
   return clipBox({ x: r.x, y: r.y, width: r.width, height: r.height }, w, h);
 }
 
-export async function alignedFaceTensor(rt: FaceRuntime, frame: Tensor3D, landmarks: Point[]): Promise<Tensor3D> {
+export async function alignedFaceTensor(
+  rt: FaceRuntime,
+  frame: Tensor3D,
+  landmarks: Point[],
+): Promise<Tensor3D> {
   const [h, w] = frame.shape;
   const b = alignedBox(rt, landmarks, w, h);
   const x = Math.round(b.x);
   const y = Math.round(b.y);
-  return rt.tf.slice(frame, [y, x, 0], [Math.max(1, Math.min(h - y, Math.round(b.height))), Math.max(1, Math.min(w - x, Math.round(b.width))), 3]) as Tensor3D;
+  return rt.tf.slice(
+    frame,
+    [y, x, 0],
+    [
+      Math.max(1, Math.min(h - y, Math.round(b.height))),
+      Math.max(1, Math.min(w - x, Math.round(b.width))),
+      3,
+    ],
+  ) as Tensor3D;
 }
 
 /** 128-d descriptor of the face with these landmarks, computed on the landmark-aligned crop. */
-export async function descriptorForLandmarks(rt: FaceRuntime, frame: Tensor3D, landmarks: Point[]): Promise<Float32Array> {
+export async function descriptorForLandmarks(
+  rt: FaceRuntime,
+  frame: Tensor3D,
+  landmarks: Point[],
+): Promise<Float32Array> {
   const crop = await alignedFaceTensor(rt, frame, landmarks);
   try {
     const d = await rt.faceapi.nets.faceRecognitionNet.computeFaceDescriptor(crop as never);
@@ -129,7 +168,10 @@ export async function descriptorForLandmarks(rt: FaceRuntime, frame: Tensor3D, l
  * Every face in an image: box, score, 68 landmarks and 128-d descriptor. Accepts raw RGB or image
  * bytes. Loads the models on first use.
  */
-export async function detectFaces(input: RgbImage | Buffer, opts: DetectOptions = {}): Promise<DetectedFace[]> {
+export async function detectFaces(
+  input: RgbImage | Buffer,
+  opts: DetectOptions = {},
+): Promise<DetectedFace[]> {
   const rt = await faceRuntime();
   const img = Buffer.isBuffer(input) ? await decodeImage(input) : input;
   const frame = rgbToTensor(rt, img);
@@ -139,7 +181,9 @@ export async function detectFaces(input: RgbImage | Buffer, opts: DetectOptions 
     for (const { box, score } of boxes) {
       const landmarks68 = await landmarksInBox(rt, frame, box);
       const descriptor =
-        opts.descriptors === false ? new Float32Array(0) : await descriptorForLandmarks(rt, frame, landmarks68);
+        opts.descriptors === false
+          ? new Float32Array(0)
+          : await descriptorForLandmarks(rt, frame, landmarks68);
       out.push({ box, score, landmarks68, descriptor });
     }
     return out;

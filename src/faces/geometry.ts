@@ -123,8 +123,14 @@ export function fitAffine(from: Point[], to: Point[]): number[] | undefined {
       for (let b = 0; b < 3; b++) ata[a]![b]! += r[a]! * r[b]!;
     }
   }
-  const pu = solve(ata.map((r) => [...r]), bu);
-  const pv = solve(ata.map((r) => [...r]), bv);
+  const pu = solve(
+    ata.map((r) => [...r]),
+    bu,
+  );
+  const pv = solve(
+    ata.map((r) => [...r]),
+    bv,
+  );
   return pu && pv ? [...pu, ...pv] : undefined;
 }
 
@@ -176,4 +182,3 @@ function solve(a: number[][], b: number[]): number[] | undefined {
   }
   return m.map((r, i) => r[n]! / r[i]!);
 }
-

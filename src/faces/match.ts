@@ -23,7 +23,11 @@ export function faceDistance(a: ArrayLike<number>, b: ArrayLike<number>): number
   return Math.sqrt(s);
 }
 
-export function isSamePerson(a: ArrayLike<number>, b: ArrayLike<number>, maxDistance = SAME_PERSON_MAX_DISTANCE): boolean {
+export function isSamePerson(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  maxDistance = SAME_PERSON_MAX_DISTANCE,
+): boolean {
   return faceDistance(a, b) <= maxDistance;
 }
 

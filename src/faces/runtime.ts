@@ -23,7 +23,9 @@ function packageDir(name: string): string {
 async function load(): Promise<FaceRuntime> {
   // The node-wasm bundle re-exports @tensorflow/tfjs and the wasm backend from node_modules,
   // so it shares one tfjs engine with anything else that requires @tensorflow/tfjs.
-  const faceapi = require(path.join(packageDir('@vladmandic/face-api'), 'dist/face-api.node-wasm.js')) as FaceApi;
+  const faceapi = require(
+    path.join(packageDir('@vladmandic/face-api'), 'dist/face-api.node-wasm.js'),
+  ) as FaceApi;
   const tf = require('@tensorflow/tfjs') as Tf;
   const wasm = require('@tensorflow/tfjs-backend-wasm') as typeof import('@tensorflow/tfjs-backend-wasm');
   wasm.setWasmPaths(path.join(packageDir('@tensorflow/tfjs-backend-wasm'), 'dist') + path.sep);

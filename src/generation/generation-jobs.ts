@@ -20,7 +20,11 @@ export function generationJobs(deps: {
   queue: JobQueue;
 }): JobDefinition[] {
   const scheduleSweep = () =>
-    deps.queue.enqueue(SWEEP_JOB, { requestedAt: new Date().toISOString() }, { jobId: sweepJobId(Date.now() + SWEEP_EVERY_MS), delayMs: SWEEP_EVERY_MS });
+    deps.queue.enqueue(
+      SWEEP_JOB,
+      { requestedAt: new Date().toISOString() },
+      { jobId: sweepJobId(Date.now() + SWEEP_EVERY_MS), delayMs: SWEEP_EVERY_MS },
+    );
   return [
     {
       name: GENERATION_JOB,
@@ -30,7 +34,9 @@ export function generationJobs(deps: {
       async handler(p, ctx) {
         const outcome = await deps.pipeline.run(p.generationId, ctx);
         // Every worker that ran a generation keeps the sweep scheduled (one per window, by job id).
-        await scheduleSweep().catch((e: Error) => ctx.log.warn({ err: e.message }, 'could not schedule the generation sweep'));
+        await scheduleSweep().catch((e: Error) =>
+          ctx.log.warn({ err: e.message }, 'could not schedule the generation sweep'),
+        );
         if (outcome === 'failed') throw new PermanentJobError(`generation ${p.generationId} failed`);
       },
     },
@@ -39,7 +45,10 @@ export function generationJobs(deps: {
       schema: z.object({ requestedAt: z.string() }),
       attempts: 2,
       async handler(_p, ctx) {
-        const r = await deps.service.sweep({ pendingGraceSec: PENDING_GRACE_SEC, stuckAfterSec: STUCK_AFTER_SEC });
+        const r = await deps.service.sweep({
+          pendingGraceSec: PENDING_GRACE_SEC,
+          stuckAfterSec: STUCK_AFTER_SEC,
+        });
         ctx.log.info(r, 'generation sweep done');
       },
     },

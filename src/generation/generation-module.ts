@@ -29,7 +29,10 @@ export interface GenerationModuleDeps {
   onTimings?: (id: string, t: Record<string, number>) => void;
 }
 
-export function createGenerationModule(deps: GenerationModuleDeps): { service: GenerationService; module: DomainModule } {
+export function createGenerationModule(deps: GenerationModuleDeps): {
+  service: GenerationService;
+  module: DomainModule;
+} {
   const service = createGenerationService(deps);
   const pipeline = createPipeline({
     ...deps,

@@ -67,13 +67,28 @@ export const generationRepository = {
     const r = await tx.query<GenerationRow>(
       `insert into generations (id, requester_id, prompt, cameo_handles, reference_keys, duration_sec, aspect, width, height, seed, visibility)
        values ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11) returning *`,
-      [g.id, g.requesterId, g.prompt, g.cameoHandles, g.referenceKeys, g.durationSec, g.aspect, g.width, g.height, g.seed, g.visibility],
+      [
+        g.id,
+        g.requesterId,
+        g.prompt,
+        g.cameoHandles,
+        g.referenceKeys,
+        g.durationSec,
+        g.aspect,
+        g.width,
+        g.height,
+        g.seed,
+        g.visibility,
+      ],
     );
     return r.rows[0]!;
   },
 
   async get(db: Queryable, id: string, forUpdate = false): Promise<GenerationRow | null> {
-    const r = await db.query<GenerationRow>(`select * from generations where id = $1${forUpdate ? ' for update' : ''}`, [id]);
+    const r = await db.query<GenerationRow>(
+      `select * from generations where id = $1${forUpdate ? ' for update' : ''}`,
+      [id],
+    );
     return r.rows[0] ?? null;
   },
 
@@ -105,7 +120,13 @@ export const generationRepository = {
     return r.rowCount > 0;
   },
 
-  async setCameos(tx: Queryable, id: string, token: string, cameoIds: string[], ownerIds: string[]): Promise<boolean> {
+  async setCameos(
+    tx: Queryable,
+    id: string,
+    token: string,
+    cameoIds: string[],
+    ownerIds: string[],
+  ): Promise<boolean> {
     const r = await tx.query(
       `update generations set cameo_ids = $3, cameo_owner_ids = $4, updated_at = now()
         where id = $1 and attempt_token = $2 and ${LIVE}`,
@@ -179,7 +200,14 @@ export const generationRepository = {
 
   async addEvent(
     tx: Queryable,
-    e: { generationId: string; stage: string; decision: string; progress: number; message?: string | null; details?: Record<string, unknown> },
+    e: {
+      generationId: string;
+      stage: string;
+      decision: string;
+      progress: number;
+      message?: string | null;
+      details?: Record<string, unknown>;
+    },
   ): Promise<number> {
     const r = await tx.query<{ id: string }>(
       `insert into generation_events (generation_id, stage, decision, progress, message, details)
@@ -214,12 +242,17 @@ export const generationRepository = {
   },
 
   async liveWithCameo(db: Queryable, cameoId: string): Promise<GenerationRow[]> {
-    const r = await db.query<GenerationRow>(`select * from generations where $1 = any(cameo_ids) and ${LIVE}`, [cameoId]);
+    const r = await db.query<GenerationRow>(
+      `select * from generations where $1 = any(cameo_ids) and ${LIVE}`,
+      [cameoId],
+    );
     return r.rows;
   },
 
   async stageCounts(db: Queryable): Promise<Record<string, number>> {
-    const r = await db.query<{ stage: string; n: string }>('select stage, count(*) as n from generations group by stage');
+    const r = await db.query<{ stage: string; n: string }>(
+      'select stage, count(*) as n from generations group by stage',
+    );
     return Object.fromEntries(r.rows.map((x) => [x.stage, Number(x.n)]));
   },
 
@@ -228,7 +261,10 @@ export const generationRepository = {
     await tx.query(`select pg_advisory_xact_lock(727274005, hashtext($1))`, [requesterId]);
   },
 
-  async usage(tx: Queryable, requesterId: string): Promise<{ lastMinute: number; lastDay: number; active: number }> {
+  async usage(
+    tx: Queryable,
+    requesterId: string,
+  ): Promise<{ lastMinute: number; lastDay: number; active: number }> {
     const r = await tx.query<{ m: string; d: string; a: string }>(
       `select count(*) filter (where created_at > now() - interval '1 minute') as m,
               count(*) filter (where created_at > now() - interval '1 day') as d,
@@ -240,24 +276,35 @@ export const generationRepository = {
     return { lastMinute: Number(x.m), lastDay: Number(x.d), active: Number(x.a) };
   },
 
-  async limitsFor(db: Queryable, accountId: string): Promise<{ own: GenerationLimits | null; fallback: GenerationLimits | null }> {
-    const r = await db.query<{ account_id: string | null; per_minute: number; per_day: number; max_active: number }>(
-      'select * from generation_limits where account_id = $1 or account_id is null',
-      [accountId],
-    );
+  async limitsFor(
+    db: Queryable,
+    accountId: string,
+  ): Promise<{ own: GenerationLimits | null; fallback: GenerationLimits | null }> {
+    const r = await db.query<{
+      account_id: string | null;
+      per_minute: number;
+      per_day: number;
+      max_active: number;
+    }>('select * from generation_limits where account_id = $1 or account_id is null', [accountId]);
     const map = (x?: { per_minute: number; per_day: number; max_active: number }) =>
       x ? { perMinute: x.per_minute, perDay: x.per_day, maxActive: x.max_active } : null;
-    return { own: map(r.rows.find((x) => x.account_id !== null)), fallback: map(r.rows.find((x) => x.account_id === null)) };
+    return {
+      own: map(r.rows.find((x) => x.account_id !== null)),
+      fallback: map(r.rows.find((x) => x.account_id === null)),
+    };
   },
 
   async setLimits(tx: Queryable, accountId: string | null, l: GenerationLimits): Promise<void> {
-    await tx.query(accountId ? 'delete from generation_limits where account_id = $1' : 'delete from generation_limits where account_id is null', accountId ? [accountId] : []);
-    await tx.query('insert into generation_limits (account_id, per_minute, per_day, max_active) values ($1,$2,$3,$4)', [
-      accountId,
-      l.perMinute,
-      l.perDay,
-      l.maxActive,
-    ]);
+    await tx.query(
+      accountId
+        ? 'delete from generation_limits where account_id = $1'
+        : 'delete from generation_limits where account_id is null',
+      accountId ? [accountId] : [],
+    );
+    await tx.query(
+      'insert into generation_limits (account_id, per_minute, per_day, max_active) values ($1,$2,$3,$4)',
+      [accountId, l.perMinute, l.perDay, l.maxActive],
+    );
   },
 
   async addPendingOutput(db: Queryable, blobKey: string, generationId: string, token: string): Promise<void> {
@@ -268,11 +315,17 @@ export const generationRepository = {
   },
 
   async removePendingOutput(tx: Queryable, blobKey: string, token: string): Promise<void> {
-    await tx.query('delete from generation_pending_outputs where blob_key = $1 and attempt_token = $2', [blobKey, token]);
+    await tx.query('delete from generation_pending_outputs where blob_key = $1 and attempt_token = $2', [
+      blobKey,
+      token,
+    ]);
   },
 
   /** Intents older than the grace period: their attempt died between the blob put and the commit. */
-  async stalePendingOutputs(db: Queryable, olderThanSec: number): Promise<{ blob_key: string; attempt_token: string; referenced: boolean }[]> {
+  async stalePendingOutputs(
+    db: Queryable,
+    olderThanSec: number,
+  ): Promise<{ blob_key: string; attempt_token: string; referenced: boolean }[]> {
     const r = await db.query<{ blob_key: string; attempt_token: string; referenced: boolean }>(
       `select p.blob_key, p.attempt_token,
               exists (select 1 from generations g where g.output_key = p.blob_key) as referenced

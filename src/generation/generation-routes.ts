@@ -21,7 +21,8 @@ const SSE_POLL_MS = 400;
 function decodeBase64Images(list: string[]): Buffer[] {
   return list.map((s, i) => {
     const clean = s.replace(/^data:[^;]+;base64,/, '').replace(/\s+/g, '');
-    if (!BASE64.test(clean)) throw new Invalid('reference_not_base64', `Reference image ${i + 1} is not base64.`);
+    if (!BASE64.test(clean))
+      throw new Invalid('reference_not_base64', `Reference image ${i + 1} is not base64.`);
     return Buffer.from(clean, 'base64');
   });
 }
@@ -33,7 +34,8 @@ export function registerGenerationRoutes(api: ApiRouter, svc: GenerationService)
     {
       method: 'post',
       path: '/v1/generations',
-      summary: 'Ask for a clip: prompt, cameos (@handle), reference images (base64 JSON or multipart), duration, aspect, seed',
+      summary:
+        'Ask for a clip: prompt, cameos (@handle), reference images (base64 JSON or multipart), duration, aspect, seed',
       tags: ['generations'],
       auth: ['creator'],
       rawBody: {
@@ -49,14 +51,23 @@ export function registerGenerationRoutes(api: ApiRouter, svc: GenerationService)
       let input: CreateGenerationInput;
       let images: Buffer[];
       if (type.startsWith('multipart/form-data')) {
-        const form = await readMultipart(req, { fileBytes: MAX_REFERENCE_IMAGE_BYTES, files: MAX_REFERENCE_IMAGES });
+        const form = await readMultipart(req, {
+          fileBytes: MAX_REFERENCE_IMAGE_BYTES,
+          files: MAX_REFERENCE_IMAGES,
+        });
         const one = (k: string) => form.fields[k]?.[0];
         const raw: Record<string, unknown> = {
           prompt: one('prompt'),
-          cameos: (form.fields.cameos ?? []).flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean),
+          cameos: (form.fields.cameos ?? [])
+            .flatMap((v) => v.split(','))
+            .map((s) => s.trim())
+            .filter(Boolean),
         };
-        for (const k of ['durationSec', 'aspect', 'seed', 'visibility']) if (one(k) !== undefined) raw[k] = one(k);
-        const unknown = Object.keys(form.fields).filter((k) => !['prompt', 'cameos', 'durationSec', 'aspect', 'seed', 'visibility'].includes(k));
+        for (const k of ['durationSec', 'aspect', 'seed', 'visibility'])
+          if (one(k) !== undefined) raw[k] = one(k);
+        const unknown = Object.keys(form.fields).filter(
+          (k) => !['prompt', 'cameos', 'durationSec', 'aspect', 'seed', 'visibility'].includes(k),
+        );
         if (unknown.length) throw new Invalid('unknown_fields', `Unknown form field ${unknown.join(', ')}.`);
         input = createGenerationSchema.parse(raw);
         images = form.files.filter((f) => f.field === 'referenceImages').map((f) => f.data);
@@ -64,7 +75,10 @@ export function registerGenerationRoutes(api: ApiRouter, svc: GenerationService)
         input = createGenerationSchema.parse(req.body ?? {});
         images = decodeBase64Images(input.referenceImages);
       } else {
-        throw new UnsupportedMedia('unsupported_content_type', 'Send application/json or multipart/form-data.');
+        throw new UnsupportedMedia(
+          'unsupported_content_type',
+          'Send application/json or multipart/form-data.',
+        );
       }
       return svc.create(auth!, input, images);
     },
@@ -87,7 +101,8 @@ export function registerGenerationRoutes(api: ApiRouter, svc: GenerationService)
     {
       method: 'get',
       path: '/v1/generations/:id',
-      summary: 'A generation: stage, progress, refusal in plain words (its creator and the owners of its cameos)',
+      summary:
+        'A generation: stage, progress, refusal in plain words (its creator and the owners of its cameos)',
       tags: ['generations'],
       auth: 'any',
       params: idParams,
@@ -104,18 +119,29 @@ export function registerGenerationRoutes(api: ApiRouter, svc: GenerationService)
       tags: ['generations'],
       auth: 'any',
       params: idParams,
-      rawResponse: { contentType: 'text/event-stream', description: 'event: decision (a generation event) | progress ({stage, progress}) | end (the final view)' },
+      rawResponse: {
+        contentType: 'text/event-stream',
+        description:
+          'event: decision (a generation event) | progress ({stage, progress}) | end (the final view)',
+      },
     },
     async ({ auth, params, req, res }) => {
       await svc.visibleTo(auth!, params.id);
       const lastId = Number(req.header('last-event-id') ?? 0);
-      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+      res.writeHead(200, {
+        'content-type': 'text/event-stream',
+        'cache-control': 'no-cache',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+      });
       let after = Number.isFinite(lastId) ? lastId : 0;
       let lastProgress = '';
       let closed = false;
       req.on('close', () => (closed = true));
       const send = (event: string, data: unknown, id?: number) => {
-        res.write(`${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        res.write(
+          `${id !== undefined ? `id: ${id}\n` : ''}event: ${event}\ndata: ${JSON.stringify(data)}\n\n`,
+        );
       };
       // Polling the database (not process memory) lets any API instance stream any generation.
       while (!closed) {
@@ -192,7 +218,9 @@ export function registerGenerationRoutes(api: ApiRouter, svc: GenerationService)
       query: listQuery,
       response: z.object({ generations: z.array(generationViewSchema) }),
     },
-    async ({ auth, params, query }) => ({ generations: await svc.listForCameo(auth!, params.cameoId, query.limit) }),
+    async ({ auth, params, query }) => ({
+      generations: await svc.listForCameo(auth!, params.cameoId, query.limit),
+    }),
   );
 
   api.route(
@@ -238,7 +266,12 @@ export function registerGenerationRoutes(api: ApiRouter, svc: GenerationService)
       response: generationViewSchema,
     },
     ({ auth, params }) =>
-      svc.cancel(params.id, { actorId: auth!.accountId, outcome: 'failed', rule: 'operator_cancelled', message: 'An operator cancelled this generation.' }),
+      svc.cancel(params.id, {
+        actorId: auth!.accountId,
+        outcome: 'failed',
+        rule: 'operator_cancelled',
+        message: 'An operator cancelled this generation.',
+      }),
   );
 
   api.route(

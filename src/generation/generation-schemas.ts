@@ -1,6 +1,16 @@
 import { z } from 'zod';
 
-export const STAGES = ['queued', 'policy', 'consent', 'rendering', 'scanning', 'stamping', 'done', 'refused', 'failed'] as const;
+export const STAGES = [
+  'queued',
+  'policy',
+  'consent',
+  'rendering',
+  'scanning',
+  'stamping',
+  'done',
+  'refused',
+  'failed',
+] as const;
 export type Stage = (typeof STAGES)[number];
 export const TERMINAL_STAGES: readonly Stage[] = ['done', 'refused', 'failed'];
 export const isTerminal = (s: string): boolean => (TERMINAL_STAGES as readonly string[]).includes(s);
@@ -20,9 +30,18 @@ export const createGenerationSchema = z.strictObject({
   prompt: z.string().trim().min(1, 'the prompt is empty').max(2000),
   cameos: z.array(handle).max(MAX_CAMEOS).default([]),
   referenceImages: z.array(z.string().min(1)).max(MAX_REFERENCE_IMAGES).default([]),
-  durationSec: z.coerce.number().positive().max(MAX_DURATION_SEC, `a clip lasts at most ${MAX_DURATION_SEC} seconds`).default(MAX_DURATION_SEC),
+  durationSec: z.coerce
+    .number()
+    .positive()
+    .max(MAX_DURATION_SEC, `a clip lasts at most ${MAX_DURATION_SEC} seconds`)
+    .default(MAX_DURATION_SEC),
   aspect: z.enum(['16:9', '9:16', '1:1']).default('16:9'),
-  seed: z.coerce.number().int().min(0).max(2 ** 31 - 1).optional(),
+  seed: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
   visibility: z.enum(['draft', 'published']).default('draft'),
 });
 export type CreateGenerationInput = z.infer<typeof createGenerationSchema>;

@@ -6,7 +6,15 @@ import type { AuthContext } from '../accounts/account-service';
 import { appendAudit } from '../audit/audit-repository';
 import type { ConsentService } from '../consent';
 import type { Database } from '../db/database';
-import { Conflict, Gone, Invalid, NotFound, PolicyRefusal, RateLimited, UnsupportedMedia } from '../http/errors';
+import {
+  Conflict,
+  Gone,
+  Invalid,
+  NotFound,
+  PolicyRefusal,
+  RateLimited,
+  UnsupportedMedia,
+} from '../http/errors';
 import { ledgerRepository } from '../ledger';
 import { ASPECT_SIZES } from '../models';
 import type { JobQueue, QueueStats } from '../queue/job-queue';
@@ -24,7 +32,8 @@ import { recordDecision } from './pipeline';
 
 export const GENERATION_JOB = 'generation.run';
 export const SWEEP_JOB = 'generation.sweep';
-export const generationJobId = (id: string, retry = 0): string => (retry ? `generation-${id}-retry-${retry}` : `generation-${id}`);
+export const generationJobId = (id: string, retry = 0): string =>
+  retry ? `generation-${id}-retry-${retry}` : `generation-${id}`;
 
 export const DEFAULT_LIMITS: GenerationLimits = { perMinute: 10, perDay: 200, maxActive: 5 };
 
@@ -59,7 +68,12 @@ export function toView(g: GenerationRow): GenerationView {
     failure: g.failure,
     model: g.model_name ? { name: g.model_name, version: g.model_version ?? '' } : null,
     output: delivered
-      ? { url: `/v1/generations/${g.id}/output`, sha256: g.output_sha256!, bytes: Number(g.output_bytes), ledgerPayload: g.ledger_payload }
+      ? {
+          url: `/v1/generations/${g.id}/output`,
+          sha256: g.output_sha256!,
+          bytes: Number(g.output_bytes),
+          ledgerPayload: g.ledger_payload,
+        }
       : null,
     takenDownAt: iso(g.taken_down_at),
     createdAt: iso(g.created_at)!,
@@ -103,12 +117,19 @@ export function createGenerationService(deps: GenerationServiceDeps) {
   async function storeReferences(images: Buffer[]): Promise<string[]> {
     const keys: string[] = [];
     for (const [i, b] of images.entries()) {
-      if (b.length > MAX_REFERENCE_IMAGE_BYTES) throw new Invalid('reference_too_large', `Reference image ${i + 1} is larger than ${MAX_REFERENCE_IMAGE_BYTES} bytes.`);
+      if (b.length > MAX_REFERENCE_IMAGE_BYTES)
+        throw new Invalid(
+          'reference_too_large',
+          `Reference image ${i + 1} is larger than ${MAX_REFERENCE_IMAGE_BYTES} bytes.`,
+        );
       const meta = await sharp(b)
         .metadata()
         .catch(() => null);
       if (!meta || !['jpeg', 'png', 'webp'].includes(meta.format ?? '')) {
-        throw new UnsupportedMedia('reference_not_image', `Reference image ${i + 1} is not a JPEG, PNG or WebP image.`);
+        throw new UnsupportedMedia(
+          'reference_not_image',
+          `Reference image ${i + 1} is not a JPEG, PNG or WebP image.`,
+        );
       }
       keys.push((await blobs.put(b)).key);
     }
@@ -161,13 +182,24 @@ export function createGenerationService(deps: GenerationServiceDeps) {
         await repo.lockRequester(tx, auth.accountId);
         const u = await repo.usage(tx, auth.accountId);
         if (u.lastMinute >= limits.perMinute) {
-          throw new RateLimited('generation_rate_limited', `You may request ${limits.perMinute} clips a minute; wait a minute and try again.`, { retryAfterSec: 60 });
+          throw new RateLimited(
+            'generation_rate_limited',
+            `You may request ${limits.perMinute} clips a minute; wait a minute and try again.`,
+            { retryAfterSec: 60 },
+          );
         }
         if (u.lastDay >= limits.perDay) {
-          throw new RateLimited('generation_quota_exhausted', `You have used your quota of ${limits.perDay} clips a day.`, { retryAfterSec: 3600 });
+          throw new RateLimited(
+            'generation_quota_exhausted',
+            `You have used your quota of ${limits.perDay} clips a day.`,
+            { retryAfterSec: 3600 },
+          );
         }
         if (u.active >= limits.maxActive) {
-          throw new RateLimited('generation_too_many_active', `You already have ${u.active} clips in progress (at most ${limits.maxActive}); wait for one to finish.`);
+          throw new RateLimited(
+            'generation_too_many_active',
+            `You already have ${u.active} clips in progress (at most ${limits.maxActive}); wait for one to finish.`,
+          );
         }
         const g = await repo.insert(tx, {
           id,
@@ -182,12 +214,22 @@ export function createGenerationService(deps: GenerationServiceDeps) {
           seed: input.seed ?? crypto.randomInt(0, 2 ** 31 - 1),
           visibility: input.visibility,
         });
-        await tx.query('update generations set cameo_ids = $2, cameo_owner_ids = $3 where id = $1', [id, cameoIds, ownerIds]);
+        await tx.query('update generations set cameo_ids = $2, cameo_owner_ids = $3 where id = $1', [
+          id,
+          cameoIds,
+          ownerIds,
+        ]);
         await recordDecision(tx, g, {
           stage: 'queued',
           decision: 'requested',
           progress: 0,
-          details: { cameos: handles.length, references: referenceKeys.length, durationSec: input.durationSec, aspect: input.aspect, visibility: input.visibility },
+          details: {
+            cameos: handles.length,
+            references: referenceKeys.length,
+            durationSec: input.durationSec,
+            aspect: input.aspect,
+            visibility: input.visibility,
+          },
         });
       });
       await enqueue(id);
@@ -218,19 +260,32 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     },
 
     /** The clip, only once the row says done (a blob put before the commit is never served). */
-    async openOutput(auth: AuthContext, id: string): Promise<{ stream: Readable; bytes: number; sha256: string }> {
+    async openOutput(
+      auth: AuthContext,
+      id: string,
+    ): Promise<{ stream: Readable; bytes: number; sha256: string }> {
       const g = await visibleTo(auth, id);
       if (g.taken_down_at) throw new Gone('output_taken_down', 'The clip was deleted.');
       if (g.stage !== 'done' || !g.output_key) {
-        throw new Conflict('output_not_ready', isTerminal(g.stage) ? `The generation ended as ${g.stage}; there is no clip.` : `The clip is not ready (stage: ${g.stage}).`);
+        throw new Conflict(
+          'output_not_ready',
+          isTerminal(g.stage)
+            ? `The generation ended as ${g.stage}; there is no clip.`
+            : `The clip is not ready (stage: ${g.stage}).`,
+        );
       }
-      return { stream: await blobs.stream(g.output_key), bytes: Number(g.output_bytes), sha256: g.output_sha256! };
+      return {
+        stream: await blobs.stream(g.output_key),
+        bytes: Number(g.output_bytes),
+        sha256: g.output_sha256!,
+      };
     },
 
     async deleteOutput(auth: AuthContext, id: string, reason?: string): Promise<GenerationView> {
       const g = await visibleTo(auth, id);
       if (g.taken_down_at) throw new Gone('output_taken_down', 'The clip was already deleted.');
-      if (g.stage !== 'done' || !g.output_key) throw new Conflict('no_output', 'This generation has no clip to delete.');
+      if (g.stage !== 'done' || !g.output_key)
+        throw new Conflict('no_output', 'This generation has no clip to delete.');
       const key = g.output_key;
       const asOwner = g.requester_id !== auth.accountId;
       const why = reason ?? (asOwner ? 'deleted by a cameo owner' : 'deleted by the creator');
@@ -247,7 +302,13 @@ export function createGenerationService(deps: GenerationServiceDeps) {
           subjectId: id,
           details: { reason: why, asCameoOwner: asOwner, sha256: g.output_sha256 },
         });
-        await repo.addEvent(tx, { generationId: id, stage: 'done', decision: 'taken_down', progress: 1, message: `The clip was ${why}.` });
+        await repo.addEvent(tx, {
+          generationId: id,
+          stage: 'done',
+          decision: 'taken_down',
+          progress: 1,
+          message: `The clip was ${why}.`,
+        });
         return r;
       });
       if (!row) throw new Gone('output_taken_down', 'The clip was already deleted.');
@@ -314,7 +375,13 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       const row = await db.transaction(async (tx) => {
         const r = await repo.requeue(tx, id);
         if (!r) return null;
-        await recordDecision(tx, r, { stage: 'queued', decision: 'retried', progress: 0, message: 'An operator retried the generation.', actorId });
+        await recordDecision(tx, r, {
+          stage: 'queued',
+          decision: 'retried',
+          progress: 0,
+          message: 'An operator retried the generation.',
+          actorId,
+        });
         return r;
       });
       if (!row) {
@@ -331,7 +398,11 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       return { queue: stats, generationsByStage: byStage };
     },
 
-    async setLimits(actorId: string, accountId: string | null, l: GenerationLimits): Promise<GenerationLimits> {
+    async setLimits(
+      actorId: string,
+      accountId: string | null,
+      l: GenerationLimits,
+    ): Promise<GenerationLimits> {
       await db.transaction(async (tx) => {
         await repo.setLimits(tx, accountId, l);
         await appendAudit(tx, {
@@ -346,14 +417,20 @@ export function createGenerationService(deps: GenerationServiceDeps) {
     },
 
     /** Deletes blobs whose attempt died before committing, and fails rows no worker has touched for a long time. */
-    async sweep(opts: { pendingGraceSec: number; stuckAfterSec: number }): Promise<{ blobsDeleted: number; rowsFailed: number }> {
+    async sweep(opts: {
+      pendingGraceSec: number;
+      stuckAfterSec: number;
+    }): Promise<{ blobsDeleted: number; rowsFailed: number }> {
       let blobsDeleted = 0;
       for (const p of await repo.stalePendingOutputs(db, opts.pendingGraceSec)) {
         if (!p.referenced) {
           await blobs.delete(p.blob_key);
           blobsDeleted++;
         }
-        await db.query('delete from generation_pending_outputs where blob_key = $1 and attempt_token = $2', [p.blob_key, p.attempt_token]);
+        await db.query('delete from generation_pending_outputs where blob_key = $1 and attempt_token = $2', [
+          p.blob_key,
+          p.attempt_token,
+        ]);
       }
       const stuck = await db.query<{ id: string }>(
         `select id from generations where stage in ('policy','consent','rendering','scanning','stamping')
@@ -363,7 +440,12 @@ export function createGenerationService(deps: GenerationServiceDeps) {
       let rowsFailed = 0;
       for (const { id } of stuck.rows) {
         try {
-          await this.cancel(id, { actorId: null, outcome: 'failed', rule: 'worker_lost', message: 'The worker making this clip stopped and it was not resumed; nothing was delivered.' });
+          await this.cancel(id, {
+            actorId: null,
+            outcome: 'failed',
+            rule: 'worker_lost',
+            message: 'The worker making this clip stopped and it was not resumed; nothing was delivered.',
+          });
           rowsFailed++;
         } catch (e) {
           if (!(e instanceof Conflict)) throw e;

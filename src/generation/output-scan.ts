@@ -15,13 +15,35 @@ export interface SampledFrame {
 }
 
 /** Decodes ~2 frames a second of a clip, scaled to SCAN_WIDTH, as RGB (for faces) and JPEG (for the opt-out registry). */
-export async function sampleFrames(file: string, width: number, height: number, signal?: AbortSignal): Promise<SampledFrame[]> {
+export async function sampleFrames(
+  file: string,
+  width: number,
+  height: number,
+  signal?: AbortSignal,
+): Promise<SampledFrame[]> {
   const w = Math.min(SCAN_WIDTH, width) & ~1;
   const h = Math.round((height * w) / width) & ~1;
   const frameBytes = w * h * 3;
-  const child = spawn(ffmpegBin(), ['-v', 'error', '-i', file, '-an', '-vf', `fps=${SCAN_FPS},scale=${w}:${h}`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    ffmpegBin(),
+    [
+      '-v',
+      'error',
+      '-i',
+      file,
+      '-an',
+      '-vf',
+      `fps=${SCAN_FPS},scale=${w}:${h}`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:1',
+    ],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const onAbort = () => child.kill('SIGKILL');
   signal?.addEventListener('abort', onAbort, { once: true });
   let err = '';
@@ -37,7 +59,9 @@ export async function sampleFrames(file: string, width: number, height: number, 
       pending = pending.subarray(frameBytes);
     }
   }
-  const code: number | null = await new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.on('close', r)));
+  const code: number | null = await new Promise((r) =>
+    child.exitCode !== null ? r(child.exitCode) : child.on('close', r),
+  );
   signal?.removeEventListener('abort', onAbort);
   if (signal?.aborted) throw new Error('The scan was cancelled.');
   if (code !== 0) throw new Error(`Sampling frames failed: ${err.slice(-500)}`);
@@ -46,7 +70,9 @@ export async function sampleFrames(file: string, width: number, height: number, 
       index,
       timeSec: index / SCAN_FPS,
       rgb: { data: new Uint8Array(b.buffer, b.byteOffset, b.length), width: w, height: h },
-      jpeg: await sharp(b, { raw: { width: w, height: h, channels: 3 } }).jpeg({ quality: 85 }).toBuffer(),
+      jpeg: await sharp(b, { raw: { width: w, height: h, channels: 3 } })
+        .jpeg({ quality: 85 })
+        .toBuffer(),
     })),
   );
 }
@@ -85,7 +111,8 @@ export async function scanFaces(
   };
   for (const f of frames) {
     const tiny = await detectFaces(f.rgb, { detector: 'tiny', minScore: 0.4 });
-    let ssd: DetectedFace[] | null = f.index % SSD_EVERY === 0 ? await detectFaces(f.rgb, { detector: 'ssd', minScore: 0.5 }) : null;
+    let ssd: DetectedFace[] | null =
+      f.index % SSD_EVERY === 0 ? await detectFaces(f.rgb, { detector: 'ssd', minScore: 0.5 }) : null;
     const faces: DetectedFace[] = [...(ssd ?? [])];
     for (const t of tiny) {
       if (faces.some((x) => iou(x.box, t.box) > 0.3)) continue;
@@ -116,7 +143,10 @@ export async function scanFaces(
   return out;
 }
 
-function iou(a: { x: number; y: number; width: number; height: number }, b: { x: number; y: number; width: number; height: number }): number {
+function iou(
+  a: { x: number; y: number; width: number; height: number },
+  b: { x: number; y: number; width: number; height: number },
+): number {
   const w = Math.max(0, Math.min(a.x + a.width, b.x + b.width) - Math.max(a.x, b.x));
   const h = Math.max(0, Math.min(a.y + a.height, b.y + b.height) - Math.max(a.y, b.y));
   const inter = w * h;

@@ -43,16 +43,36 @@ class Refused extends Error {
   }
 }
 
-const PROGRESS: Record<string, number> = { policy: 0.05, consent: 0.1, rendering: 0.15, scanning: 0.6, stamping: 0.72 };
+const PROGRESS: Record<string, number> = {
+  policy: 0.05,
+  consent: 0.1,
+  rendering: 0.15,
+  scanning: 0.6,
+  stamping: 0.72,
+};
 const SOFT_BINDING_ALG = 'com.consentry.watermark.v1';
 const WATERMARK_CHECK_SEC = 4;
 
 export async function recordDecision(
   tx: Queryable,
   g: { id: string; requester_id: string },
-  e: { stage: string; decision: string; progress: number; message?: string; details?: Record<string, unknown>; actorId?: string | null },
+  e: {
+    stage: string;
+    decision: string;
+    progress: number;
+    message?: string;
+    details?: Record<string, unknown>;
+    actorId?: string | null;
+  },
 ): Promise<void> {
-  await repo.addEvent(tx, { generationId: g.id, stage: e.stage, decision: e.decision, progress: e.progress, message: e.message, details: e.details });
+  await repo.addEvent(tx, {
+    generationId: g.id,
+    stage: e.stage,
+    decision: e.decision,
+    progress: e.progress,
+    message: e.message,
+    details: e.details,
+  });
   await appendAudit(tx, {
     actorId: e.actorId === undefined ? g.requester_id : e.actorId,
     action: `generation.${e.stage}.${e.decision}`,
@@ -70,7 +90,10 @@ export async function recordDecision(
 export function createPipeline(deps: PipelineDeps) {
   const { db, blobs, consent, optout, provenance, model } = deps;
 
-  async function run(id: string, job: { attempt: number; maxAttempts: number; log: Logger }): Promise<'done' | 'refused' | 'failed' | 'stopped'> {
+  async function run(
+    id: string,
+    job: { attempt: number; maxAttempts: number; log: Logger },
+  ): Promise<'done' | 'refused' | 'failed' | 'stopped'> {
     const token = crypto.randomUUID();
     const g = await db.transaction(async (tx) => {
       const row = await repo.beginAttempt(tx, id, token);
@@ -79,7 +102,10 @@ export function createPipeline(deps: PipelineDeps) {
           stage: 'policy',
           decision: 'started',
           progress: 0,
-          message: job.attempt > 1 || row.attempts > 1 ? `attempt ${row.attempts} (an earlier attempt did not finish)` : undefined,
+          message:
+            job.attempt > 1 || row.attempts > 1
+              ? `attempt ${row.attempts} (an earlier attempt did not finish)`
+              : undefined,
           details: { attempt: row.attempts, worker: `${os.hostname()}:${process.pid}` },
           actorId: null,
         });
@@ -116,7 +142,11 @@ export function createPipeline(deps: PipelineDeps) {
     }
   }
 
-  async function end(g: GenerationRow, token: string, outcome: { stage: 'refused'; refusal: Refusal } | { stage: 'failed'; failure: string }): Promise<void> {
+  async function end(
+    g: GenerationRow,
+    token: string,
+    outcome: { stage: 'refused'; refusal: Refusal } | { stage: 'failed'; failure: string },
+  ): Promise<void> {
     await db.transaction(async (tx) => {
       const ended = await repo.end(tx, g.id, outcome, token);
       if (!ended) return;
@@ -125,7 +155,10 @@ export function createPipeline(deps: PipelineDeps) {
         decision: outcome.stage,
         progress: ended.progress,
         message: outcome.stage === 'refused' ? outcome.refusal.message : outcome.failure,
-        details: outcome.stage === 'refused' ? { rule: outcome.refusal.rule, ...(outcome.refusal.details ?? {}) } : {},
+        details:
+          outcome.stage === 'refused'
+            ? { rule: outcome.refusal.rule, ...(outcome.refusal.details ?? {}) }
+            : {},
         actorId: null,
       });
     });
@@ -135,17 +168,37 @@ export function createPipeline(deps: PipelineDeps) {
     if (!(await repo.setStage(db, g.id, token, stage, PROGRESS[stage] ?? 0))) throw new GenerationStopped();
   }
 
-  async function passed(g: GenerationRow, token: string, stage: string, message: string, details: Record<string, unknown> = {}): Promise<void> {
+  async function passed(
+    g: GenerationRow,
+    token: string,
+    stage: string,
+    message: string,
+    details: Record<string, unknown> = {},
+  ): Promise<void> {
     await db.transaction(async (tx) => {
       const live = await repo.get(tx, g.id, true);
-      if (!live || live.attempt_token !== token || ['done', 'refused', 'failed'].includes(live.stage)) throw new GenerationStopped();
-      await recordDecision(tx, g, { stage, decision: 'passed', progress: live.progress, message, details, actorId: null });
+      if (!live || live.attempt_token !== token || ['done', 'refused', 'failed'].includes(live.stage))
+        throw new GenerationStopped();
+      await recordDecision(tx, g, {
+        stage,
+        decision: 'passed',
+        progress: live.progress,
+        message,
+        details,
+        actorId: null,
+      });
     });
   }
 
-  async function consentStillHolds(g: GenerationRow, token: string, cameos: CameoForGeneration[], when: string): Promise<void> {
+  async function consentStillHolds(
+    g: GenerationRow,
+    token: string,
+    cameos: CameoForGeneration[],
+    when: string,
+  ): Promise<void> {
     const live = await repo.get(db, g.id);
-    if (!live || live.attempt_token !== token || ['done', 'refused', 'failed'].includes(live.stage)) throw new GenerationStopped();
+    if (!live || live.attempt_token !== token || ['done', 'refused', 'failed'].includes(live.stage))
+      throw new GenerationStopped();
     if (cameos.length && !(await consent.stillConsenting(cameos.map((c) => c.cameoId)))) {
       throw new Refused({
         stage: 'consent',
@@ -156,7 +209,13 @@ export function createPipeline(deps: PipelineDeps) {
     }
   }
 
-  async function stages(g: GenerationRow, token: string, workDir: string, signal: AbortSignal, timings: Record<string, number>): Promise<void> {
+  async function stages(
+    g: GenerationRow,
+    token: string,
+    workDir: string,
+    signal: AbortSignal,
+    timings: Record<string, number>,
+  ): Promise<void> {
     const ctx = { requesterId: g.requester_id, source: 'generation' as const };
     const lap = (name: string, t0: number) => (timings[name] = Date.now() - t0);
 
@@ -168,7 +227,8 @@ export function createPipeline(deps: PipelineDeps) {
     const references = await Promise.all(g.reference_keys.map((k) => blobs.read(k)));
     if (references.length) {
       const refDecision = await optout.checkReferenceImages(references, ctx);
-      if (!refDecision.allowed) throw new Refused(optoutRefusal('policy', 'optout_reference_image', refDecision));
+      if (!refDecision.allowed)
+        throw new Refused(optoutRefusal('policy', 'optout_reference_image', refDecision));
     }
     let cameos: CameoForGeneration[];
     try {
@@ -181,11 +241,24 @@ export function createPipeline(deps: PipelineDeps) {
           await repo.setCameos(db, g.id, token, [...g.cameo_ids, cameoId], g.cameo_owner_ids);
         }
         await enter(g, token, 'consent');
-        throw new Refused({ stage: 'consent', rule: e.code, message: e.message, details: cameoId ? { cameoId } : {} });
+        throw new Refused({
+          stage: 'consent',
+          rule: e.code,
+          message: e.message,
+          details: cameoId ? { cameoId } : {},
+        });
       }
       throw e;
     }
-    if (!(await repo.setCameos(db, g.id, token, cameos.map((c) => c.cameoId), [...new Set(cameos.map((c) => c.ownerId))]))) {
+    if (
+      !(await repo.setCameos(
+        db,
+        g.id,
+        token,
+        cameos.map((c) => c.cameoId),
+        [...new Set(cameos.map((c) => c.ownerId))],
+      ))
+    ) {
       throw new GenerationStopped();
     }
     const violations = consent.checkPromptAgainstRules(cameos, g.prompt);
@@ -197,10 +270,16 @@ export function createPipeline(deps: PipelineDeps) {
         details: { violations: violations.map((v) => ({ cameoId: v.cameoId, rule: v.rule })) },
       });
     }
-    await passed(g, token, 'policy', 'The prompt and reference images passed the opt-out registry and the cameo rules.', {
-      references: references.length,
-      cameos: cameos.length,
-    });
+    await passed(
+      g,
+      token,
+      'policy',
+      'The prompt and reference images passed the opt-out registry and the cameo rules.',
+      {
+        references: references.length,
+        cameos: cameos.length,
+      },
+    );
     lap('policy', t0);
 
     // 2. Consent: every cameo active, unpaused, and the requester permitted (resolve checked it; re-read now).
@@ -208,9 +287,17 @@ export function createPipeline(deps: PipelineDeps) {
     await enter(g, token, 'consent');
     await deps.hold('consent', g.prompt);
     await consentStillHolds(g, token, cameos, 'before rendering');
-    await passed(g, token, 'consent', cameos.length ? `Every cameo (${cameos.map((c) => `@${c.handle}`).join(', ')}) consents to this requester.` : 'No cameo is used.', {
-      cameoIds: cameos.map((c) => c.cameoId),
-    });
+    await passed(
+      g,
+      token,
+      'consent',
+      cameos.length
+        ? `Every cameo (${cameos.map((c) => `@${c.handle}`).join(', ')}) consents to this requester.`
+        : 'No cameo is used.',
+      {
+        cameoIds: cameos.map((c) => c.cameoId),
+      },
+    );
     lap('consent', t0);
 
     // 3. Render.
@@ -225,7 +312,8 @@ export function createPipeline(deps: PipelineDeps) {
     const watch = setInterval(() => {
       void repo.get(db, g.id).then(
         (r) => {
-          if (!r || r.attempt_token !== token || ['done', 'refused', 'failed'].includes(r.stage)) stopRender();
+          if (!r || r.attempt_token !== token || ['done', 'refused', 'failed'].includes(r.stage))
+            stopRender();
         },
         () => undefined,
       );
@@ -262,7 +350,10 @@ export function createPipeline(deps: PipelineDeps) {
       clearInterval(watch);
       signal.removeEventListener('abort', stopRender);
     }
-    await passed(g, token, 'rendering', `${model.name} ${model.version} rendered the clip.`, { model: model.name, version: model.version });
+    await passed(g, token, 'rendering', `${model.name} ${model.version} rendered the clip.`, {
+      model: model.name,
+      version: model.version,
+    });
     lap('rendering', t0);
 
     // The watermark embed (the slowest step after the render) starts now, beside the scan: its
@@ -283,7 +374,9 @@ export function createPipeline(deps: PipelineDeps) {
     const faces = await scanFaces(frames, cameos);
     const strangers = faces.filter((f) => !f.matchedCameoId);
     for (const f of strangers) {
-      const other = await consent.nearestCameoFace(f.descriptor, { excludeCameoIds: cameos.map((c) => c.cameoId) });
+      const other = await consent.nearestCameoFace(f.descriptor, {
+        excludeCameoIds: cameos.map((c) => c.cameoId),
+      });
       if (other && other.distance <= SCAN_MATCH) {
         throw new Refused({
           stage: 'scanning',
@@ -308,11 +401,17 @@ export function createPipeline(deps: PipelineDeps) {
       });
     }
     const seen = [...new Set(faces.map((f) => f.matchedCameoId))];
-    await passed(g, token, 'scanning', `Scanned ${frames.length} frames: ${faces.length} faces, all of requested cameos.`, {
-      frames: frames.length,
-      faces: faces.length,
-      cameosSeen: seen,
-    });
+    await passed(
+      g,
+      token,
+      'scanning',
+      `Scanned ${frames.length} frames: ${faces.length} faces, all of requested cameos.`,
+      {
+        frames: frames.length,
+        faces: faces.length,
+        cameosSeen: seen,
+      },
+    );
     lap('scanning', t0);
 
     // 5-6. Watermark (video + audio) with a fresh ledger payload, then the signed manifest; both read back.
@@ -342,18 +441,28 @@ export function createPipeline(deps: PipelineDeps) {
       detectFile(signed, deps.watermarkKey, { maxSeconds: WATERMARK_CHECK_SEC }),
       fingerprintMedia(signed),
     ]);
-    if (manifest.verdict !== 'valid_trusted' || manifest.generationId !== g.id || manifest.softBinding?.payloadHex !== payloadHex) {
+    if (
+      manifest.verdict !== 'valid_trusted' ||
+      manifest.generationId !== g.id ||
+      manifest.softBinding?.payloadHex !== payloadHex
+    ) {
       throw new Error(`The signed manifest did not verify (verdict ${manifest.verdict}).`);
     }
     if (!detection.detected || detection.payloadHex !== payloadHex) {
       throw new Error('The watermark could not be read back from the stamped clip, so it was not delivered.');
     }
     timings.readBack = Date.now() - t1;
-    await passed(g, token, 'stamping', 'Watermark embedded and read back; Content Credentials signed and verified.', {
-      payloadHex,
-      verdict: manifest.verdict,
-      watermarkPValue: detection.pValue,
-    });
+    await passed(
+      g,
+      token,
+      'stamping',
+      'Watermark embedded and read back; Content Credentials signed and verified.',
+      {
+        payloadHex,
+        verdict: manifest.verdict,
+        watermarkPValue: detection.pValue,
+      },
+    );
     lap('stamping', t0);
 
     // 7. Deliver: re-check consent, put the blob (recorded as pending first), then one transaction.
@@ -365,7 +474,15 @@ export function createPipeline(deps: PipelineDeps) {
     const put = await blobs.put({ path: signed });
     await deps.hold('stamping:afterPut', g.prompt);
     const committed = await db.transaction(async (tx) => {
-      if (!(await repo.markDone(tx, g.id, token, { outputKey: put.key, sha256, bytes: put.size, ledgerPayload: payloadHex }))) return false;
+      if (
+        !(await repo.markDone(tx, g.id, token, {
+          outputKey: put.key,
+          sha256,
+          bytes: put.size,
+          ledgerPayload: payloadHex,
+        }))
+      )
+        return false;
       await ledgerRepository.insert(tx, {
         payloadHex,
         generationId: g.id,

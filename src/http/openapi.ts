@@ -45,7 +45,9 @@ export function buildOpenApi(specs: RouteSpec[], info: { title: string; version:
           ? { description: s.rawResponse.description, content: { [s.rawResponse.contentType]: {} } }
           : {
               description: 'OK',
-              ...(s.response ? { content: { 'application/json': { schema: schemaOf(s.response, 'output') } } } : {}),
+              ...(s.response
+                ? { content: { 'application/json': { schema: schemaOf(s.response, 'output') } } }
+                : {}),
             },
         default: { description: 'Error', content: { 'application/json': { schema: errorSchema } } },
       },

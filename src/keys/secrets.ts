@@ -21,7 +21,8 @@ const fileSchema = z.object({ jwtSecret: z.string(), masterKey: z.string(), wate
 export function loadSecrets(config: Config): ServiceSecrets {
   const file = path.join(config.dataDir, 'secrets.json');
   let stored: z.infer<typeof fileSchema> | null = null;
-  const allConfigured = config.CONSENTRY_JWT_SECRET && config.CONSENTRY_MASTER_KEY && config.CONSENTRY_WATERMARK_KEY;
+  const allConfigured =
+    config.CONSENTRY_JWT_SECRET && config.CONSENTRY_MASTER_KEY && config.CONSENTRY_WATERMARK_KEY;
   if (config.NODE_ENV === 'production' && !config.CONSENTRY_CONSENT_RECEIPT_KEY) {
     throw new Error(
       'In production CONSENTRY_CONSENT_RECEIPT_KEY must name the EC P-256 key that signs consent receipts, so every host publishes the same key.',

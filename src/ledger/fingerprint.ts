@@ -38,7 +38,24 @@ async function frameHashes(path: string, isImage: boolean): Promise<{ full: stri
     `[f][c]vstack,format=gray[out]`;
   const { stdout } = await runTool(
     ffmpegBin(),
-    ['-v', 'error', '-nostdin', '-threads', '2', '-t', String(MAX_SECONDS), '-i', path, '-filter_complex', graph, '-map', '[out]', '-f', 'rawvideo', '-'],
+    [
+      '-v',
+      'error',
+      '-nostdin',
+      '-threads',
+      '2',
+      '-t',
+      String(MAX_SECONDS),
+      '-i',
+      path,
+      '-filter_complex',
+      graph,
+      '-map',
+      '[out]',
+      '-f',
+      'rawvideo',
+      '-',
+    ],
     { timeoutMs: 120000, maxStdoutBytes: MAX_SECONDS * FRAME_SAMPLES_PER_SECOND * THUMB * THUMB * 2 + 1 },
   );
   const size = THUMB * THUMB;
@@ -56,7 +73,24 @@ async function frameHashes(path: string, isImage: boolean): Promise<{ full: stri
 async function audioHashes(path: string): Promise<string[]> {
   const { stdout } = await runTool(
     ffmpegBin(),
-    ['-v', 'error', '-nostdin', '-t', String(MAX_SECONDS), '-i', path, '-map', '0:a:0', '-ac', '1', '-ar', String(AUDIO_RATE), '-f', 's16le', '-'],
+    [
+      '-v',
+      'error',
+      '-nostdin',
+      '-t',
+      String(MAX_SECONDS),
+      '-i',
+      path,
+      '-map',
+      '0:a:0',
+      '-ac',
+      '1',
+      '-ar',
+      String(AUDIO_RATE),
+      '-f',
+      's16le',
+      '-',
+    ],
     { timeoutMs: 120000, maxStdoutBytes: MAX_SECONDS * AUDIO_RATE * 2 + 1 },
   );
   // A fresh, aligned copy: Buffer.concat may hand back a view at an odd offset of a shared pool.

@@ -33,7 +33,10 @@ export function bandsOf(hex: string): number[] {
 export function bitsToHex(bits: ArrayLike<number>): string {
   let hex = '';
   for (let i = 0; i < bits.length; i += 4) {
-    hex += (((bits[i] ? 8 : 0) | (bits[i + 1] ? 4 : 0) | (bits[i + 2] ? 2 : 0) | (bits[i + 3] ? 1 : 0)) >>> 0).toString(16);
+    hex += (
+      ((bits[i] ? 8 : 0) | (bits[i + 1] ? 4 : 0) | (bits[i + 2] ? 2 : 0) | (bits[i + 3] ? 1 : 0)) >>>
+      0
+    ).toString(16);
   }
   return hex;
 }

@@ -5,8 +5,18 @@
  */
 import crypto from 'node:crypto';
 
-export { fingerprintMedia, CENTRE_FRACTION, FRAME_SAMPLES_PER_SECOND, type MediaFingerprint } from './fingerprint';
-export { ledgerRepository, FRAME_MATCH_BITS, AUDIO_MATCH_BITS, type FingerprintMatch } from './ledger-repository';
+export {
+  fingerprintMedia,
+  CENTRE_FRACTION,
+  FRAME_SAMPLES_PER_SECOND,
+  type MediaFingerprint,
+} from './fingerprint';
+export {
+  ledgerRepository,
+  FRAME_MATCH_BITS,
+  AUDIO_MATCH_BITS,
+  type FingerprintMatch,
+} from './ledger-repository';
 export { ledgerEntryInputSchema, type LedgerEntryInput, type LedgerRecord } from './ledger-types';
 export { probeFile, type ProbedMedia } from './probe';
 

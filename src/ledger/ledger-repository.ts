@@ -53,7 +53,11 @@ function toRecord(r: Row): LedgerRecord {
     height: Number(r.height),
     manifest: json<unknown>(r.manifest as string),
     manifestStoreJson: r.manifest_store_json,
-    fingerprint: { frameHashes: fp.frameHashes ?? [], audioHashes: fp.audioHashes ?? [], centreHashes: fp.centreHashes ?? [] },
+    fingerprint: {
+      frameHashes: fp.frameHashes ?? [],
+      audioHashes: fp.audioHashes ?? [],
+      centreHashes: fp.centreHashes ?? [],
+    },
     createdAt: iso(r.created_at),
     takenDownAt: r.taken_down_at ? iso(r.taken_down_at) : null,
     takedownReason: r.takedown_reason,
@@ -117,7 +121,8 @@ function scoreCandidate(fp: MediaFingerprint, rec: LedgerRecord): FingerprintMat
     }
   }
   let matchedAudio = 0;
-  for (const q of fp.audioHashes) if (bestDistance(q, rec.fingerprint.audioHashes) <= AUDIO_MATCH_BITS) matchedAudio++;
+  for (const q of fp.audioHashes)
+    if (bestDistance(q, rec.fingerprint.audioHashes) <= AUDIO_MATCH_BITS) matchedAudio++;
   return {
     record: rec,
     matchedFrames,
@@ -163,12 +168,17 @@ export const ledgerRepository = {
 
   async findByPayload(db: Queryable, payloadHex: string): Promise<LedgerRecord | null> {
     if (!/^[0-9a-fA-F]{16}$/.test(payloadHex)) return null;
-    const r = await db.query<Row>('select * from ledger_entries where payload_hex = $1', [payloadHex.toLowerCase()]);
+    const r = await db.query<Row>('select * from ledger_entries where payload_hex = $1', [
+      payloadHex.toLowerCase(),
+    ]);
     return r.rows[0] ? toRecord(r.rows[0]) : null;
   },
 
   async findByContentSha256(db: Queryable, sha: string): Promise<LedgerRecord | null> {
-    const r = await db.query<Row>('select * from ledger_entries where content_sha256 = $1 order by created_at limit 1', [sha.toLowerCase()]);
+    const r = await db.query<Row>(
+      'select * from ledger_entries where content_sha256 = $1 order by created_at limit 1',
+      [sha.toLowerCase()],
+    );
     return r.rows[0] ? toRecord(r.rows[0]) : null;
   },
 
@@ -214,7 +224,9 @@ export const ledgerRepository = {
       [kinds, bands, values],
     );
     if (!cand.rows.length) return null;
-    const rows = await db.query<Row>('select * from ledger_entries where payload_hex = any($1::text[])', [cand.rows.map((c) => c.payload_hex)]);
+    const rows = await db.query<Row>('select * from ledger_entries where payload_hex = any($1::text[])', [
+      cand.rows.map((c) => c.payload_hex),
+    ]);
     let best: FingerprintMatch | null = null;
     for (const row of rows.rows) {
       const m = scoreCandidate(fp, toRecord(row));
@@ -222,7 +234,9 @@ export const ledgerRepository = {
       if (
         !best ||
         m.matchedFrames > best.matchedFrames ||
-        (m.matchedFrames === best.matchedFrames && (m.matchedAudio > best.matchedAudio || (m.matchedAudio === best.matchedAudio && m.meanDistance < best.meanDistance)))
+        (m.matchedFrames === best.matchedFrames &&
+          (m.matchedAudio > best.matchedAudio ||
+            (m.matchedAudio === best.matchedAudio && m.meanDistance < best.meanDistance)))
       ) {
         best = m;
       }
@@ -235,6 +249,7 @@ export const ledgerRepository = {
       'update ledger_entries set taken_down_at = coalesce(taken_down_at, now()), takedown_reason = $2 where generation_id = $1',
       [generationId, reason],
     );
-    if (!r.rowCount) throw new NotFound('ledger_entry_not_found', `No ledger entry for generation ${generationId}.`);
+    if (!r.rowCount)
+      throw new NotFound('ledger_entry_not_found', `No ledger entry for generation ${generationId}.`);
   },
 };

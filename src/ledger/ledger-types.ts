@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { MediaFingerprint } from './fingerprint';
 
-const hex = (bits: number) => z.string().regex(new RegExp(`^[0-9a-f]{${bits / 4}}$`), `must be ${bits / 4} lower-case hex characters`);
+const hex = (bits: number) =>
+  z.string().regex(new RegExp(`^[0-9a-f]{${bits / 4}}$`), `must be ${bits / 4} lower-case hex characters`);
 
 export const mediaFingerprintSchema = z.object({
   frameHashes: z.array(hex(64)).max(4000),

@@ -12,7 +12,8 @@ const MIN_STDDEV = 4;
 
 const COS: Float64Array = (() => {
   const t = new Float64Array(LOW * THUMB);
-  for (let u = 0; u < LOW; u++) for (let x = 0; x < THUMB; x++) t[u * THUMB + x] = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * THUMB));
+  for (let u = 0; u < LOW; u++)
+    for (let x = 0; x < THUMB; x++) t[u * THUMB + x] = Math.cos(((2 * x + 1) * u * Math.PI) / (2 * THUMB));
   return t;
 })();
 

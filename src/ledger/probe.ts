@@ -29,7 +29,10 @@ const probeSchema = z.object({
       }),
     )
     .default([]),
-  format: z.object({ duration: z.string().optional(), format_name: z.string().optional() }).partial().default({}),
+  format: z
+    .object({ duration: z.string().optional(), format_name: z.string().optional() })
+    .partial()
+    .default({}),
 });
 
 function rate(s: string | undefined): number {
@@ -43,19 +46,29 @@ export async function probeFile(path: string): Promise<ProbedMedia> {
   let out: string;
   try {
     out = (
-      await runTool(ffprobeBin(), ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path], {
-        timeoutMs: 30000,
-        maxStdoutBytes: 4 * 1024 * 1024,
-      })
+      await runTool(
+        ffprobeBin(),
+        ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path],
+        {
+          timeoutMs: 30000,
+          maxStdoutBytes: 4 * 1024 * 1024,
+        },
+      )
     ).stdout.toString();
   } catch (e) {
     const last = ((e as Error).message.trim().split('\n').pop() ?? '').replace(/^.*?: /, '').slice(0, 200);
-    throw new UnsupportedMedia('media_unreadable', `The file could not be decoded as media (${last || 'unknown error'}); it may be truncated or corrupt.`);
+    throw new UnsupportedMedia(
+      'media_unreadable',
+      `The file could not be decoded as media (${last || 'unknown error'}); it may be truncated or corrupt.`,
+    );
   }
   const parsed = probeSchema.safeParse(JSON.parse(out || '{}'));
-  if (!parsed.success) throw new UnsupportedMedia('media_unreadable', 'The file could not be described as media.');
+  if (!parsed.success)
+    throw new UnsupportedMedia('media_unreadable', 'The file could not be described as media.');
   const { streams, format } = parsed.data;
-  const v = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && s.width && s.height);
+  const v = streams.find(
+    (s) => s.codec_type === 'video' && !s.disposition?.attached_pic && s.width && s.height,
+  );
   const a = streams.find((s) => s.codec_type === 'audio' && s.sample_rate);
   const dur = Number(format.duration ?? v?.duration ?? a?.duration);
   const fps = v ? rate(v.avg_frame_rate) : 0;
@@ -64,7 +77,17 @@ export async function probeFile(path: string): Promise<ProbedMedia> {
     formatName,
     isImage: !!v && /(_pipe|^image2)$/.test(formatName),
     durationSec: Number.isFinite(dur) ? dur : null,
-    video: v ? { codec: v.codec_name ?? '', width: v.width!, height: v.height!, fps: fps > 0 && fps < 1000 ? fps : 0, frames: v.nb_frames ? Number(v.nb_frames) : null } : null,
-    audio: a ? { codec: a.codec_name ?? '', sampleRate: Number(a.sample_rate), channels: a.channels ?? 1 } : null,
+    video: v
+      ? {
+          codec: v.codec_name ?? '',
+          width: v.width!,
+          height: v.height!,
+          fps: fps > 0 && fps < 1000 ? fps : 0,
+          frames: v.nb_frames ? Number(v.nb_frames) : null,
+        }
+      : null,
+    audio: a
+      ? { codec: a.codec_name ?? '', sampleRate: Number(a.sample_rate), channels: a.channels ?? 1 }
+      : null,
   };
 }

@@ -12,9 +12,13 @@ export function runFfmpegWithProgress(
 ): Promise<void> {
   return new Promise((resolve, reject) => {
     if (opts.signal?.aborted) return reject(abortError(opts.signal));
-    const child = spawn(ffmpegBin(), ['-hide_banner', '-nostats', '-v', 'error', '-progress', 'pipe:1', ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      ffmpegBin(),
+      ['-hide_banner', '-nostats', '-v', 'error', '-progress', 'pipe:1', ...args],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let err = '';
     let buf = '';
     const onAbort = () => child.kill('SIGKILL');

@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { clipMismatch, probeClip } from './probe';
-import { ModelOutputRejected, type RenderOptions, type RenderRequest, type RenderResult, type VideoModel } from './types';
+import {
+  ModelOutputRejected,
+  type RenderOptions,
+  type RenderRequest,
+  type RenderResult,
+  type VideoModel,
+} from './types';
 
 export interface HttpModelOptions {
   url: string;
@@ -46,7 +52,10 @@ export function createHttpModel(o: HttpModelOptions): VideoModel {
         width: req.width,
         height: req.height,
         seed: req.seed,
-        cameos: req.cameos.map((c) => ({ ref: c.cameoId, referenceImageJpegBase64: c.referenceImageJpeg.toString('base64') })),
+        cameos: req.cameos.map((c) => ({
+          ref: c.cameoId,
+          referenceImageJpegBase64: c.referenceImageJpeg.toString('base64'),
+        })),
         referenceImagesBase64: req.referenceImages.map((b) => b.toString('base64')),
       };
       const timeout = AbortSignal.timeout(o.timeoutMs);
@@ -57,7 +66,10 @@ export function createHttpModel(o: HttpModelOptions): VideoModel {
       try {
         res = await fetch(endpoint, { method: 'POST', headers, body: JSON.stringify(body), signal });
       } catch (e) {
-        throw timedOut(timeout, o.timeoutMs) ?? new Error(`The model server could not be reached: ${(e as Error).message}`);
+        throw (
+          timedOut(timeout, o.timeoutMs) ??
+          new Error(`The model server could not be reached: ${(e as Error).message}`)
+        );
       }
       if (res.status === 401 || res.status === 403) {
         throw new ModelOutputRejected(`The model server refused our credentials (HTTP ${res.status}).`);
@@ -69,7 +81,9 @@ export function createHttpModel(o: HttpModelOptions): VideoModel {
       const declared = Number(res.headers.get('content-length') ?? NaN);
       if (declared > maxBytes) {
         await res.body?.cancel();
-        throw new ModelOutputRejected(`The model's clip is ${declared} bytes, over the ${maxBytes}-byte limit.`);
+        throw new ModelOutputRejected(
+          `The model's clip is ${declared} bytes, over the ${maxBytes}-byte limit.`,
+        );
       }
       const out = path.join(opts.workDir, 'model-output.mp4');
       await fs.promises.mkdir(opts.workDir, { recursive: true });
@@ -79,7 +93,8 @@ export function createHttpModel(o: HttpModelOptions): VideoModel {
         if (!res.body) throw new ModelOutputRejected('The model server sent no body.');
         for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
           received += chunk.length;
-          if (received > maxBytes) throw new ModelOutputRejected(`The model's clip is over the ${maxBytes}-byte limit.`);
+          if (received > maxBytes)
+            throw new ModelOutputRejected(`The model's clip is over the ${maxBytes}-byte limit.`);
           await fh.write(chunk);
           if (declared > 0) opts.onProgress?.(Math.min(0.99, received / declared));
         }

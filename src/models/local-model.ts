@@ -14,7 +14,10 @@ const BG_MARGIN = 1.25;
 const f = (x: number) => x.toFixed(4);
 
 /** Orbit expressions for ffmpeg's overlay filter (W,H: frame; w,h: sprite; t: seconds). */
-function orbit(m: { cx: number; cy: number; rx: number; ry: number; periodSec: number; phase: number }): { x: string; y: string } {
+function orbit(m: { cx: number; cy: number; rx: number; ry: number; periodSec: number; phase: number }): {
+  x: string;
+  y: string;
+} {
   const w = `2*PI*t/${f(m.periodSec)}+${f(m.phase)}`;
   return {
     x: `W*${f(m.cx)}+W*${f(m.rx)}*sin(${w})-w/2`,
@@ -66,7 +69,10 @@ export function createLocalModel(): VideoModel {
       const dir = opts.workDir;
       await fs.promises.mkdir(dir, { recursive: true });
       const bgPath = path.join(dir, 'bg.png');
-      await fs.promises.writeFile(bgPath, await backgroundPng(plan, Math.round(W * BG_MARGIN), Math.round(H * BG_MARGIN)));
+      await fs.promises.writeFile(
+        bgPath,
+        await backgroundPng(plan, Math.round(W * BG_MARGIN), Math.round(H * BG_MARGIN)),
+      );
       const args: string[] = ['-y', '-i', bgPath];
       for (const [i, s] of plan.shapes.entries()) {
         const p = path.join(dir, `shape-${i}.png`);
@@ -88,16 +94,44 @@ export function createLocalModel(): VideoModel {
       args.push(
         '-filter_complex',
         filterGraph(plan, req, { shapes: plan.shapes.length, faces: req.cameos.length }),
-        '-map', '[vout]', '-map', `${audioInput}:a`,
-        '-r', String(LOCAL_MODEL_FPS),
-        '-c:v', 'libx264', '-preset', 'ultrafast', '-crf', '20', '-pix_fmt', 'yuv420p',
-        '-c:a', 'aac', '-b:a', '128k', '-ar', String(AUDIO_RATE),
-        '-t', f(req.durationSec),
-        '-fflags', '+bitexact', '-flags:v', '+bitexact', '-flags:a', '+bitexact', '-map_metadata', '-1',
-        '-movflags', '+faststart',
+        '-map',
+        '[vout]',
+        '-map',
+        `${audioInput}:a`,
+        '-r',
+        String(LOCAL_MODEL_FPS),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'ultrafast',
+        '-crf',
+        '20',
+        '-pix_fmt',
+        'yuv420p',
+        '-c:a',
+        'aac',
+        '-b:a',
+        '128k',
+        '-ar',
+        String(AUDIO_RATE),
+        '-t',
+        f(req.durationSec),
+        '-fflags',
+        '+bitexact',
+        '-flags:v',
+        '+bitexact',
+        '-flags:a',
+        '+bitexact',
+        '-map_metadata',
+        '-1',
+        '-movflags',
+        '+faststart',
         out,
       );
-      await runFfmpegWithProgress(args, req.durationSec, { signal: opts.signal, onProgress: opts.onProgress });
+      await runFfmpegWithProgress(args, req.durationSec, {
+        signal: opts.signal,
+        onProgress: opts.onProgress,
+      });
       return { path: out, mimeType: 'video/mp4' };
     },
   };

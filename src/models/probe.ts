@@ -16,7 +16,13 @@ export async function probeClip(file: string): Promise<ClipProbe> {
   );
   const j = JSON.parse(stdout.toString()) as {
     format?: { format_name?: string; duration?: string };
-    streams?: { codec_type?: string; codec_name?: string; width?: number; height?: number; duration?: string }[];
+    streams?: {
+      codec_type?: string;
+      codec_name?: string;
+      width?: number;
+      height?: number;
+      duration?: string;
+    }[];
   };
   const v = j.streams?.find((s) => s.codec_type === 'video');
   const a = j.streams?.find((s) => s.codec_type === 'audio');
@@ -29,8 +35,12 @@ export async function probeClip(file: string): Promise<ClipProbe> {
 }
 
 /** Why a model's clip is not what was asked for, or null when it is. */
-export function clipMismatch(p: ClipProbe, want: { width: number; height: number; durationSec: number }): string | null {
-  if (!p.formatNames.includes('mp4')) return `the response is not an MP4 (ffprobe says ${p.formatNames.join(',') || 'unknown'})`;
+export function clipMismatch(
+  p: ClipProbe,
+  want: { width: number; height: number; durationSec: number },
+): string | null {
+  if (!p.formatNames.includes('mp4'))
+    return `the response is not an MP4 (ffprobe says ${p.formatNames.join(',') || 'unknown'})`;
   if (!p.video) return 'the response has no video stream';
   if (p.video.codec !== 'h264') return `the video codec is ${p.video.codec}, not H.264`;
   if (p.video.width !== want.width || p.video.height !== want.height) {

@@ -35,12 +35,19 @@ export async function shapePng(s: ShapePlan, px: number): Promise<Buffer> {
  * untouched (no masking over it), so the output scan recognises the person it was given.
  */
 export async function faceSprite(jpeg: Buffer, px: number): Promise<Buffer> {
-  const face = await sharp(jpeg).rotate().resize(px, px, { fit: 'cover', position: 'attention' }).removeAlpha().toBuffer();
+  const face = await sharp(jpeg)
+    .rotate()
+    .resize(px, px, { fit: 'cover', position: 'attention' })
+    .removeAlpha()
+    .toBuffer();
   const mask = Buffer.from(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${px}" height="${px}"><defs><radialGradient id="m" cx="50%" cy="50%" r="50%">
       <stop offset="86%" stop-color="#fff" stop-opacity="1"/><stop offset="100%" stop-color="#fff" stop-opacity="0"/></radialGradient></defs>
       <rect width="${px}" height="${px}" rx="${px * 0.22}" fill="url(#m)"/><rect x="${px * 0.08}" y="${px * 0.08}" width="${px * 0.84}" height="${px * 0.84}" rx="${px * 0.18}" fill="#fff"/></svg>`,
   );
   const alpha = await sharp(mask).resize(px, px).extractChannel('alpha').raw().toBuffer();
-  return sharp(face).joinChannel(alpha, { raw: { width: px, height: px, channels: 1 } }).png().toBuffer();
+  return sharp(face)
+    .joinChannel(alpha, { raw: { width: px, height: px, channels: 1 } })
+    .png()
+    .toBuffer();
 }

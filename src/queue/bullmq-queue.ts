@@ -3,7 +3,14 @@ import IORedis from 'ioredis';
 import type { Logger } from 'pino';
 import { jobDuration, jobsProcessed } from '../observability/metrics';
 import { PermanentJobError, jobAttempts, jobBackoffMs, type JobRegistry } from './job-registry';
-import { safeJobId, type EnqueueOptions, type JobQueue, type JobState, type JobSummary, type QueueStats } from './job-queue';
+import {
+  safeJobId,
+  type EnqueueOptions,
+  type JobQueue,
+  type JobState,
+  type JobSummary,
+  type QueueStats,
+} from './job-queue';
 
 const QUEUE_NAME = 'jobs';
 
@@ -85,7 +92,14 @@ export function createBullmqQueue(deps: {
       await worker.waitUntilReady();
     },
     async stats(): Promise<QueueStats> {
-      const c = await queue.getJobCounts('waiting', 'active', 'delayed', 'completed', 'failed', 'prioritized');
+      const c = await queue.getJobCounts(
+        'waiting',
+        'active',
+        'delayed',
+        'completed',
+        'failed',
+        'prioritized',
+      );
       const counts: Record<JobState, number> = {
         waiting: (c.waiting ?? 0) + (c.prioritized ?? 0),
         active: c.active ?? 0,

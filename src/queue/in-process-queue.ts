@@ -1,7 +1,14 @@
 import type { Logger } from 'pino';
 import { jobDuration, jobsProcessed } from '../observability/metrics';
 import { PermanentJobError, jobAttempts, jobBackoffMs, type JobRegistry } from './job-registry';
-import { safeJobId, type EnqueueOptions, type JobQueue, type JobState, type JobSummary, type QueueStats } from './job-queue';
+import {
+  safeJobId,
+  type EnqueueOptions,
+  type JobQueue,
+  type JobState,
+  type JobSummary,
+  type QueueStats,
+} from './job-queue';
 
 interface Entry {
   id: string;
@@ -18,7 +25,11 @@ interface Entry {
  * The embedded runner used when no REDIS_URL is set: the same registry and handlers as the
  * BullMQ workers, with retries, backoff and id-based deduplication, inside the API process.
  */
-export function createInProcessQueue(deps: { registry: JobRegistry; logger: Logger; concurrency: number }): JobQueue {
+export function createInProcessQueue(deps: {
+  registry: JobRegistry;
+  logger: Logger;
+  concurrency: number;
+}): JobQueue {
   const { registry, logger, concurrency } = deps;
   const jobs = new Map<string, Entry>();
   const ready: Entry[] = [];
@@ -41,7 +52,8 @@ export function createInProcessQueue(deps: { registry: JobRegistry; logger: Logg
     if (jobs.size < 5000) return;
     const cutoff = Date.now() - 24 * 3600 * 1000;
     for (const [id, e] of jobs) {
-      if ((e.state === 'completed' || e.state === 'failed') && e.enqueuedAt.getTime() < cutoff) jobs.delete(id);
+      if ((e.state === 'completed' || e.state === 'failed') && e.enqueuedAt.getTime() < cutoff)
+        jobs.delete(id);
     }
   }
 
@@ -55,7 +67,12 @@ export function createInProcessQueue(deps: { registry: JobRegistry; logger: Logg
     try {
       if (!def) throw new PermanentJobError(`no handler for ${e.name}`);
       const payload = def.schema.parse(e.payload);
-      await def.handler(payload, { jobId: e.id, attempt: e.attemptsMade, maxAttempts: jobAttempts(def), log });
+      await def.handler(payload, {
+        jobId: e.id,
+        attempt: e.attemptsMade,
+        maxAttempts: jobAttempts(def),
+        log,
+      });
       e.state = 'completed';
       jobsProcessed.inc({ job: e.name, outcome: 'completed' });
     } catch (err) {
@@ -134,7 +151,10 @@ export function createInProcessQueue(deps: { registry: JobRegistry; logger: Logg
         counts[e.state]++;
         if (e.state === 'waiting' && (!oldest || e.enqueuedAt < oldest.enqueuedAt)) oldest = e;
       }
-      const failures = [...jobs.values()].filter((e) => e.state === 'failed').slice(-20).map(summary);
+      const failures = [...jobs.values()]
+        .filter((e) => e.state === 'failed')
+        .slice(-20)
+        .map(summary);
       return { counts, oldestWaiting: oldest ? summary(oldest) : null, recentFailures: failures };
     },
     async retry(jobId: string) {

@@ -43,7 +43,8 @@ export class JobRegistry {
     const missing = declared.filter((n) => !this.defs.has(n));
     if (missing.length) throw new Error(`No handler is registered for the job ${missing.join(', ')}.`);
     const extra = this.names().filter((n) => !declared.includes(n));
-    if (extra.length) throw new Error(`The job ${extra.join(', ')} has a handler but is not declared in JOB_NAMES.`);
+    if (extra.length)
+      throw new Error(`The job ${extra.join(', ')} has a handler but is not declared in JOB_NAMES.`);
   }
 }
 

@@ -144,7 +144,13 @@ export async function createRuntime(config: Config, opts: RuntimeOptions = {}): 
     logger,
   });
 
-  const modules: DomainModule[] = [{ name: 'audit', jobs: auditJobs(db) }, optout.module, consent.module, generation.module, verify];
+  const modules: DomainModule[] = [
+    { name: 'audit', jobs: auditJobs(db) },
+    optout.module,
+    consent.module,
+    generation.module,
+    verify,
+  ];
 
   for (const m of modules) for (const j of m.jobs ?? []) registry.register(j);
   registry.assertMatches(JOB_NAMES);

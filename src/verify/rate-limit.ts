@@ -16,12 +16,17 @@ export function createRateLimiter(db: Queryable, perMinute: number) {
        returning hits`,
       [clientKey.slice(0, 100), start],
     );
-    if (Math.random() < 0.02) await db.query(`delete from verify_rate_windows where window_start < now() - interval '10 minutes'`);
+    if (Math.random() < 0.02)
+      await db.query(`delete from verify_rate_windows where window_start < now() - interval '10 minutes'`);
     if (Number(r.rows[0].hits) > perMinute) {
       const retry = Math.ceil((start.getTime() + WINDOW_MS - Date.now()) / 1000);
-      throw new RateLimited('rate_limited', `Too many verifications from this address: the limit is ${perMinute} a minute. Try again in ${retry} s.`, {
-        retryAfterSeconds: retry,
-      });
+      throw new RateLimited(
+        'rate_limited',
+        `Too many verifications from this address: the limit is ${perMinute} a minute. Try again in ${retry} s.`,
+        {
+          retryAfterSeconds: retry,
+        },
+      );
     }
   };
 }

@@ -6,7 +6,10 @@ import fs from 'node:fs';
 import { Invalid } from '../http/errors';
 
 const truncated = (what: string) =>
-  new Invalid('media_truncated', `The ${what} is truncated: it ends before the data its own headers announce. Upload the complete file.`);
+  new Invalid(
+    'media_truncated',
+    `The ${what} is truncated: it ends before the data its own headers announce. Upload the complete file.`,
+  );
 
 async function readAt(fd: fs.promises.FileHandle, pos: number, len: number): Promise<Buffer> {
   const b = Buffer.alloc(len);
@@ -28,7 +31,8 @@ async function checkIsoBoxes(fd: fs.promises.FileHandle, size: number): Promise<
     } else if (len === 0) {
       len = size - pos; // "to the end of the file"
     }
-    if (len < 8) throw new Invalid('media_corrupt', 'The video is corrupt: a container box has an impossible size.');
+    if (len < 8)
+      throw new Invalid('media_corrupt', 'The video is corrupt: a container box has an impossible size.');
     if (pos + len > size) throw truncated('video');
     pos += len;
     if (++boxes > 100000) break;
@@ -53,7 +57,8 @@ export async function assertComplete(path: string, mimeType: string, size: numbe
       const h = await readAt(fd, 0, 8);
       const declared = h.readUInt32LE(4);
       // Streaming writers leave 0 or 0xFFFFFFFF when they could not seek back to fill it in.
-      if (declared !== 0 && declared !== 0xffffffff && declared + 8 > size) throw truncated(mimeType === 'audio/wav' ? 'WAV audio' : 'WebP image');
+      if (declared !== 0 && declared !== 0xffffffff && declared + 8 > size)
+        throw truncated(mimeType === 'audio/wav' ? 'WAV audio' : 'WebP image');
     }
   } finally {
     await fd.close();

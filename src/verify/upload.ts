@@ -41,14 +41,33 @@ function refuseAfterBody(req: Request, err: Error, limitBytes: number): Promise<
   });
 }
 
-export function receiveUpload(req: Request, dir: string, limitBytes: number, field = 'file'): Promise<ReceivedUpload> {
+export function receiveUpload(
+  req: Request,
+  dir: string,
+  limitBytes: number,
+  field = 'file',
+): Promise<ReceivedUpload> {
   const type = req.headers['content-type'] ?? '';
   if (!/^multipart\/form-data/i.test(type)) {
-    return refuseAfterBody(req, new UnsupportedMedia('multipart_required', `Send the file as multipart/form-data in a field named "${field}".`), limitBytes);
+    return refuseAfterBody(
+      req,
+      new UnsupportedMedia(
+        'multipart_required',
+        `Send the file as multipart/form-data in a field named "${field}".`,
+      ),
+      limitBytes,
+    );
   }
   const declared = Number(req.headers['content-length'] ?? NaN);
   if (Number.isFinite(declared) && declared > limitBytes + MULTIPART_OVERHEAD) {
-    return refuseAfterBody(req, new PayloadTooLarge('media_too_large', `The upload is ${declared} bytes; the limit is ${limitBytes} bytes.`), limitBytes);
+    return refuseAfterBody(
+      req,
+      new PayloadTooLarge(
+        'media_too_large',
+        `The upload is ${declared} bytes; the limit is ${limitBytes} bytes.`,
+      ),
+      limitBytes,
+    );
   }
   return new Promise<ReceivedUpload>((resolve, reject) => {
     let settled = false;
@@ -64,9 +83,17 @@ export function receiveUpload(req: Request, dir: string, limitBytes: number, fie
     };
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { files: 1, fileSize: limitBytes, fields: 8, fieldSize: 4096, parts: 10 } });
+      bb = busboy({
+        headers: req.headers,
+        limits: { files: 1, fileSize: limitBytes, fields: 8, fieldSize: 4096, parts: 10 },
+      });
     } catch {
-      reject(new Invalid('multipart_invalid', 'The multipart request has no boundary; send it as multipart/form-data.'));
+      reject(
+        new Invalid(
+          'multipart_invalid',
+          'The multipart request has no boundary; send it as multipart/form-data.',
+        ),
+      );
       return;
     }
     bb.on('file', (name, stream, info) => {
@@ -81,7 +108,9 @@ export function receiveUpload(req: Request, dir: string, limitBytes: number, fie
       let tooLarge = false;
       stream.on('limit', () => {
         tooLarge = true;
-        fail(new PayloadTooLarge('media_too_large', `The file is larger than the limit of ${limitBytes} bytes.`));
+        fail(
+          new PayloadTooLarge('media_too_large', `The file is larger than the limit of ${limitBytes} bytes.`),
+        );
         stream.resume();
       });
       const meter = new Transform({
@@ -92,29 +121,43 @@ export function receiveUpload(req: Request, dir: string, limitBytes: number, fie
         },
       });
       writing = pipeline(stream, meter, fs.createWriteStream(target)).then(() => {
-        if (tooLarge || (stream as unknown as { truncated?: boolean }).truncated) throw new PayloadTooLarge('media_too_large', `The file is larger than the limit of ${limitBytes} bytes.`);
-        return { path: target, filename: info.filename ? path.basename(info.filename).slice(0, 200) : null, size, sha256: hash.digest('hex') };
+        if (tooLarge || (stream as unknown as { truncated?: boolean }).truncated)
+          throw new PayloadTooLarge(
+            'media_too_large',
+            `The file is larger than the limit of ${limitBytes} bytes.`,
+          );
+        return {
+          path: target,
+          filename: info.filename ? path.basename(info.filename).slice(0, 200) : null,
+          size,
+          sha256: hash.digest('hex'),
+        };
       });
       writing.catch(fail);
     });
-    bb.on('error', () => fail(new Invalid('upload_truncated', 'The upload ended before the multipart body was complete; send the whole file again.')));
+    bb.on('error', () =>
+      fail(
+        new Invalid(
+          'upload_truncated',
+          'The upload ended before the multipart body was complete; send the whole file again.',
+        ),
+      ),
+    );
     bb.on('close', () => {
       if (settled) return;
       if (!writing) {
         fail(new Invalid('file_missing', `The request has no file; attach it in a field named "${field}".`));
         return;
       }
-      writing.then(
-        (r) => {
-          if (settled) return;
-          settled = true;
-          resolve(r);
-        },
-        fail,
-      );
+      writing.then((r) => {
+        if (settled) return;
+        settled = true;
+        resolve(r);
+      }, fail);
     });
     req.on('close', () => {
-      if (!req.complete) fail(new Invalid('upload_aborted', 'The upload was interrupted before it finished.'));
+      if (!req.complete)
+        fail(new Invalid('upload_aborted', 'The upload was interrupted before it finished.'));
     });
     req.pipe(bb);
   });

@@ -25,7 +25,8 @@ Exit codes (the worst over all files):
 Without --server the verification runs in this process against the database configured by
 DATABASE_URL / DATA_DIR (the service's own ledger); with --server it uploads to POST /v1/verify.`;
 
-type Outcome = { file: string; report: VerifyReport } | { file: string; error: { code: string; message: string } };
+type Outcome =
+  { file: string; report: VerifyReport } | { file: string; error: { code: string; message: string } };
 
 function exitFor(o: Outcome): number {
   if ('error' in o) return EXIT.error;
@@ -42,7 +43,9 @@ class Bar {
     if (process.stderr.isTTY) {
       const width = 24;
       const filled = Math.round((pct / 100) * width);
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${this.label} ${stage.padEnd(12)}`);
+      process.stderr.write(
+        `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${String(pct).padStart(3)}% ${this.label} ${stage.padEnd(12)}`,
+      );
     } else if (stage !== this.last) {
       process.stderr.write(`${this.label}: ${stage}\n`);
     }
@@ -64,18 +67,28 @@ export function summary(file: string, r: VerifyReport): string {
   const e = r.evidence;
   const m = e.manifest;
   const w = e.watermark;
-  const lines = [`${file}: ${VERDICT_WORDS[r.verdict]} (confidence ${Math.round(r.confidence * 100)}%)`, `  ${r.explanation}`];
+  const lines = [
+    `${file}: ${VERDICT_WORDS[r.verdict]} (confidence ${Math.round(r.confidence * 100)}%)`,
+    `  ${r.explanation}`,
+  ];
   lines.push(
     `  Content Credentials: ${!m.supported ? 'not readable for this format' : !m.present ? 'none' : `${m.verdict}${m.signer ? `, signed by ${m.signer.subject}` : ''}${m.signedByThisService ? ' (this service)' : ''}${m.generationId ? `, generation ${m.generationId}` : ''}`}`,
   );
-  const segs = w.video?.segments.filter((s) => s.detected).map((s) => `${s.startSec.toFixed(1)}-${s.endSec.toFixed(1)} s`) ?? [];
+  const segs =
+    w.video?.segments
+      .filter((s) => s.detected)
+      .map((s) => `${s.startSec.toFixed(1)}-${s.endSec.toFixed(1)} s`) ?? [];
   lines.push(
     `  Watermark: ${!w.checked ? `not checked (${w.reason})` : w.detected ? `found (p=${(w.pValue ?? 1).toExponential(1)})${segs.length ? ` in ${segs.join(', ')}` : ''}; sound: ${w.audio ? (w.audio.detected ? 'found' : 'not found') : 'none'}` : `not found${w.reason ? ` (${w.reason})` : ''}`}`,
   );
   const l = e.ledger;
-  lines.push(`  Ledger: ${l.found ? `generation ${l.generationId}, made ${l.createdAt}, matched by ${l.matchedBy}${l.takenDown ? `, TAKEN DOWN ${l.takenDownAt}` : ''}` : 'no entry'}`);
+  lines.push(
+    `  Ledger: ${l.found ? `generation ${l.generationId}, made ${l.createdAt}, matched by ${l.matchedBy}${l.takenDown ? `, TAKEN DOWN ${l.takenDownAt}` : ''}` : 'no entry'}`,
+  );
   const f = e.fingerprint;
-  lines.push(`  Fingerprint: ${!f.checked ? 'not computed' : f.matched ? `${f.strong ? 'strong' : 'weak'} match, ${f.matchedFrames}/${f.queryFrames} frames, ${f.matchedAudio}/${f.queryAudio} audio` : 'no match'}`);
+  lines.push(
+    `  Fingerprint: ${!f.checked ? 'not computed' : f.matched ? `${f.strong ? 'strong' : 'weak'} match, ${f.matchedFrames}/${f.queryFrames} frames, ${f.matchedAudio}/${f.queryAudio} audio` : 'no match'}`,
+  );
   return lines.join('\n');
 }
 
@@ -85,13 +98,21 @@ export function uploadToServer(server: string, file: string, onProgress: Progres
   const size = fs.statSync(file).size;
   const boundary = `----consentry${crypto.randomBytes(12).toString('hex')}`;
   const name = path.basename(file).replace(/["\r\n]/g, '_');
-  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+  const head = Buffer.from(
+    `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${name}"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+  );
   const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   const lib = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = lib.request(
       url,
-      { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'content-length': head.length + size + tail.length } },
+      {
+        method: 'POST',
+        headers: {
+          'content-type': `multipart/form-data; boundary=${boundary}`,
+          'content-length': head.length + size + tail.length,
+        },
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -101,15 +122,25 @@ export function uploadToServer(server: string, file: string, onProgress: Progres
           try {
             body = JSON.parse(text);
           } catch {
-            return reject(Object.assign(new Error(`The server answered ${res.statusCode} without JSON.`), { code: 'bad_response' }));
+            return reject(
+              Object.assign(new Error(`The server answered ${res.statusCode} without JSON.`), {
+                code: 'bad_response',
+              }),
+            );
           }
           if (res.statusCode === 200) return resolve(body as VerifyReport);
           const err = (body as { error?: { code?: string; message?: string } }).error;
-          reject(Object.assign(new Error(err?.message ?? `The server answered ${res.statusCode}.`), { code: err?.code ?? `http_${res.statusCode}` }));
+          reject(
+            Object.assign(new Error(err?.message ?? `The server answered ${res.statusCode}.`), {
+              code: err?.code ?? `http_${res.statusCode}`,
+            }),
+          );
         });
       },
     );
-    req.on('error', (e) => reject(Object.assign(new Error(`Cannot reach ${url.origin}: ${e.message}.`), { code: 'unreachable' })));
+    req.on('error', (e) =>
+      reject(Object.assign(new Error(`Cannot reach ${url.origin}: ${e.message}.`), { code: 'unreachable' })),
+    );
     req.write(head);
     let sent = 0;
     const rs = fs.createReadStream(file);
@@ -132,7 +163,9 @@ export function uploadToServer(server: string, file: string, onProgress: Progres
 export function registerVerifyCommands(program: Command): void {
   program
     .command('verify')
-    .description('Verify whether files were generated by this service (Content Credentials, watermark, ledger)')
+    .description(
+      'Verify whether files were generated by this service (Content Credentials, watermark, ledger)',
+    )
     .argument('<files...>', 'video, image or audio files')
     .option('--json', 'print one JSON report per file (an array) on stdout')
     .option('--server <url>', 'verify through a running service instead of in this process')
@@ -143,28 +176,58 @@ export function registerVerifyCommands(program: Command): void {
         for (const file of files) {
           const bar = new Bar(path.basename(file));
           const progress: ProgressFn = (stage, fraction) => {
-            const overall = o.server ? (stage === 'probing' ? 0.5 * fraction : stage === 'done' ? 1 : 0.5 + 0.5 * fraction) : stage === 'probing' ? 0.05 : stage === 'analysing' ? 0.05 + 0.85 * fraction : stage === 'ledger' ? 0.95 : 1;
+            const overall = o.server
+              ? stage === 'probing'
+                ? 0.5 * fraction
+                : stage === 'done'
+                  ? 1
+                  : 0.5 + 0.5 * fraction
+              : stage === 'probing'
+                ? 0.05
+                : stage === 'analysing'
+                  ? 0.05 + 0.85 * fraction
+                  : stage === 'ledger'
+                    ? 0.95
+                    : 1;
             bar.update(overall, o.server && stage === 'probing' ? 'uploading' : stage);
           };
           try {
-            if (!fs.existsSync(file)) throw Object.assign(new Error(`No file at ${file}.`), { code: 'file_not_found' });
+            if (!fs.existsSync(file))
+              throw Object.assign(new Error(`No file at ${file}.`), { code: 'file_not_found' });
             const report = await verifyOne(file, progress);
             outcomes.push({ file, report });
           } catch (e) {
             const err = e as Error & { code?: string };
-            outcomes.push({ file, error: { code: isAppError(e) ? e.code : (err.code ?? 'error'), message: err.message } });
+            outcomes.push({
+              file,
+              error: { code: isAppError(e) ? e.code : (err.code ?? 'error'), message: err.message },
+            });
           } finally {
             bar.done();
           }
         }
       };
       if (o.server) await run((file, p) => uploadToServer(o.server!, file, p));
-      else await withRuntime((rt) => run((file, p) => rt.verify.verifyFile(file, { name: path.basename(file) }, p)));
+      else
+        await withRuntime((rt) =>
+          run((file, p) => rt.verify.verifyFile(file, { name: path.basename(file) }, p)),
+        );
 
       if (o.json) {
-        process.stdout.write(`${JSON.stringify(outcomes.map((x) => ('report' in x ? { ...x.report, file: x.file, upload: x.report.file, thumbnail: undefined } : x)), null, 2)}\n`);
+        process.stdout.write(
+          `${JSON.stringify(
+            outcomes.map((x) =>
+              'report' in x ? { ...x.report, file: x.file, upload: x.report.file, thumbnail: undefined } : x,
+            ),
+            null,
+            2,
+          )}\n`,
+        );
       } else {
-        for (const x of outcomes) process.stdout.write(`${'report' in x ? summary(x.file, x.report) : `${x.file}: ERROR ${x.error.message}`}\n\n`);
+        for (const x of outcomes)
+          process.stdout.write(
+            `${'report' in x ? summary(x.file, x.report) : `${x.file}: ERROR ${x.error.message}`}\n\n`,
+          );
       }
       process.exitCode = Math.max(...outcomes.map(exitFor));
     });

@@ -31,7 +31,12 @@ export function createVerifyModule(deps: VerifyModuleDeps): DomainModule & { ser
     name: 'verify',
     service,
     routes(api) {
-      registerVerifyRoutes(api, { service, rateLimit, tmpDir: path.join(deps.dataDir, 'tmp', 'verify'), uploadLimitBytes: deps.uploadLimitBytes });
+      registerVerifyRoutes(api, {
+        service,
+        rateLimit,
+        tmpDir: path.join(deps.dataDir, 'tmp', 'verify'),
+        uploadLimitBytes: deps.uploadLimitBytes,
+      });
     },
   };
 }

@@ -25,10 +25,15 @@ export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): voi
     {
       method: 'post',
       path: '/v1/verify',
-      summary: 'Verify whether a clip, image or sound was generated here, with the evidence of each signal (public, rate limited)',
+      summary:
+        'Verify whether a clip, image or sound was generated here, with the evidence of each signal (public, rate limited)',
       tags: ['verify'],
       auth: null,
-      rawBody: { contentTypes: ['multipart/form-data'], description: 'One file in the field "file": MP4, MOV, WebM, MKV, JPEG, PNG, WebP, AAC, M4A, MP3 or WAV.' },
+      rawBody: {
+        contentTypes: ['multipart/form-data'],
+        description:
+          'One file in the field "file": MP4, MOV, WebM, MKV, JPEG, PNG, WebP, AAC, M4A, MP3 or WAV.',
+      },
       response: verifyReportSchema,
     },
     async ({ req, res }) => {
@@ -56,15 +61,22 @@ export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): voi
     {
       method: 'get',
       path: '/v1/ledger/:payloadHex/manifest',
-      summary: 'The original Content Credentials of a generated clip, by its watermark payload (public; says whether it was taken down)',
+      summary:
+        'The original Content Credentials of a generated clip, by its watermark payload (public; says whether it was taken down)',
       tags: ['verify'],
       auth: null,
-      params: z.strictObject({ payloadHex: z.string().regex(/^[0-9a-fA-F]{16}$/, 'must be 16 hexadecimal characters') }),
+      params: z.strictObject({
+        payloadHex: z.string().regex(/^[0-9a-fA-F]{16}$/, 'must be 16 hexadecimal characters'),
+      }),
       response: recoveredManifestSchema,
     },
     async ({ params }) => {
       const r = await deps.service.manifestFor(params.payloadHex.toLowerCase());
-      if (!r) throw new NotFound('ledger_entry_not_found', 'No clip generated here carries that watermark payload.');
+      if (!r)
+        throw new NotFound(
+          'ledger_entry_not_found',
+          'No clip generated here carries that watermark payload.',
+        );
       return r;
     },
   );
@@ -74,7 +86,10 @@ export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): voi
     res.setHeader('content-type', type);
     res.setHeader('cache-control', 'no-cache');
     res.setHeader('x-content-type-options', 'nosniff');
-    res.setHeader('content-security-policy', "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'");
+    res.setHeader(
+      'content-security-policy',
+      "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'",
+    );
     res.status(200).send(body);
   };
 
@@ -85,7 +100,10 @@ export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): voi
       summary: 'The verification web page',
       tags: ['verify'],
       auth: null,
-      rawResponse: { contentType: 'text/html', description: 'An HTML page to upload a file and read its verdict' },
+      rawResponse: {
+        contentType: 'text/html',
+        description: 'An HTML page to upload a file and read its verdict',
+      },
     },
     ({ res }) => sendFile(res, 'index.html', 'text/html; charset=utf-8'),
   );

@@ -9,7 +9,14 @@ const manifestEvidence = z.object({
   signedByThisService: z.boolean(),
   signer: z.object({ subject: z.string(), issuer: z.string() }).nullable(),
   signedAt: z.string().nullable(),
-  actions: z.array(z.object({ action: z.string(), when: z.string().optional(), softwareAgent: z.string().optional(), digitalSourceType: z.string().optional() })),
+  actions: z.array(
+    z.object({
+      action: z.string(),
+      when: z.string().optional(),
+      softwareAgent: z.string().optional(),
+      digitalSourceType: z.string().optional(),
+    }),
+  ),
   digitalSourceType: z.string().nullable(),
   generationId: z.string().nullable(),
   claimGenerator: z.object({ name: z.string(), version: z.string().optional() }).nullable(),

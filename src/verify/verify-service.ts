@@ -8,7 +8,14 @@ import fs from 'node:fs';
 import os from 'node:os';
 import type { Queryable } from '../db/database';
 import { AppError, Invalid, PayloadTooLarge, UnsupportedMedia } from '../http/errors';
-import { fingerprintMedia, ledgerRepository, probeFile, type FingerprintMatch, type LedgerRecord, type ProbedMedia } from '../ledger';
+import {
+  fingerprintMedia,
+  ledgerRepository,
+  probeFile,
+  type FingerprintMatch,
+  type LedgerRecord,
+  type ProbedMedia,
+} from '../ledger';
 import type { ManifestSummary, Provenance } from '../provenance';
 import type { WatermarkDetection } from '../watermark';
 import { Semaphore } from './semaphore';
@@ -25,7 +32,11 @@ const WATERMARK_SECONDS = 12;
 export type VerifyStage = 'probing' | 'analysing' | 'ledger' | 'done';
 export type ProgressFn = (stage: VerifyStage, fraction: number) => void;
 
-export type DetectWatermark = (path: string, key: Buffer, opts: { maxSeconds?: number }) => Promise<WatermarkDetection>;
+export type DetectWatermark = (
+  path: string,
+  key: Buffer,
+  opts: { maxSeconds?: number },
+) => Promise<WatermarkDetection>;
 
 export interface VerifyServiceDeps {
   db: Queryable;
@@ -98,20 +109,35 @@ export function createVerifyService(deps: VerifyServiceDeps) {
     NEUTRAL_DN(m.signer.issuer) === NEUTRAL_DN(own.issuer);
 
   /** Checks what the file is before any heavy work; throws 4xx AppErrors with a sentence. */
-  async function admit(path: string, size: number): Promise<{ kind: MediaKind; mimeType: string; probed: ProbedMedia }> {
-    if (size > deps.maxBytes) throw new PayloadTooLarge('media_too_large', `The file is ${size} bytes; the limit is ${deps.maxBytes} bytes.`);
+  async function admit(
+    path: string,
+    size: number,
+  ): Promise<{ kind: MediaKind; mimeType: string; probed: ProbedMedia }> {
+    if (size > deps.maxBytes)
+      throw new PayloadTooLarge(
+        'media_too_large',
+        `The file is ${size} bytes; the limit is ${deps.maxBytes} bytes.`,
+      );
     const sniffed = sniffMedia(await readHead(path), size);
     await assertComplete(path, sniffed.mimeType, size);
     let probed: ProbedMedia;
     try {
       probed = await probeFile(path);
     } catch (e) {
-      if (e instanceof AppError) throw new Invalid('media_unreadable', `The ${sniffed.label} could not be decoded; it may be truncated or corrupt.`);
+      if (e instanceof AppError)
+        throw new Invalid(
+          'media_unreadable',
+          `The ${sniffed.label} could not be decoded; it may be truncated or corrupt.`,
+        );
       throw e;
     }
-    if (!probed.video && !probed.audio) throw new Invalid('media_no_streams', `The ${sniffed.label} has neither pictures nor sound.`);
+    if (!probed.video && !probed.audio)
+      throw new Invalid('media_no_streams', `The ${sniffed.label} has neither pictures nor sound.`);
     if (probed.durationSec !== null && probed.durationSec > maxDuration) {
-      throw new PayloadTooLarge('media_too_long', `The file lasts ${Math.round(probed.durationSec)} s; clips up to ${maxDuration} s (5 minutes) are verified.`);
+      throw new PayloadTooLarge(
+        'media_too_long',
+        `The file lasts ${Math.round(probed.durationSec)} s; clips up to ${maxDuration} s (5 minutes) are verified.`,
+      );
     }
     // The streams decide: an MP4 holding only sound is audio, a one-frame container an image.
     const kind: MediaKind = probed.video ? (probed.isImage ? 'image' : 'video') : 'audio';
@@ -138,7 +164,11 @@ export function createVerifyService(deps: VerifyServiceDeps) {
     }
   }
 
-  async function verifyFile(path: string, meta: VerifyMeta = {}, onProgress?: ProgressFn): Promise<VerifyReport> {
+  async function verifyFile(
+    path: string,
+    meta: VerifyMeta = {},
+    onProgress?: ProgressFn,
+  ): Promise<VerifyReport> {
     const started = Date.now();
     const stat = await fs.promises.stat(path);
     if (!stat.isFile()) throw new Invalid('media_not_file', 'The path is not a regular file.');
@@ -157,15 +187,27 @@ export function createVerifyService(deps: VerifyServiceDeps) {
         step(readManifest(path)),
         step(detect(path)),
         step(fingerprintMedia(path, probed).catch(() => null)),
-        step(kind === 'audio' ? Promise.resolve(null) : thumbnailDataUrl(path, { isImage: kind === 'image', durationSec: probed.durationSec })),
+        step(
+          kind === 'audio'
+            ? Promise.resolve(null)
+            : thumbnailDataUrl(path, { isImage: kind === 'image', durationSec: probed.durationSec }),
+        ),
       ]);
       onProgress?.('ledger', 0);
-      const wmPayload = wm?.detected ? (wm.video?.segments.some((s) => s.detected) || !wm.audio?.detected ? wm.payloadHex : wm.audio.payloadHex) : null;
+      const wmPayload = wm?.detected
+        ? wm.video?.segments.some((s) => s.detected) || !wm.audio?.detected
+          ? wm.payloadHex
+          : wm.audio.payloadHex
+        : null;
       const [byContentHash, byWatermark, byManifest, fpMatch] = await Promise.all([
         ledgerRepository.findByContentSha256(deps.db, sha256),
         wmPayload ? ledgerRepository.findByPayload(deps.db, wmPayload) : Promise.resolve(null),
-        manifest?.generationId ? ledgerRepository.findByGenerationId(deps.db, manifest.generationId) : Promise.resolve(null),
-        fp ? ledgerRepository.nearestByFingerprint(deps.db, fp) : Promise.resolve(null as FingerprintMatch | null),
+        manifest?.generationId
+          ? ledgerRepository.findByGenerationId(deps.db, manifest.generationId)
+          : Promise.resolve(null),
+        fp
+          ? ledgerRepository.nearestByFingerprint(deps.db, fp)
+          : Promise.resolve(null as FingerprintMatch | null),
       ]);
       const ours = isOurs(manifest);
       const d = decide({
@@ -180,10 +222,16 @@ export function createVerifyService(deps: VerifyServiceDeps) {
       });
       const rec = d.record;
       // A stripped manifest is recovered only through signals that do not depend on the file's own credentials.
-      const recover = rec && (d.matchedBy === 'watermark' || d.matchedBy === 'fingerprint' || d.matchedBy === 'content_hash') ? recovered(rec) : null;
+      const recover =
+        rec &&
+        (d.matchedBy === 'watermark' || d.matchedBy === 'fingerprint' || d.matchedBy === 'content_hash')
+          ? recovered(rec)
+          : null;
       onProgress?.('done', 1);
       // A still image has no timeline segments: its one frame is the video signal.
-      const videoDetected = wm?.video?.segments.length ? wm.video.segments.some((s) => s.detected) : !!wm?.detected && !wm?.audio?.detected;
+      const videoDetected = wm?.video?.segments.length
+        ? wm.video.segments.some((s) => s.detected)
+        : !!wm?.detected && !wm?.audio?.detected;
       return {
         verdict: d.verdict,
         confidence: d.confidence,
@@ -222,9 +270,16 @@ export function createVerifyService(deps: VerifyServiceDeps) {
             score: wm?.score ?? null,
             reason: wm?.reason ?? (wm ? null : 'the watermark detector could not read this file'),
             video: wm?.video
-              ? { detected: videoDetected, framesUsed: wm.video.framesUsed, secondsUsed: wm.video.secondsUsed, segments: wm.video.segments }
+              ? {
+                  detected: videoDetected,
+                  framesUsed: wm.video.framesUsed,
+                  secondsUsed: wm.video.secondsUsed,
+                  segments: wm.video.segments,
+                }
               : null,
-            audio: wm?.audio ? { detected: wm.audio.detected, secondsUsed: wm.audio.secondsUsed, pValue: wm.audio.pValue } : null,
+            audio: wm?.audio
+              ? { detected: wm.audio.detected, secondsUsed: wm.audio.secondsUsed, pValue: wm.audio.pValue }
+              : null,
           },
           ledger: {
             found: !!rec,
@@ -244,7 +299,8 @@ export function createVerifyService(deps: VerifyServiceDeps) {
             strong: strongFingerprint(fpMatch),
             matchedFrames: fpMatch?.matchedFrames ?? 0,
             matchedAudio: fpMatch?.matchedAudio ?? 0,
-            meanDistance: fpMatch && fpMatch.matchedFrames ? Math.round(fpMatch.meanDistance * 100) / 100 : null,
+            meanDistance:
+              fpMatch && fpMatch.matchedFrames ? Math.round(fpMatch.meanDistance * 100) / 100 : null,
             generationId: fpMatch?.record.generationId ?? null,
           },
         },

@@ -54,7 +54,13 @@ export interface AudioEmbedOptions {
   snrDb?: number;
 }
 
-export function embedAudio(channels: Float32Array[], sampleRate: number, payloadHex: string, key: Buffer, opts: AudioEmbedOptions = {}): { segSnrDb: number } {
+export function embedAudio(
+  channels: Float32Array[],
+  sampleRate: number,
+  payloadHex: string,
+  key: Buffer,
+  opts: AudioEmbedOptions = {},
+): { segSnrDb: number } {
   const snrDb = opts.snrDb ?? SEG_SNR_DB;
   const layout = layoutFor(key);
   const chips = chipValues(layout, encodePayload(hexToBits(payloadHex)));
@@ -149,7 +155,16 @@ const PHASES = 4;
 /** Detects the audio mark in mono PCM at any sample rate. Never throws for content reasons. */
 export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer): AudioDetection {
   const secondsUsed = pcm.length / sampleRate;
-  const none = (reason: string): AudioDetection => ({ detected: false, payloadHex: null, crcOk: false, pValue: 1, score: 0, secondsUsed, speed: 1, reason });
+  const none = (reason: string): AudioDetection => ({
+    detected: false,
+    payloadHex: null,
+    crcOk: false,
+    pValue: 1,
+    score: 0,
+    secondsUsed,
+    speed: 1,
+    reason,
+  });
   if (secondsUsed < 1) return none('audio shorter than 1 s');
   const N = nextPow2(Math.round(0.032 * sampleRate));
   const hop = N / 2;
@@ -243,7 +258,9 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
   }
   if (!best) return none('too little loud audio');
   const chipSoft = new Float64Array(BANDS * PERIOD);
-  for (let b = 0; b < BANDS; b++) for (let c = 0; c < PERIOD; c++) chipSoft[b * PERIOD + c] = best.fold[b * PERIOD + ((c + best.shift) % PERIOD)];
+  for (let b = 0; b < BANDS; b++)
+    for (let c = 0; c < PERIOD; c++)
+      chipSoft[b * PERIOD + c] = best.fold[b * PERIOD + ((c + best.shift) % PERIOD)];
   const soft = softBits(layout, chipSoft);
   const { payload, crcOk } = decodePayload(soft);
   const trials = SPEEDS.length * PHASES * PERIOD;

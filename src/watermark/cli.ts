@@ -4,7 +4,9 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import { detectFile, embedImageFile, embedVideoFile } from './files';
 
-const payloadSchema = z.string().regex(/^[0-9a-fA-F]{16}$/, 'the payload must be 16 hexadecimal digits (64 bits)');
+const payloadSchema = z
+  .string()
+  .regex(/^[0-9a-fA-F]{16}$/, 'the payload must be 16 hexadecimal digits (64 bits)');
 const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff']);
 
 async function isImage(p: string): Promise<boolean> {
@@ -31,7 +33,9 @@ export function registerWatermarkCommands(program: Command, getKey: () => Promis
         process.stdout.write(`marked image ${outPath}\n`);
       } else {
         const r = await embedVideoFile(inPath, outPath, payload, key);
-        process.stdout.write(`marked ${outPath}${r.psnrDb ? ` (luma PSNR ${r.psnrDb.toFixed(1)} dB)` : ''}\n`);
+        process.stdout.write(
+          `marked ${outPath}${r.psnrDb ? ` (luma PSNR ${r.psnrDb.toFixed(1)} dB)` : ''}\n`,
+        );
       }
     });
   wm.command('detect <file>')
@@ -45,12 +49,21 @@ export function registerWatermarkCommands(program: Command, getKey: () => Promis
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         return;
       }
-      const lines = [`detected: ${r.detected ? 'yes' : 'no'}`, `payload: ${r.payloadHex ?? '-'}`, `p-value: ${r.pValue.toExponential(2)} (score ${r.score.toFixed(2)})`];
+      const lines = [
+        `detected: ${r.detected ? 'yes' : 'no'}`,
+        `payload: ${r.payloadHex ?? '-'}`,
+        `p-value: ${r.pValue.toExponential(2)} (score ${r.score.toFixed(2)})`,
+      ];
       if (r.video) {
         const t = r.video.transform;
-        lines.push(`video: ${r.video.framesUsed} frames, ${r.video.secondsUsed.toFixed(2)} s; scale ${t.scale.toFixed(3)}, rotation ${t.rotationDeg.toFixed(2)} deg, flipped ${t.flipped}, offset ${t.offsetX},${t.offsetY}`);
+        lines.push(
+          `video: ${r.video.framesUsed} frames, ${r.video.secondsUsed.toFixed(2)} s; scale ${t.scale.toFixed(3)}, rotation ${t.rotationDeg.toFixed(2)} deg, flipped ${t.flipped}, offset ${t.offsetX},${t.offsetY}`,
+        );
       }
-      if (r.audio) lines.push(`audio: ${r.audio.secondsUsed.toFixed(2)} s, detected ${r.audio.detected}, payload ${r.audio.payloadHex ?? '-'}, p ${r.audio.pValue.toExponential(2)}`);
+      if (r.audio)
+        lines.push(
+          `audio: ${r.audio.secondsUsed.toFixed(2)} s, detected ${r.audio.detected}, payload ${r.audio.payloadHex ?? '-'}, p ${r.audio.pValue.toExponential(2)}`,
+        );
       if (r.reason) lines.push(`reason: ${r.reason}`);
       process.stdout.write(`${lines.join('\n')}\n`);
       if (!r.detected) process.exitCode = 2;

@@ -36,7 +36,8 @@ export function hexToBits(hex: string): Uint8Array {
 
 export function bitsToHex(bits: Uint8Array): string {
   let s = '';
-  for (let i = 0; i < bits.length; i += 4) s += ((bits[i] << 3) | (bits[i + 1] << 2) | (bits[i + 2] << 1) | bits[i + 3]).toString(16);
+  for (let i = 0; i < bits.length; i += 4)
+    s += ((bits[i] << 3) | (bits[i + 1] << 2) | (bits[i + 2] << 1) | bits[i + 3]).toString(16);
   return s;
 }
 
@@ -71,7 +72,8 @@ export function decodePayload(soft: Float64Array | Float32Array): { payload: Uin
   for (let s = 0; s < nStates; s++)
     for (let b = 0; b < 2; b++) {
       const reg = ((s << 1) | b) & 0x7f;
-      for (let g = 0; g < GENS.length; g++) outs[(s * 2 + b) * GENS.length + g] = parity(reg & GENS[g]) ? -1 : 1;
+      for (let g = 0; g < GENS.length; g++)
+        outs[(s * 2 + b) * GENS.length + g] = parity(reg & GENS[g]) ? -1 : 1;
     }
   for (let t = 0; t < steps; t++) {
     next.fill(-Infinity);

@@ -32,7 +32,14 @@ export function nextPow2(n: number): number {
   return p;
 }
 
-export function fft(re: Float64Array, im: Float64Array, inverse = false, off = 0, stride = 1, n = re.length): void {
+export function fft(
+  re: Float64Array,
+  im: Float64Array,
+  inverse = false,
+  off = 0,
+  stride = 1,
+  n = re.length,
+): void {
   const { cos, sin, rev } = tables(n);
   for (let i = 0; i < n; i++) {
     const j = rev[i];

@@ -4,7 +4,14 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../http/errors';
 import { detectAudio, embedAudio, type AudioDetection } from './audio';
-import { createLumaEmbedder, detectLuma, LumaAccumulator, MIN_SIDE, type LumaDetection, type LumaEmbedOptions } from './luma';
+import {
+  createLumaEmbedder,
+  detectLuma,
+  LumaAccumulator,
+  MIN_SIDE,
+  type LumaDetection,
+  type LumaEmbedOptions,
+} from './luma';
 import { decodeAudio, decodeLuma, probeMedia, rawFrames, spawnFfmpeg, type MediaInfo } from './media';
 import type { WatermarkDetection } from './types';
 
@@ -14,7 +21,8 @@ const SEGMENT_SEC = 3;
 const AUDIO_DETECT_RATE = 16000;
 
 function checkPayload(payloadHex: string): void {
-  if (!/^[0-9a-fA-F]{16}$/.test(payloadHex)) throw new Invalid('invalid_payload', 'The payload must be 16 hexadecimal digits (64 bits).');
+  if (!/^[0-9a-fA-F]{16}$/.test(payloadHex))
+    throw new Invalid('invalid_payload', 'The payload must be 16 hexadecimal digits (64 bits).');
 }
 function checkKey(key: Buffer): void {
   if (key.length !== 32) throw new Invalid('invalid_key', 'The watermark key must be 32 bytes.');
@@ -37,17 +45,33 @@ async function imageFormat(p: string): Promise<string | null> {
 export const IMAGE_EMBED: Required<LumaEmbedOptions> = { strength: 0.04, maxMse: 10 };
 
 /** Marks a still image: the luma change is added equally to R, G and B so chroma is untouched. */
-export async function embedImageFile(inPath: string, outPath: string, payloadHex: string, key: Buffer, opts: LumaEmbedOptions = IMAGE_EMBED): Promise<{ psnrDb?: number }> {
+export async function embedImageFile(
+  inPath: string,
+  outPath: string,
+  payloadHex: string,
+  key: Buffer,
+  opts: LumaEmbedOptions = IMAGE_EMBED,
+): Promise<{ psnrDb?: number }> {
   checkPayload(payloadHex);
   checkKey(key);
   if (!fs.existsSync(inPath)) throw new Invalid('file_not_found', `No file at ${inPath}.`);
   const fmt = await imageFormat(inPath);
   if (!fmt) throw new UnsupportedMedia('unsupported_image', 'The input is not a readable still image.');
-  const { data, info } = await sharp(inPath).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(inPath)
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const { width: w, height: h, channels: c } = info;
-  if (w < MIN_SIDE || h < MIN_SIDE) throw new Invalid('image_too_small', `Images smaller than ${MIN_SIDE}x${MIN_SIDE} cannot carry the mark.`);
+  if (w < MIN_SIDE || h < MIN_SIDE)
+    throw new Invalid(
+      'image_too_small',
+      `Images smaller than ${MIN_SIDE}x${MIN_SIDE} cannot carry the mark.`,
+    );
   const y = new Uint8Array(w * h);
-  for (let i = 0; i < w * h; i++) y[i] = Math.round(0.299 * data[i * c] + 0.587 * data[i * c + 1] + 0.114 * data[i * c + 2]);
+  for (let i = 0; i < w * h; i++)
+    y[i] = Math.round(0.299 * data[i * c] + 0.587 * data[i * c + 1] + 0.114 * data[i * c + 2]);
   const marked = Uint8Array.from(y);
   const mse = createLumaEmbedder(payloadHex, key, opts).embed(marked, w, h);
   for (let i = 0; i < w * h; i++) {
@@ -69,7 +93,13 @@ export async function embedImageFile(inPath: string, outPath: string, payloadHex
 }
 
 /** Marks audio samples of a file in place of a temporary raw f32le file; returns its path. */
-async function markedAudioTrack(inPath: string, info: MediaInfo, payloadHex: string, key: Buffer, dir: string): Promise<{ path: string; rate: number; channels: number } | null> {
+async function markedAudioTrack(
+  inPath: string,
+  info: MediaInfo,
+  payloadHex: string,
+  key: Buffer,
+  dir: string,
+): Promise<{ path: string; rate: number; channels: number } | null> {
   if (!info.audio) return null;
   const rate = info.audio.sampleRate;
   const channels = Math.min(2, Math.max(1, info.audio.channels));
@@ -92,7 +122,12 @@ async function markedAudioTrack(inPath: string, info: MediaInfo, payloadHex: str
  * last row/column (4:2:0 needs even sizes); 10-bit and 4:4:4 inputs come out as 8-bit 4:2:0;
  * variable frame rate is written at the average rate.
  */
-export async function embedVideoFile(inPath: string, outPath: string, payloadHex: string, key: Buffer): Promise<{ psnrDb?: number }> {
+export async function embedVideoFile(
+  inPath: string,
+  outPath: string,
+  payloadHex: string,
+  key: Buffer,
+): Promise<{ psnrDb?: number }> {
   checkPayload(payloadHex);
   checkKey(key);
   const info = await probeMedia(inPath);
@@ -102,16 +137,66 @@ export async function embedVideoFile(inPath: string, outPath: string, payloadHex
   }
   const w = info.video.width & ~1,
     h = info.video.height & ~1;
-  if (w < MIN_SIDE || h < MIN_SIDE) throw new Invalid('video_too_small', `Videos smaller than ${MIN_SIDE}x${MIN_SIDE} cannot carry the mark.`);
+  if (w < MIN_SIDE || h < MIN_SIDE)
+    throw new Invalid(
+      'video_too_small',
+      `Videos smaller than ${MIN_SIDE}x${MIN_SIDE} cannot carry the mark.`,
+    );
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'wm-'));
   try {
     const audio = await markedAudioTrack(inPath, info, payloadHex, key, dir);
-    const dec = spawnFfmpeg(['-v', 'error', '-i', inPath, '-map', '0:v:0', '-an', '-vf', `crop=${w}:${h}:0:0`, '-fps_mode', 'passthrough', '-pix_fmt', 'yuv420p', '-f', 'rawvideo', 'pipe:1']);
-    const encArgs = ['-v', 'error', '-y', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', '-s', `${w}x${h}`, '-framerate', info.video.fps.toFixed(6), '-i', 'pipe:0'];
-    if (audio) encArgs.push('-f', 'f32le', '-ar', String(audio.rate), '-ac', String(audio.channels), '-i', audio.path);
+    const dec = spawnFfmpeg([
+      '-v',
+      'error',
+      '-i',
+      inPath,
+      '-map',
+      '0:v:0',
+      '-an',
+      '-vf',
+      `crop=${w}:${h}:0:0`,
+      '-fps_mode',
+      'passthrough',
+      '-pix_fmt',
+      'yuv420p',
+      '-f',
+      'rawvideo',
+      'pipe:1',
+    ]);
+    const encArgs = [
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'yuv420p',
+      '-s',
+      `${w}x${h}`,
+      '-framerate',
+      info.video.fps.toFixed(6),
+      '-i',
+      'pipe:0',
+    ];
+    if (audio)
+      encArgs.push('-f', 'f32le', '-ar', String(audio.rate), '-ac', String(audio.channels), '-i', audio.path);
     encArgs.push('-map', '0:v:0');
     if (audio) encArgs.push('-map', '1:a:0', '-c:a', 'aac', '-b:a', '160k');
-    encArgs.push('-c:v', 'libx264', '-preset', 'veryfast', '-crf', '17', '-pix_fmt', 'yuv420p', '-movflags', '+faststart', '-f', 'mp4', outPath);
+    encArgs.push(
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '17',
+      '-pix_fmt',
+      'yuv420p',
+      '-movflags',
+      '+faststart',
+      '-f',
+      'mp4',
+      outPath,
+    );
     const enc = spawnFfmpeg(encArgs);
     const embedder = createLumaEmbedder(payloadHex, key);
     const frameBytes = w * h + 2 * (w / 2) * (h / 2);
@@ -129,11 +214,13 @@ export async function embedVideoFile(inPath: string, outPath: string, payloadHex
       const buf = Buffer.from(f);
       mseSum += embedder.embed(new Uint8Array(buf.buffer, buf.byteOffset, w * h), w, h);
       frames++;
-      if (!enc.child.stdin.write(buf)) await new Promise<void>((r) => enc.child.stdin.once('drain', () => r()));
+      if (!enc.child.stdin.write(buf))
+        await new Promise<void>((r) => enc.child.stdin.once('drain', () => r()));
     }
     enc.child.stdin.end();
     const [de, ee] = await Promise.all([decDone, encDone]);
-    if (de && frames === 0) throw new UnsupportedMedia('undecodable_video', 'The video stream could not be decoded.');
+    if (de && frames === 0)
+      throw new UnsupportedMedia('undecodable_video', 'The video stream could not be decoded.');
     if (ee) throw ee;
     const mse = mseSum / Math.max(1, frames);
     return { psnrDb: mse > 0 ? 10 * Math.log10((255 * 255) / mse) : undefined };
@@ -142,13 +229,38 @@ export async function embedVideoFile(inPath: string, outPath: string, payloadHex
   }
 }
 
-async function embedAudioFile(inPath: string, outPath: string, payloadHex: string, key: Buffer, info: MediaInfo): Promise<{ psnrDb?: number }> {
+async function embedAudioFile(
+  inPath: string,
+  outPath: string,
+  payloadHex: string,
+  key: Buffer,
+  info: MediaInfo,
+): Promise<{ psnrDb?: number }> {
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'wm-'));
   try {
     const audio = (await markedAudioTrack(inPath, info, payloadHex, key, dir))!;
     const ext = path.extname(outPath).toLowerCase();
-    const codec = ext === '.wav' ? ['-c:a', 'pcm_s16le'] : ext === '.mp3' ? ['-c:a', 'libmp3lame', '-b:a', '192k'] : ['-c:a', 'aac', '-b:a', '160k'];
-    const enc = spawnFfmpeg(['-v', 'error', '-y', '-f', 'f32le', '-ar', String(audio.rate), '-ac', String(audio.channels), '-i', audio.path, ...codec, outPath]);
+    const codec =
+      ext === '.wav'
+        ? ['-c:a', 'pcm_s16le']
+        : ext === '.mp3'
+          ? ['-c:a', 'libmp3lame', '-b:a', '192k']
+          : ['-c:a', 'aac', '-b:a', '160k'];
+    const enc = spawnFfmpeg([
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'f32le',
+      '-ar',
+      String(audio.rate),
+      '-ac',
+      String(audio.channels),
+      '-i',
+      audio.path,
+      ...codec,
+      outPath,
+    ]);
     enc.child.stdin.end();
     await enc.done;
     return {};
@@ -157,17 +269,35 @@ async function embedAudioFile(inPath: string, outPath: string, payloadHex: strin
   }
 }
 
-function fromLuma(d: LumaDetection): Pick<WatermarkDetection, 'detected' | 'payloadHex' | 'pValue' | 'score' | 'reason'> {
-  return { detected: d.detected, payloadHex: d.payloadHex, pValue: d.pValue, score: d.score, reason: d.reason };
+function fromLuma(
+  d: LumaDetection,
+): Pick<WatermarkDetection, 'detected' | 'payloadHex' | 'pValue' | 'score' | 'reason'> {
+  return {
+    detected: d.detected,
+    payloadHex: d.payloadHex,
+    pValue: d.pValue,
+    score: d.score,
+    reason: d.reason,
+  };
 }
 
 async function detectImage(p: string, key: Buffer): Promise<WatermarkDetection> {
-  const { data, info } = await sharp(p).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { data, info } = await sharp(p)
+    .rotate()
+    .removeAlpha()
+    .toColourspace('srgb')
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const { width: w, height: h, channels: c } = info;
   const y = new Float32Array(w * h);
-  for (let i = 0; i < w * h; i++) y[i] = 0.299 * data[i * c] + 0.587 * data[i * c + 1] + 0.114 * data[i * c + 2];
+  for (let i = 0; i < w * h; i++)
+    y[i] = 0.299 * data[i * c] + 0.587 * data[i * c + 1] + 0.114 * data[i * c + 2];
   const d = detectLuma(y, w, h, key, { originPrior: true });
-  return { ...fromLuma(d), video: { framesUsed: 1, secondsUsed: 0, segments: [], transform: d.transform ?? identity() }, audio: null };
+  return {
+    ...fromLuma(d),
+    video: { framesUsed: 1, secondsUsed: 0, segments: [], transform: d.transform ?? identity() },
+    audio: null,
+  };
 }
 
 function identity() {
@@ -183,25 +313,36 @@ async function detectAudioTrack(p: string, maxSeconds: number): Promise<{ pcm: F
 }
 
 /** Sniffs image / video / audio and reports the mark. Unreadable files throw; odd content does not. */
-export async function detectFile(p: string, key: Buffer, opts: { maxSeconds?: number } = {}): Promise<WatermarkDetection> {
+export async function detectFile(
+  p: string,
+  key: Buffer,
+  opts: { maxSeconds?: number } = {},
+): Promise<WatermarkDetection> {
   checkKey(key);
   if (!fs.existsSync(p)) throw new Invalid('file_not_found', `No file at ${p}.`);
   if (await imageFormat(p)) return detectImage(p, key);
   const info = await probeMedia(p);
   const maxSeconds = opts.maxSeconds ?? 10;
-  if (!info.video && !info.audio) throw new UnsupportedMedia('no_media_streams', 'The file has neither video nor audio.');
+  if (!info.video && !info.audio)
+    throw new UnsupportedMedia('no_media_streams', 'The file has neither video nor audio.');
   let video: WatermarkDetection['video'] = null;
   let vd: LumaDetection | null = null;
   const reasons: string[] = [];
   if (info.video) {
     const { width: w, height: h } = info.video;
-    if (w < MIN_SIDE || h < MIN_SIDE) reasons.push(`video ${w}x${h} is smaller than the ${MIN_SIDE}px minimum`);
+    if (w < MIN_SIDE || h < MIN_SIDE)
+      reasons.push(`video ${w}x${h} is smaller than the ${MIN_SIDE}px minimum`);
     else {
       const all = new LumaAccumulator(w, h);
       const segs: { acc: LumaAccumulator; start: number; end: number }[] = [];
       for await (const f of decodeLuma(p, info, maxSeconds)) {
         const si = Math.floor(f.timeSec / SEGMENT_SEC);
-        while (segs.length <= si) segs.push({ acc: new LumaAccumulator(w, h), start: segs.length * SEGMENT_SEC, end: segs.length * SEGMENT_SEC });
+        while (segs.length <= si)
+          segs.push({
+            acc: new LumaAccumulator(w, h),
+            start: segs.length * SEGMENT_SEC,
+            end: segs.length * SEGMENT_SEC,
+          });
         const y = new Uint8Array(f.y.buffer, f.y.byteOffset, w * h);
         segs[si].acc.add(y);
         segs[si].end = f.timeSec + 1 / info.video.fps;
@@ -212,9 +353,20 @@ export async function detectFile(p: string, key: Buffer, opts: { maxSeconds?: nu
         vd = detectLuma(all.mean(), w, h, key);
         const segments =
           segs.length > 1
-            ? segs.filter((s) => s.acc.frames > 0).map((s) => ({ startSec: s.start, endSec: s.end, detected: detectLuma(s.acc.mean(), w, h, key).detected }))
+            ? segs
+                .filter((s) => s.acc.frames > 0)
+                .map((s) => ({
+                  startSec: s.start,
+                  endSec: s.end,
+                  detected: detectLuma(s.acc.mean(), w, h, key).detected,
+                }))
             : [{ startSec: 0, endSec: all.frames / info.video.fps, detected: vd.detected }];
-        video = { framesUsed: all.frames, secondsUsed: all.frames / info.video.fps, segments, transform: vd.transform ?? identity() };
+        video = {
+          framesUsed: all.frames,
+          secondsUsed: all.frames / info.video.fps,
+          segments,
+          transform: vd.transform ?? identity(),
+        };
         if (!vd.detected && vd.reason) reasons.push(`video: ${vd.reason}`);
       }
     }
@@ -237,6 +389,8 @@ export async function detectFile(p: string, key: Buffer, opts: { maxSeconds?: nu
     score: Math.max(vd?.score ?? 0, ad?.score ?? 0),
     reason: detected ? undefined : reasons.join('; ') || 'no mark found',
     video,
-    audio: ad ? { secondsUsed: ad.secondsUsed, detected: ad.detected, payloadHex: ad.payloadHex, pValue: ad.pValue } : null,
+    audio: ad
+      ? { secondsUsed: ad.secondsUsed, detected: ad.detected, payloadHex: ad.payloadHex, pValue: ad.pValue }
+      : null,
   };
 }

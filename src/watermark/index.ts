@@ -6,7 +6,15 @@
 export type { WatermarkDetection, WatermarkTransform } from './types';
 export { embedImageFile, embedVideoFile, detectFile } from './files';
 export { registerWatermarkCommands } from './cli';
-export { createLumaEmbedder, embedLuma, detectLuma, LumaAccumulator, P_THRESHOLD, MIN_SIDE, DEFAULT_STRENGTH } from './luma';
+export {
+  createLumaEmbedder,
+  embedLuma,
+  detectLuma,
+  LumaAccumulator,
+  P_THRESHOLD,
+  MIN_SIDE,
+  DEFAULT_STRENGTH,
+} from './luma';
 export type { LumaDetection, LumaEmbedOptions, LumaEmbedder } from './luma';
 export { embedAudio, detectAudio, segmentalSnr, AUDIO_P_THRESHOLD, SEG_SNR_DB } from './audio';
 export type { AudioDetection, AudioEmbedOptions } from './audio';

@@ -9,7 +9,10 @@ export function keyedBytes(key: Buffer, label: string, n: number): Buffer {
   const out = Buffer.alloc(n);
   let off = 0;
   for (let ctr = 0; off < n; ctr++) {
-    const h = createHmac('sha256', key).update(label).update(Buffer.from([ctr >>> 24, ctr >>> 16, ctr >>> 8, ctr])).digest();
+    const h = createHmac('sha256', key)
+      .update(label)
+      .update(Buffer.from([ctr >>> 24, ctr >>> 16, ctr >>> 8, ctr]))
+      .digest();
     off += h.copy(out, off, 0, Math.min(h.length, n - off));
   }
   return out;

@@ -35,13 +35,16 @@ export function makeLayout(key: Buffer, label: string, n: number, nSync: number)
 export function chipValues(layout: ChipLayout, coded: Uint8Array | null): Float32Array {
   const v = new Float32Array(layout.n);
   for (let i = 0; i < layout.syncIdx.length; i++) v[layout.syncIdx[i]] = layout.syncSign[i];
-  if (coded) for (let j = 0; j < layout.payIdx.length; j++) v[layout.payIdx[j]] = layout.paySign[j] * (coded[layout.payBit[j]] ? -1 : 1);
+  if (coded)
+    for (let j = 0; j < layout.payIdx.length; j++)
+      v[layout.payIdx[j]] = layout.paySign[j] * (coded[layout.payBit[j]] ? -1 : 1);
   return v;
 }
 
 /** Soft coded bits from per-chip soft values (positive = chip agrees with +1). */
 export function softBits(layout: ChipLayout, chipSoft: Float64Array): Float64Array {
   const soft = new Float64Array(CODED_BITS);
-  for (let j = 0; j < layout.payIdx.length; j++) soft[layout.payBit[j]] += layout.paySign[j] * chipSoft[layout.payIdx[j]];
+  for (let j = 0; j < layout.payIdx.length; j++)
+    soft[layout.payBit[j]] += layout.paySign[j] * chipSoft[layout.payIdx[j]];
   return soft;
 }

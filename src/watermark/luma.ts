@@ -60,7 +60,8 @@ export function renderTile(chips: Float32Array): Float32Array {
       const x0 = (ix + GRID) % GRID,
         x1 = (ix + 1 + GRID) % GRID;
       t[y * TILE + x] =
-        (1 - wy) * ((1 - wx) * chips[y0 * GRID + x0] + wx * chips[y0 * GRID + x1]) + wy * ((1 - wx) * chips[y1 * GRID + x0] + wx * chips[y1 * GRID + x1]);
+        (1 - wy) * ((1 - wx) * chips[y0 * GRID + x0] + wx * chips[y0 * GRID + x1]) +
+        wy * ((1 - wx) * chips[y1 * GRID + x0] + wx * chips[y1 * GRID + x1]);
     }
   }
   let e = 0;
@@ -75,7 +76,11 @@ export interface LumaEmbedder {
   embed(y: Uint8Array, width: number, height: number, stride?: number): number;
 }
 
-export function createLumaEmbedder(payloadHex: string, key: Buffer, opts: LumaEmbedOptions = {}): LumaEmbedder {
+export function createLumaEmbedder(
+  payloadHex: string,
+  key: Buffer,
+  opts: LumaEmbedOptions = {},
+): LumaEmbedder {
   const layout = layoutFor(key);
   const tile = renderTile(chipValues(layout, encodePayload(hexToBits(payloadHex))));
   const strength = opts.strength ?? DEFAULT_STRENGTH;
@@ -154,7 +159,14 @@ export function createLumaEmbedder(payloadHex: string, key: Buffer, opts: LumaEm
 }
 
 /** One-shot convenience around createLumaEmbedder. */
-export function embedLuma(y: Uint8Array, width: number, height: number, payloadHex: string, key: Buffer, opts?: LumaEmbedOptions): number {
+export function embedLuma(
+  y: Uint8Array,
+  width: number,
+  height: number,
+  payloadHex: string,
+  key: Buffer,
+  opts?: LumaEmbedOptions,
+): number {
   return createLumaEmbedder(payloadHex, key, opts).embed(y, width, height);
 }
 
@@ -345,7 +357,8 @@ function latticeCandidates(acf: Acf): { cands: Lattice[]; searched: number } {
     if (!Number.isFinite(base.vx) || !Number.isFinite(base.vy)) continue;
     cands.push(base);
     // A peak at twice the true period also appears when the scale is small.
-    if (Math.hypot(base.vx, base.vy) / 2 >= rMin * 0.98) cands.push(refineLattice(acf, { vx: base.vx / 2, vy: base.vy / 2 }));
+    if (Math.hypot(base.vx, base.vy) / 2 >= rMin * 0.98)
+      cands.push(refineLattice(acf, { vx: base.vx / 2, vy: base.vy / 2 }));
   }
   return { cands, searched: pts.length };
 }
@@ -365,7 +378,8 @@ function syncSpectrum(key: Buffer, layout: ChipLayout): { re: Float64Array; im: 
   const tile = renderTile(chipValues(layout, null));
   const re = new Float64Array(NB * NB),
     im = new Float64Array(NB * NB);
-  for (let y = 0; y < TILE; y++) for (let x = 0; x < TILE; x++) re[Math.floor(y / BIN) * NB + Math.floor(x / BIN)] += tile[y * TILE + x];
+  for (let y = 0; y < TILE; y++)
+    for (let x = 0; x < TILE; x++) re[Math.floor(y / BIN) * NB + Math.floor(x / BIN)] += tile[y * TILE + x];
   fft2(re, im, NB, NB);
   syncSpecCache = { key: k, re, im };
   return syncSpecCache;
@@ -453,7 +467,8 @@ function chipSoftFromFold(fr: FoldResult): Float64Array {
     for (let i = 0; i < GRID; i++) {
       let a = 0;
       for (let dy = 0; dy < per; dy++)
-        for (let dx = 0; dx < per; dx++) a += fr.folded[((j * per + dy + fr.oy) & (NB - 1)) * NB + ((i * per + dx + fr.ox) & (NB - 1))];
+        for (let dx = 0; dx < per; dx++)
+          a += fr.folded[((j * per + dy + fr.oy) & (NB - 1)) * NB + ((i * per + dx + fr.ox) & (NB - 1))];
       soft[j * GRID + i] = a;
     }
   return soft;
@@ -481,8 +496,22 @@ function decodeAt(layout: ChipLayout, fr: FoldResult): { payload: Uint8Array; cr
  * p-value: union bound of the sync z-score over every geometry/offset the search could have
  * chosen, times 2^-16 when the decoded payload's CRC also holds (independent chips).
  */
-export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, key: Buffer, opts: LumaDetectOptions = {}): LumaDetection {
-  const none = (reason: string): LumaDetection => ({ detected: false, payloadHex: null, crcOk: false, pValue: 1, score: 0, transform: null, reason });
+export function detectLuma(
+  l: Float32Array | Uint8Array,
+  w: number,
+  h: number,
+  key: Buffer,
+  opts: LumaDetectOptions = {},
+): LumaDetection {
+  const none = (reason: string): LumaDetection => ({
+    detected: false,
+    payloadHex: null,
+    crcOk: false,
+    pValue: 1,
+    score: 0,
+    transform: null,
+    reason,
+  });
   if (w < MIN_SIDE || h < MIN_SIDE) return none(`frame ${w}x${h} is smaller than the ${MIN_SIDE}px minimum`);
   const lf = l instanceof Float32Array ? l : Float32Array.from(l);
   let mn = Infinity,
@@ -515,7 +544,10 @@ export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, k
   }
   const acf = autocorr(r, w, h);
   const { cands, searched } = latticeCandidates(acf);
-  const geoms: { scale: number; theta: number }[] = cands.map((c) => ({ scale: Math.hypot(c.vx, c.vy) / TILE, theta: Math.atan2(c.vy, c.vx) }));
+  const geoms: { scale: number; theta: number }[] = cands.map((c) => ({
+    scale: Math.hypot(c.vx, c.vy) / TILE,
+    theta: Math.atan2(c.vy, c.vx),
+  }));
   for (const s of opts.fixedScales ?? [1, 0.5]) geoms.push({ scale: s, theta: 0 });
   let best: (FoldResult & { scale: number; theta: number; flip: boolean }) | null = null;
   for (const g of geoms)
@@ -526,7 +558,9 @@ export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, k
   // The autocorrelation can miss a weak lattice (rotated + recompressed): sweep angles at the
   // two scales platforms use most before giving up.
   const sweep: { scale: number; theta: number }[] = [];
-  for (const sc of opts.fixedScales ?? [1, 0.5]) for (let deg = -5; deg <= 5.01; deg += 0.5) if (deg !== 0) sweep.push({ scale: sc, theta: (deg * Math.PI) / 180 });
+  for (const sc of opts.fixedScales ?? [1, 0.5])
+    for (let deg = -5; deg <= 5.01; deg += 0.5)
+      if (deg !== 0) sweep.push({ scale: sc, theta: (deg * Math.PI) / 180 });
   if (best && best.z < SWEEP_BELOW_Z)
     for (const g of sweep)
       for (const flip of [false, true]) {
@@ -544,7 +578,8 @@ export function detectLuma(l: Float32Array | Uint8Array, w: number, h: number, k
     const b = best;
     for (const [ds, dt] of REFINE) {
       const fr = foldAndSync(r, w, h, b.scale * ds, b.theta + dt / (round + 1), b.flip, spec);
-      if (fr.z > best.z) best = { ...fr, scale: b.scale * ds, theta: b.theta + dt / (round + 1), flip: b.flip };
+      if (fr.z > best.z)
+        best = { ...fr, scale: b.scale * ds, theta: b.theta + dt / (round + 1), flip: b.flip };
     }
   }
   if (!best) return none('no geometry candidate');

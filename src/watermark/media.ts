@@ -6,7 +6,14 @@ import { ffmpegBin, ffprobeBin, runTool } from '../media/tools';
 
 /** What the watermark needs to know about a media file (from ffprobe). */
 export interface MediaInfo {
-  video: { width: number; height: number; fps: number; pixFmt: string; codec: string; frames: number | null } | null;
+  video: {
+    width: number;
+    height: number;
+    fps: number;
+    pixFmt: string;
+    codec: string;
+    frames: number | null;
+  } | null;
   audio: { sampleRate: number; channels: number; codec: string } | null;
   durationSec: number;
   formatName: string;
@@ -30,7 +37,10 @@ const probeSchema = z.object({
       }),
     )
     .default([]),
-  format: z.object({ duration: z.string().optional(), format_name: z.string().optional() }).partial().default({}),
+  format: z
+    .object({ duration: z.string().optional(), format_name: z.string().optional() })
+    .partial()
+    .default({}),
 });
 
 function rate(s: string | undefined): number {
@@ -43,37 +53,82 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
   if (!fs.existsSync(path)) throw new Invalid('file_not_found', `No file at ${path}.`);
   let out: string;
   try {
-    out = (await runTool(ffprobeBin(), ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path], { timeoutMs: 30000 })).stdout.toString();
+    out = (
+      await runTool(
+        ffprobeBin(),
+        ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path],
+        { timeoutMs: 30000 },
+      )
+    ).stdout.toString();
   } catch {
     throw new UnsupportedMedia('unsupported_media', 'The file is not a readable image, video or audio file.');
   }
   const parsed = probeSchema.safeParse(JSON.parse(out || '{}'));
-  if (!parsed.success) throw new UnsupportedMedia('unsupported_media', 'ffprobe could not describe the file.');
+  if (!parsed.success)
+    throw new UnsupportedMedia('unsupported_media', 'ffprobe could not describe the file.');
   const { streams, format } = parsed.data;
-  const v = streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && s.width && s.height);
+  const v = streams.find(
+    (s) => s.codec_type === 'video' && !s.disposition?.attached_pic && s.width && s.height,
+  );
   const a = streams.find((s) => s.codec_type === 'audio' && s.sample_rate);
   const fps = v ? rate(v.avg_frame_rate) || rate(v.r_frame_rate) || 25 : 0;
   return {
     video: v
-      ? { width: v.width!, height: v.height!, fps: fps > 0 && fps < 1000 ? fps : 25, pixFmt: v.pix_fmt ?? '', codec: v.codec_name ?? '', frames: v.nb_frames ? Number(v.nb_frames) : null }
+      ? {
+          width: v.width!,
+          height: v.height!,
+          fps: fps > 0 && fps < 1000 ? fps : 25,
+          pixFmt: v.pix_fmt ?? '',
+          codec: v.codec_name ?? '',
+          frames: v.nb_frames ? Number(v.nb_frames) : null,
+        }
       : null,
-    audio: a ? { sampleRate: Number(a.sample_rate), channels: a.channels ?? 1, codec: a.codec_name ?? '' } : null,
+    audio: a
+      ? { sampleRate: Number(a.sample_rate), channels: a.channels ?? 1, codec: a.codec_name ?? '' }
+      : null,
     durationSec: Number(format.duration ?? 0) || 0,
     formatName: format.format_name ?? '',
   };
 }
 
 /** Decodes audio to interleaved float PCM at the given rate and channel count. */
-export async function decodeAudio(path: string, sampleRate: number, channels: number, maxSeconds?: number): Promise<Float32Array> {
-  const args = ['-v', 'error', '-i', path, ...(maxSeconds ? ['-t', String(maxSeconds)] : []), '-map', '0:a:0', '-vn', '-ac', String(channels), '-ar', String(sampleRate), '-f', 'f32le', 'pipe:1'];
-  const { stdout } = await runTool(ffmpegBin(), args, { timeoutMs: 300000, maxStdoutBytes: 2 * 1024 * 1024 * 1024 });
+export async function decodeAudio(
+  path: string,
+  sampleRate: number,
+  channels: number,
+  maxSeconds?: number,
+): Promise<Float32Array> {
+  const args = [
+    '-v',
+    'error',
+    '-i',
+    path,
+    ...(maxSeconds ? ['-t', String(maxSeconds)] : []),
+    '-map',
+    '0:a:0',
+    '-vn',
+    '-ac',
+    String(channels),
+    '-ar',
+    String(sampleRate),
+    '-f',
+    'f32le',
+    'pipe:1',
+  ];
+  const { stdout } = await runTool(ffmpegBin(), args, {
+    timeoutMs: 300000,
+    maxStdoutBytes: 2 * 1024 * 1024 * 1024,
+  });
   const copy = new Float32Array(stdout.length >> 2);
   Buffer.from(copy.buffer).set(stdout.subarray(0, copy.length * 4));
   return copy;
 }
 
 /** Streams fixed-size raw frames out of a child process's stdout. */
-export async function* rawFrames(child: ChildProcessWithoutNullStreams, frameBytes: number): AsyncGenerator<Buffer> {
+export async function* rawFrames(
+  child: ChildProcessWithoutNullStreams,
+  frameBytes: number,
+): AsyncGenerator<Buffer> {
   let pending: Buffer[] = [];
   let have = 0;
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
@@ -101,15 +156,37 @@ export function spawnFfmpeg(args: string[]): { child: ChildProcessWithoutNullStr
   child.stdin.on('error', () => undefined);
   const done = new Promise<void>((resolve, reject) => {
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}: ${err.slice(-1500)}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve() : reject(new Error(`ffmpeg exited with ${code}: ${err.slice(-1500)}`)),
+    );
   });
   return { child, done };
 }
 
 /** Gray (luma) frames of the first video stream, with their timestamps estimated from the frame rate. */
-export async function* decodeLuma(path: string, info: MediaInfo, maxSeconds?: number): AsyncGenerator<{ y: Buffer; index: number; timeSec: number }> {
+export async function* decodeLuma(
+  path: string,
+  info: MediaInfo,
+  maxSeconds?: number,
+): AsyncGenerator<{ y: Buffer; index: number; timeSec: number }> {
   const v = info.video!;
-  const args = ['-v', 'error', '-i', path, ...(maxSeconds ? ['-t', String(maxSeconds)] : []), '-map', '0:v:0', '-an', '-fps_mode', 'passthrough', '-pix_fmt', 'gray', '-f', 'rawvideo', 'pipe:1'];
+  const args = [
+    '-v',
+    'error',
+    '-i',
+    path,
+    ...(maxSeconds ? ['-t', String(maxSeconds)] : []),
+    '-map',
+    '0:v:0',
+    '-an',
+    '-fps_mode',
+    'passthrough',
+    '-pix_fmt',
+    'gray',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ];
   const { child, done } = spawnFfmpeg(args);
   const settled = done.then(
     () => null,
@@ -125,5 +202,9 @@ export async function* decodeLuma(path: string, info: MediaInfo, maxSeconds?: nu
     if (child.exitCode === null) child.kill('SIGKILL');
   }
   const err = await settled;
-  if (err && index === 0) throw new UnsupportedMedia('undecodable_video', `The video stream could not be decoded: ${err.message.slice(0, 200)}`);
+  if (err && index === 0)
+    throw new UnsupportedMedia(
+      'undecodable_video',
+      `The video stream could not be decoded: ${err.message.slice(0, 200)}`,
+    );
 }

@@ -7,7 +7,7 @@ export function psnr(a: Uint8Array, b: Uint8Array): number {
 }
 
 function gaussBlur(src: Float32Array, w: number, h: number): Float32Array {
-  const k = [0.00102, 0.00759, 0.03600, 0.10936, 0.21301, 0.26601, 0.21301, 0.10936, 0.036, 0.00759, 0.00102];
+  const k = [0.00102, 0.00759, 0.036, 0.10936, 0.21301, 0.26601, 0.21301, 0.10936, 0.036, 0.00759, 0.00102];
   const tmp = new Float32Array(w * h),
     out = new Float32Array(w * h);
   for (let y = 0; y < h; y++)
@@ -64,7 +64,8 @@ export function ssim(a: Uint8Array, b: Uint8Array, w: number, h: number): number
     const va = saa[i] - ma[i] * ma[i],
       vb = sbb[i] - mb[i] * mb[i],
       cov = sab[i] - ma[i] * mb[i];
-    acc += ((2 * ma[i] * mb[i] + C1) * (2 * cov + C2)) / ((ma[i] * ma[i] + mb[i] * mb[i] + C1) * (va + vb + C2));
+    acc +=
+      ((2 * ma[i] * mb[i] + C1) * (2 * cov + C2)) / ((ma[i] * ma[i] + mb[i] * mb[i] + C1) * (va + vb + C2));
   }
   return acc / n;
 }

@@ -31,7 +31,11 @@ export interface AnalysisDeps {
  * UnsupportedMedia or PayloadTooLarge (src/http/errors) for files that are not a short video with
  * sound; everything about the content itself comes back as checks in the report, never as a throw.
  */
-export async function analyseRecording(path: string, challenge: Challenge, deps: AnalysisDeps = {}): Promise<AnalysisReport> {
+export async function analyseRecording(
+  path: string,
+  challenge: Challenge,
+  deps: AnalysisDeps = {},
+): Promise<AnalysisReport> {
   const ch = challengeSchema.parse(challenge);
   const timings: Record<string, number> = {};
   let t0 = Date.now();
@@ -57,7 +61,10 @@ export async function analyseRecording(path: string, challenge: Challenge, deps:
   const obs = await trackFaces(rt, video, {
     onDescribed: async (o, frame) => {
       pads.push(await padScores(rt, frame, o.box!));
-      sharp.push({ index: o.index, value: sharpness(video.frames[o.index]!, video.width, video.height, o.box!) });
+      sharp.push({
+        index: o.index,
+        value: sharpness(video.frames[o.index]!, video.width, video.height, o.box!),
+      });
     },
   });
   lap('facesMs');
@@ -83,9 +90,14 @@ export async function analyseRecording(path: string, challenge: Challenge, deps:
   // Best frame: the sharpest described frame among the most frontal half (open eyes, no turn).
   const yaw0 = median(series.yaw);
   const ear0 = median(series.ear);
-  const frontal = sharp.filter((s) => Math.abs(series.yaw[s.index]! - yaw0) < 0.1 && series.ear[s.index]! >= ear0 * 0.9);
+  const frontal = sharp.filter(
+    (s) => Math.abs(series.yaw[s.index]! - yaw0) < 0.1 && series.ear[s.index]! >= ear0 * 0.9,
+  );
   const pool = frontal.length ? frontal : sharp;
-  const best = pool.reduce<{ index: number; value: number } | undefined>((a, b) => (!a || b.value > a.value ? b : a), undefined);
+  const best = pool.reduce<{ index: number; value: number } | undefined>(
+    (a, b) => (!a || b.value > a.value ? b : a),
+    undefined,
+  );
   const bestIndex = best?.index ?? Math.floor(video.frames.length / 2);
   const bestFrameJpeg = await encodeJpeg(video.frames[bestIndex]!, video.width, video.height);
 

@@ -2,7 +2,13 @@ import fs from 'node:fs';
 import { z } from 'zod';
 import { Invalid, PayloadTooLarge, UnsupportedMedia } from '../../http/errors';
 import { ffmpegBin, ffprobeBin, runTool } from '../../media/tools';
-import { ANALYSIS_MAX_SIDE, AUDIO_RATE, MAX_RECORDING_BYTES, MAX_RECORDING_SECONDS, MIN_RECORDING_SECONDS } from './limits';
+import {
+  ANALYSIS_MAX_SIDE,
+  AUDIO_RATE,
+  MAX_RECORDING_BYTES,
+  MAX_RECORDING_SECONDS,
+  MIN_RECORDING_SECONDS,
+} from './limits';
 
 const probeSchema = z.object({
   streams: z
@@ -17,7 +23,10 @@ const probeSchema = z.object({
       }),
     )
     .default([]),
-  format: z.object({ duration: z.string().optional(), format_name: z.string().optional() }).partial().default({}),
+  format: z
+    .object({ duration: z.string().optional(), format_name: z.string().optional() })
+    .partial()
+    .default({}),
 });
 
 export interface MediaInfo {
@@ -37,16 +46,24 @@ export async function probeRecording(path: string): Promise<MediaInfo> {
     throw new Invalid('recording_missing', 'The recording file could not be read.');
   }
   if (sizeBytes > MAX_RECORDING_BYTES) {
-    throw new PayloadTooLarge('recording_too_large', `The recording is ${(sizeBytes / 1048576).toFixed(1)} MB; at most 50 MB is accepted.`, {
-      sizeBytes,
-      maxBytes: MAX_RECORDING_BYTES,
-    });
+    throw new PayloadTooLarge(
+      'recording_too_large',
+      `The recording is ${(sizeBytes / 1048576).toFixed(1)} MB; at most 50 MB is accepted.`,
+      {
+        sizeBytes,
+        maxBytes: MAX_RECORDING_BYTES,
+      },
+    );
   }
   let raw: unknown;
   try {
-    const { stdout } = await runTool(ffprobeBin(), ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', path], {
-      timeoutMs: 20000,
-    });
+    const { stdout } = await runTool(
+      ffprobeBin(),
+      ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', path],
+      {
+        timeoutMs: 20000,
+      },
+    );
     raw = JSON.parse(stdout.toString('utf8'));
   } catch {
     throw new UnsupportedMedia('not_a_video', 'The upload is not a video file we can read.');
@@ -56,24 +73,38 @@ export async function probeRecording(path: string): Promise<MediaInfo> {
   const format = probe.format.format_name ?? '';
   // Still images (png, jpeg...) probe as a one-frame "video" stream through the image2 demuxer.
   if (!video || !video.width || !video.height || /image2|png_pipe|jpeg_pipe|webp_pipe|gif/.test(format)) {
-    throw new UnsupportedMedia('not_a_video', 'The upload is not a video: no moving picture was found in it.');
+    throw new UnsupportedMedia(
+      'not_a_video',
+      'The upload is not a video: no moving picture was found in it.',
+    );
   }
   if (!probe.streams.some((s) => s.codec_type === 'audio')) {
-    throw new Invalid('no_audio', 'The recording has no sound track; the code must be read aloud on the recording.');
+    throw new Invalid(
+      'no_audio',
+      'The recording has no sound track; the code must be read aloud on the recording.',
+    );
   }
   const durationSec = Number(probe.format.duration ?? video.duration ?? 'NaN');
   if (!Number.isFinite(durationSec)) {
     throw new UnsupportedMedia('unknown_duration', 'The length of the recording could not be read.');
   }
   if (durationSec > MAX_RECORDING_SECONDS) {
-    throw new Invalid('recording_too_long', `The recording lasts ${durationSec.toFixed(1)} s; at most ${MAX_RECORDING_SECONDS} s is accepted.`, {
-      durationSec,
-    });
+    throw new Invalid(
+      'recording_too_long',
+      `The recording lasts ${durationSec.toFixed(1)} s; at most ${MAX_RECORDING_SECONDS} s is accepted.`,
+      {
+        durationSec,
+      },
+    );
   }
   if (durationSec < MIN_RECORDING_SECONDS) {
-    throw new Invalid('recording_too_short', `The recording lasts ${durationSec.toFixed(1)} s; at least ${MIN_RECORDING_SECONDS} s is needed.`, {
-      durationSec,
-    });
+    throw new Invalid(
+      'recording_too_short',
+      `The recording lasts ${durationSec.toFixed(1)} s; at least ${MIN_RECORDING_SECONDS} s is needed.`,
+      {
+        durationSec,
+      },
+    );
   }
   return { sizeBytes, durationSec, width: video.width, height: video.height, format };
 }
@@ -98,7 +129,20 @@ export async function decodeFrames(path: string, info: MediaInfo, fps: number): 
   const maxFrames = Math.ceil((info.durationSec + 1) * fps);
   const { stdout } = await runTool(
     ffmpegBin(),
-    ['-v', 'error', '-i', path, '-an', '-vf', `fps=${fps},scale=${width}:${height}:flags=area`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'],
+    [
+      '-v',
+      'error',
+      '-i',
+      path,
+      '-an',
+      '-vf',
+      `fps=${fps},scale=${width}:${height}:flags=area`,
+      '-f',
+      'rawvideo',
+      '-pix_fmt',
+      'rgb24',
+      'pipe:1',
+    ],
     { timeoutMs: 60000, maxStdoutBytes: frameBytes * (maxFrames + 2) },
   );
   const frames: Uint8Array[] = [];
@@ -133,14 +177,30 @@ export interface GrayFrames {
  * easily missed at the landmark sampling rate, but the eye region's contrast can be read cheaply
  * on every frame.
  */
-export async function decodeGray(path: string, info: MediaInfo, fps: number, analysis: { width: number; height: number }): Promise<GrayFrames> {
+export async function decodeGray(
+  path: string,
+  info: MediaInfo,
+  fps: number,
+  analysis: { width: number; height: number },
+): Promise<GrayFrames> {
   const width = Math.max(2, Math.round(analysis.width / 4) * 2);
   const height = Math.max(2, Math.round(analysis.height / 4) * 2);
   const frameBytes = width * height;
   const maxFrames = Math.ceil((info.durationSec + 1) * fps);
   const { stdout } = await runTool(
     ffmpegBin(),
-    ['-v', 'error', '-i', path, '-an', '-vf', `fps=${fps},scale=${width}:${height}:flags=area,format=gray`, '-f', 'rawvideo', 'pipe:1'],
+    [
+      '-v',
+      'error',
+      '-i',
+      path,
+      '-an',
+      '-vf',
+      `fps=${fps},scale=${width}:${height}:flags=area,format=gray`,
+      '-f',
+      'rawvideo',
+      'pipe:1',
+    ],
     { timeoutMs: 60000, maxStdoutBytes: frameBytes * (maxFrames + 2) },
   );
   const frames: Uint8Array[] = [];

@@ -8,7 +8,11 @@ import type { CheckResult } from './types';
  */
 export interface DigitRecogniser {
   /** The digits heard (only 0-9), with 0..1 confidence. */
-  recognise(pcm: Float32Array, sampleRate: number, window: TimeWindow): Promise<{ digits: string; confidence: number }>;
+  recognise(
+    pcm: Float32Array,
+    sampleRate: number,
+    window: TimeWindow,
+  ): Promise<{ digits: string; confidence: number }>;
 }
 
 export const SPOKEN_CODE_MIN_CONFIDENCE = 0.5;
@@ -38,7 +42,9 @@ export async function spokenCodeCheck(
     decisive: true,
     score: digits === expected ? confidence : 0,
     threshold: SPOKEN_CODE_MIN_CONFIDENCE,
-    message: passed ? 'We heard the code you were shown.' : 'We could not hear you say the code you were shown.',
+    message: passed
+      ? 'We heard the code you were shown.'
+      : 'We could not hear you say the code you were shown.',
     details: { heardLength: digits.length },
   };
 }

@@ -3,7 +3,13 @@ import type { GrayFrames } from './decode';
 import type { FaceSeries } from './series';
 
 /** Luminance standard deviation in the box around each eye outline (half the eye width tall), both eyes averaged. */
-export function grayEyeContrast(gray: Uint8Array, width: number, height: number, lm: Point[], scale: number): number {
+export function grayEyeContrast(
+  gray: Uint8Array,
+  width: number,
+  height: number,
+  lm: Point[],
+  scale: number,
+): number {
   const std = (x0: number, y0: number, x1: number, y1: number) => {
     const xa = Math.max(0, Math.floor(x0));
     const ya = Math.max(0, Math.floor(y0));

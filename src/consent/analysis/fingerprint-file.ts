@@ -18,8 +18,14 @@ export function sha256File(path: string): Promise<string> {
  * under a second): lets the service refuse a re-upload before paying for a full analysis.
  * Same limits and errors as analyseRecording.
  */
-export async function fingerprintRecording(path: string): Promise<{ sha256: string; fingerprint: Fingerprint; durationSec: number }> {
+export async function fingerprintRecording(
+  path: string,
+): Promise<{ sha256: string; fingerprint: Fingerprint; durationSec: number }> {
   const info = await probeRecording(path);
-  const [video, pcm, sha256] = await Promise.all([decodeFrames(path, info, FP_FPS), decodeAudio(path, info), sha256File(path)]);
+  const [video, pcm, sha256] = await Promise.all([
+    decodeFrames(path, info, FP_FPS),
+    decodeAudio(path, info),
+    sha256File(path),
+  ]);
   return { sha256, fingerprint: computeFingerprint(video, pcm), durationSec: info.durationSec };
 }

@@ -52,7 +52,8 @@ export function dHash(rgb: Uint8Array, width: number, height: number): string {
 export function computeFingerprint(video: DecodedFrames, pcm: Float32Array): Fingerprint {
   const step = Math.max(1, Math.round(video.fps / FP_FPS));
   const frameHashes: string[] = [];
-  for (let i = 0; i < video.frames.length; i += step) frameHashes.push(dHash(video.frames[i]!, video.width, video.height));
+  for (let i = 0; i < video.frames.length; i += step)
+    frameHashes.push(dHash(video.frames[i]!, video.width, video.height));
   const win = Math.round(AUDIO_RATE * FP_AUDIO_WINDOW_SEC);
   const audioEnergy: number[] = [];
   for (let o = 0; o + win <= pcm.length; o += win) {

@@ -37,15 +37,21 @@ async function loadGraph(rt: FaceRuntime, name: string): Promise<GraphModel> {
   const all = Buffer.concat(bins);
   const weightData = all.buffer.slice(all.byteOffset, all.byteOffset + all.length);
   return rt.tf.loadGraphModel(
-    rt.tf.io.fromMemory({ modelTopology: json.modelTopology as never, weightSpecs: specs as never, weightData }),
+    rt.tf.io.fromMemory({
+      modelTopology: json.modelTopology as never,
+      weightSpecs: specs as never,
+      weightData,
+    }),
   );
 }
 
 function padModels(rt: FaceRuntime) {
-  models ??= Promise.all([loadGraph(rt, 'antispoof'), loadGraph(rt, 'liveness')]).then(([antispoof, liveness]) => ({
-    antispoof,
-    liveness,
-  }));
+  models ??= Promise.all([loadGraph(rt, 'antispoof'), loadGraph(rt, 'liveness')]).then(
+    ([antispoof, liveness]) => ({
+      antispoof,
+      liveness,
+    }),
+  );
   return models;
 }
 

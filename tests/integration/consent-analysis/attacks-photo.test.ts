@@ -29,7 +29,10 @@ describe('photo presentation attacks are rejected', () => {
 
   it('rejects a photo swivelled in perspective to fake the turns: the warp is planar', async () => {
     const photo = await A.grabFrame(dir, A.TALKING_B, 0.5);
-    const r = await analyseRecording(await A.warpedPhotoAttack(dir, photo, A.TALKING_B, 'perspective-turns'), challenge);
+    const r = await analyseRecording(
+      await A.warpedPhotoAttack(dir, photo, A.TALKING_B, 'perspective-turns'),
+      challenge,
+    );
     expect(r.accepted).toBe(false);
     const realism = r.checks.find((c) => c.name === 'motion-realism')!;
     expect(realism.passed).toBe(false);

@@ -13,7 +13,9 @@ describe('recordings the analysis refuses before looking at them', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('refuses a still image as not a video', async () => {
-    await expect(analyseRecording(fixture('faces', 'obama-1.jpg'), challenge)).rejects.toBeInstanceOf(UnsupportedMedia);
+    await expect(analyseRecording(fixture('faces', 'obama-1.jpg'), challenge)).rejects.toBeInstanceOf(
+      UnsupportedMedia,
+    );
   });
 
   it('refuses bytes that are no media at all', async () => {
@@ -24,7 +26,19 @@ describe('recordings the analysis refuses before looking at them', () => {
 
   it('refuses a video without a sound track', async () => {
     const p = path.join(dir, 'silent.mp4');
-    await runTool(ffmpegBin(), ['-v', 'error', '-y', '-i', fixture('selfie', 'talking-b.mp4'), '-an', '-t', '4', '-c:v', 'copy', p]);
+    await runTool(ffmpegBin(), [
+      '-v',
+      'error',
+      '-y',
+      '-i',
+      fixture('selfie', 'talking-b.mp4'),
+      '-an',
+      '-t',
+      '4',
+      '-c:v',
+      'copy',
+      p,
+    ]);
     await expect(analyseRecording(p, challenge)).rejects.toMatchObject({ code: 'no_audio' });
     await expect(analyseRecording(p, challenge)).rejects.toBeInstanceOf(Invalid);
   });
@@ -32,10 +46,31 @@ describe('recordings the analysis refuses before looking at them', () => {
   it('refuses a recording longer than 30 s', async () => {
     const p = path.join(dir, 'long.mp4');
     await runTool(ffmpegBin(), [
-      '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=size=64x64:rate=5', '-f', 'lavfi', '-i', 'sine=frequency=440',
-      '-t', '31', '-c:v', 'libx264', '-pix_fmt', 'yuv420p', '-c:a', 'aac', p,
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc=size=64x64:rate=5',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440',
+      '-t',
+      '31',
+      '-c:v',
+      'libx264',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      p,
     ]);
-    await expect(analyseRecording(p, challenge)).rejects.toMatchObject({ code: 'recording_too_long', status: 400 });
+    await expect(analyseRecording(p, challenge)).rejects.toMatchObject({
+      code: 'recording_too_long',
+      status: 400,
+    });
   });
 
   it('refuses a file over 50 MB without reading it', async () => {

@@ -24,7 +24,9 @@ describe('analysis of genuine footage with speech (talking-a)', () => {
   it('hears speech while the code is due and finds the lips in step with it', () => {
     expect(byName('speech-during-code').passed).toBe(true);
     expect(byName('voice-matches-face').passed).toBe(true);
-    expect(Math.abs(byName('voice-matches-face').details!.bestNearLagSec as number)).toBeLessThanOrEqual(0.25);
+    expect(Math.abs(byName('voice-matches-face').details!.bestNearLagSec as number)).toBeLessThanOrEqual(
+      0.25,
+    );
   });
 
   it('passes one face, one identity and a blink, and her face moves non-rigidly like a live face', () => {
@@ -45,6 +47,8 @@ describe('analysis of genuine footage with speech (talking-a)', () => {
   it("gives a face template far from another enrolled person's (the service's cross-account check)", async () => {
     const other = await detectFaces(fs.readFileSync(await A.grabFrame(dir, A.TALKING_B, 0.5)));
     expect(other).toHaveLength(1);
-    expect(faceDistance(report.faceTemplate, other[0]!.descriptor)).toBeGreaterThan(DIFFERENT_PERSON_MIN_DISTANCE);
+    expect(faceDistance(report.faceTemplate, other[0]!.descriptor)).toBeGreaterThan(
+      DIFFERENT_PERSON_MIN_DISTANCE,
+    );
   });
 });

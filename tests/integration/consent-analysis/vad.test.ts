@@ -9,6 +9,8 @@ describe('Silero voice activity detection', () => {
     expect(speech.length).toBeGreaterThanOrEqual(2);
     expect(speech[0]!.startSec).toBeLessThan(0.6);
     const c = fixture('selfie', 'expressions-c.mp4');
-    expect(speechSegments(await speechProbabilities(await decodeAudio(c, await probeRecording(c))))).toEqual([]);
+    expect(speechSegments(await speechProbabilities(await decodeAudio(c, await probeRecording(c))))).toEqual(
+      [],
+    );
   });
 });

@@ -36,12 +36,17 @@ describe.each(backends())('who may use a cameo, its rules and its revocation ($n
     return r.body as { handle: string; available: boolean; reason: string | null };
   };
   const resolveAs = (who: Account) => svc.rt.consent.resolveCameosForGeneration(who.id, [`@${owner.handle}`]);
-  const settings = (body: object) => request(svc.app).patch(`/v1/cameos/${cameoId}`).set(owner.auth).send(body).expect(200);
+  const settings = (body: object) =>
+    request(svc.app).patch(`/v1/cameos/${cameoId}`).set(owner.auth).send(body).expect(200);
 
   it('only_me (the default): the owner may use it, anyone else is refused with the cameo named', async () => {
     expect((await resolveAs(owner)).map((c) => c.cameoId)).toEqual([cameoId]);
     const a = await may(alice);
-    expect(a).toEqual({ handle: owner.handle, available: false, reason: expect.stringContaining(`@${owner.handle}`) });
+    expect(a).toEqual({
+      handle: owner.handle,
+      available: false,
+      reason: expect.stringContaining(`@${owner.handle}`),
+    });
     expect(Object.keys(a).sort()).toEqual(['available', 'handle', 'reason']);
     await expect(resolveAs(alice)).rejects.toBeInstanceOf(PolicyRefusal);
     await expect(resolveAs(alice)).rejects.toMatchObject({ code: 'not_permitted', details: { cameoId } });
@@ -50,14 +55,23 @@ describe.each(backends())('who may use a cameo, its rules and its revocation ($n
   it('approved: only approved people; approval can be given and taken back', async () => {
     await settings({ visibility: 'approved' });
     expect((await may(alice)).available).toBe(false);
-    const approved = await request(svc.app).post(`/v1/cameos/${cameoId}/approvals/${alice.handle}`).set(owner.auth).expect(200);
+    const approved = await request(svc.app)
+      .post(`/v1/cameos/${cameoId}/approvals/${alice.handle}`)
+      .set(owner.auth)
+      .expect(200);
     expect(approved.body.approvedHandles).toEqual([alice.handle]);
     expect((await may(alice)).available).toBe(true);
     expect((await resolveAs(alice))[0]!.cameoId).toBe(cameoId);
     expect((await may(bob)).available).toBe(false);
-    await request(svc.app).delete(`/v1/cameos/${cameoId}/approvals/${alice.handle}`).set(owner.auth).expect(200);
+    await request(svc.app)
+      .delete(`/v1/cameos/${cameoId}/approvals/${alice.handle}`)
+      .set(owner.auth)
+      .expect(200);
     expect((await may(alice)).available).toBe(false);
-    await request(svc.app).post(`/v1/cameos/${cameoId}/approvals/no_such_handle_x`).set(owner.auth).expect(404);
+    await request(svc.app)
+      .post(`/v1/cameos/${cameoId}/approvals/no_such_handle_x`)
+      .set(owner.auth)
+      .expect(404);
   });
 
   it('mutuals: only when both follow each other (one-way following is not enough)', async () => {
@@ -100,11 +114,19 @@ describe.each(backends())('who may use a cameo, its rules and its revocation ($n
     expect(check(`@${owner.handle} gives a speech at an election rally`)).toEqual([
       { cameoId, rule: 'no political content', message: expect.stringContaining('no political content') },
     ]);
-    expect(check(`@${owner.handle} drinking a beer on a terrace`).map((v) => v.rule)).toEqual(['never shown drinking']);
-    expect(check(`@${owner.handle} reading a book without glasses`).map((v) => v.rule)).toEqual(['always wearing glasses']);
+    expect(check(`@${owner.handle} drinking a beer on a terrace`).map((v) => v.rule)).toEqual([
+      'never shown drinking',
+    ]);
+    expect(check(`@${owner.handle} reading a book without glasses`).map((v) => v.rule)).toEqual([
+      'always wearing glasses',
+    ]);
     expect(check(`@${owner.handle} in a sword fight`).map((v) => v.rule)).toEqual(['no violence']);
     expect(check(`@${owner.handle} walks a dog in a sunny park`)).toEqual([]);
-    await request(svc.app).patch(`/v1/cameos/${cameoId}`).set(owner.auth).send({ rules: ['x'.repeat(201)] }).expect(400);
+    await request(svc.app)
+      .patch(`/v1/cameos/${cameoId}`)
+      .set(owner.auth)
+      .send({ rules: ['x'.repeat(201)] })
+      .expect(400);
   });
 
   it('one account never reads or changes another’s cameo: every route answers 404', async () => {
@@ -118,12 +140,19 @@ describe.each(backends())('who may use a cameo, its rules and its revocation ($n
       const r = await request(svc.app)[method](path).set(alice.auth);
       expect({ method, path, status: r.status }).toEqual({ method, path, status: 404 });
     }
-    const patch = await request(svc.app).patch(`/v1/cameos/${cameoId}`).set(alice.auth).send({ paused: true });
+    const patch = await request(svc.app)
+      .patch(`/v1/cameos/${cameoId}`)
+      .set(alice.auth)
+      .send({ paused: true });
     expect(patch.status).toBe(404);
     const list = await request(svc.app).get('/v1/cameos').set(alice.auth).expect(200);
     expect(list.body.cameos).toEqual([]);
     await expect(svc.rt.consent.getOwnedCameo(alice.id, cameoId)).rejects.toMatchObject({ status: 404 });
-    expect(await svc.rt.consent.getOwnedCameo(owner.id, cameoId)).toEqual({ id: cameoId, handle: owner.handle, status: 'active' });
+    expect(await svc.rt.consent.getOwnedCameo(owner.id, cameoId)).toEqual({
+      id: cameoId,
+      handle: owner.handle,
+      status: 'active',
+    });
     expect(await svc.rt.consent.stillConsenting([cameoId])).toBe(true);
   });
 
@@ -138,7 +167,12 @@ describe.each(backends())('who may use a cameo, its rules and its revocation ($n
         [cameoId],
       )
     ).rows[0]!;
-    expect(row).toMatchObject({ wrapped_key: null, face_template_enc: null, voice_template_enc: null, reference_image_enc: null });
+    expect(row).toMatchObject({
+      wrapped_key: null,
+      face_template_enc: null,
+      voice_template_enc: null,
+      reference_image_enc: null,
+    });
     expect(row.receipt).toEqual(expect.any(String));
     const audit = await svc.rt.db.query<{ action: string; details: unknown }>(
       `select action, details from audit_log where subject_type = 'cameo' and subject_id = $1 order by id`,

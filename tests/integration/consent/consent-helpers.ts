@@ -49,13 +49,28 @@ export async function ff(args: string[]): Promise<void> {
 }
 
 /** A synthetic clip (test pattern and a tone) of the given length, small and quick to make. */
-export async function syntheticClip(dir: string, seconds: number, opts: { audio?: boolean; name?: string } = {}): Promise<string> {
-  const out = path.join(dir, opts.name ?? `synthetic-${seconds}-${opts.audio === false ? 'mute' : 'sound'}.mp4`);
+export async function syntheticClip(
+  dir: string,
+  seconds: number,
+  opts: { audio?: boolean; name?: string } = {},
+): Promise<string> {
+  const out = path.join(
+    dir,
+    opts.name ?? `synthetic-${seconds}-${opts.audio === false ? 'mute' : 'sound'}.mp4`,
+  );
   const audio = opts.audio === false ? [] : ['-f', 'lavfi', '-i', `sine=frequency=440:duration=${seconds}`];
   await ff([
-    '-f', 'lavfi', '-i', `testsrc=size=96x96:rate=10:duration=${seconds}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `testsrc=size=96x96:rate=10:duration=${seconds}`,
     ...audio,
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
     ...(opts.audio === false ? ['-an'] : ['-c:a', 'aac', '-b:a', '32k', '-shortest']),
     out,
   ]);
@@ -65,26 +80,75 @@ export async function syntheticClip(dir: string, seconds: number, opts: { audio?
 /** A WebM (VP8 + Opus) written as a live stream, as a browser's MediaRecorder writes it: no duration in the header. */
 export async function liveWebm(dir: string, source: string): Promise<string> {
   const out = path.join(dir, `${path.basename(source, path.extname(source))}-live.webm`);
-  await ff(['-i', source, '-c:v', 'libvpx', '-b:v', '1M', '-deadline', 'realtime', '-c:a', 'libopus', '-f', 'webm', '-live', '1', out]);
+  await ff([
+    '-i',
+    source,
+    '-c:v',
+    'libvpx',
+    '-b:v',
+    '1M',
+    '-deadline',
+    'realtime',
+    '-c:a',
+    'libopus',
+    '-f',
+    'webm',
+    '-live',
+    '1',
+    out,
+  ]);
   return out;
 }
 
 export async function mirrored(dir: string, source: string): Promise<string> {
   const out = path.join(dir, `${path.basename(source, path.extname(source))}-mirrored.mp4`);
-  await ff(['-i', source, '-vf', 'hflip', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '20', '-c:a', 'copy', out]);
+  await ff([
+    '-i',
+    source,
+    '-vf',
+    'hflip',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '20',
+    '-c:a',
+    'copy',
+    out,
+  ]);
   return out;
 }
 
 /** A re-encode (new bytes, same content): the perceptual fingerprint must still see the copy. */
 export async function reencoded(dir: string, source: string): Promise<string> {
   const out = path.join(dir, `${path.basename(source, path.extname(source))}-reencoded.mp4`);
-  await ff(['-i', source, '-vf', 'scale=448:448', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '28', '-c:a', 'aac', '-b:a', '64k', out]);
+  await ff([
+    '-i',
+    source,
+    '-vf',
+    'scale=448:448',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '28',
+    '-c:a',
+    'aac',
+    '-b:a',
+    '64k',
+    out,
+  ]);
   return out;
 }
 
 type Auth = { authorization: string };
 
-export async function startEnrollment(app: Express, auth: Auth): Promise<{ id: string; challenge: Challenge; expiresAt: string }> {
+export async function startEnrollment(
+  app: Express,
+  auth: Auth,
+): Promise<{ id: string; challenge: Challenge; expiresAt: string }> {
   const r = await request(app).post('/v1/cameos/enrollments').set(auth);
   if (r.status !== 201) throw new Error(`enrollment start answered ${r.status}: ${JSON.stringify(r.body)}`);
   return r.body;

@@ -4,7 +4,15 @@ import path from 'node:path';
 import request from 'supertest';
 import { fixture } from '../../helpers/fixtures';
 import { backends, signUp, startTestService, type TestService } from '../../helpers/runtime';
-import { liveWebm, startEnrollment, syntheticClip, TALKING_B, uploadFile, waitForVerdict, workDir } from './consent-helpers';
+import {
+  liveWebm,
+  startEnrollment,
+  syntheticClip,
+  TALKING_B,
+  uploadFile,
+  waitForVerdict,
+  workDir,
+} from './consent-helpers';
 
 describe.each(backends())('enrollment sessions and bad recordings ($name)', (backend) => {
   let svc: TestService;
@@ -74,13 +82,18 @@ describe.each(backends())('enrollment sessions and bad recordings ($name)', (bac
     const r = await uploadFile(svc.app, owner.auth, s.id, big);
     expect(r.status).toBe(413);
     expect(r.body.error.code).toBe('recording_too_large');
-    const blobs = fs.readdirSync(path.join(svc.dataDir, 'blobs'), { recursive: true }).filter((f) => String(f).length > 40);
+    const blobs = fs
+      .readdirSync(path.join(svc.dataDir, 'blobs'), { recursive: true })
+      .filter((f) => String(f).length > 40);
     expect(blobs).toHaveLength(0);
   });
 
   it('refuses an expired session with 410 and another account’s session with 404', async () => {
     const s = await startEnrollment(svc.app, owner.auth);
-    await svc.rt.db.query(`update cameo_enrollments set expires_at = now() - interval '1 second' where id = $1`, [s.id]);
+    await svc.rt.db.query(
+      `update cameo_enrollments set expires_at = now() - interval '1 second' where id = $1`,
+      [s.id],
+    );
     const expired = await uploadFile(svc.app, owner.auth, s.id, TALKING_B);
     expect(expired.status).toBe(410);
     expect(expired.body.error.code).toBe('session_expired');
@@ -90,7 +103,9 @@ describe.each(backends())('enrollment sessions and bad recordings ($name)', (bac
     const theirs = await uploadFile(svc.app, stranger.auth, mine.id, TALKING_B);
     expect(theirs.status).toBe(404);
     await request(svc.app).get(`/v1/cameos/enrollments/${mine.id}`).set(stranger.auth).expect(404);
-    const unknown = await request(svc.app).get(`/v1/cameos/enrollments/${crypto.randomUUID()}`).set(owner.auth);
+    const unknown = await request(svc.app)
+      .get(`/v1/cameos/enrollments/${crypto.randomUUID()}`)
+      .set(owner.auth);
     expect(unknown.status).toBe(404);
     expect(unknown.body.error.code).toBe(theirs.body.error.code);
   });
@@ -116,14 +131,22 @@ describe.each(backends())('enrollment sessions and bad recordings ($name)', (bac
     expect(verdict.reasonCode).toMatch(/^check_failed:/);
     expect(verdict.cameoId).toBeNull();
     expect(verdict.reason).toMatch(/face/);
-    const failed = verdict.checks.find((c: { passed: boolean | null; decisive: boolean }) => c.decisive && c.passed === false);
+    const failed = verdict.checks.find(
+      (c: { passed: boolean | null; decisive: boolean }) => c.decisive && c.passed === false,
+    );
     expect(failed).toMatchObject({ threshold: expect.any(Number), message: expect.any(String) });
     const cameos = await svc.rt.db.query('select id from cameos where owner_id = $1', [owner.id]);
     expect(cameos.rows).toHaveLength(0);
     // The recording is deleted once analysed.
-    const row = await svc.rt.db.query<{ recording_key: string | null }>('select recording_key from cameo_enrollments where id = $1', [s.id]);
+    const row = await svc.rt.db.query<{ recording_key: string | null }>(
+      'select recording_key from cameo_enrollments where id = $1',
+      [s.id],
+    );
     expect(row.rows[0]!.recording_key).toBeNull();
-    const audit = await svc.rt.db.query(`select details from audit_log where action = 'cameo.enrollment_rejected' and subject_id = $1`, [s.id]);
+    const audit = await svc.rt.db.query(
+      `select details from audit_log where action = 'cameo.enrollment_rejected' and subject_id = $1`,
+      [s.id],
+    );
     expect(audit.rows).toHaveLength(1);
   }, 400000);
 });

@@ -24,12 +24,18 @@ describe.each(backends())('an enrollment whose storage fails half-way ($name)', 
     const v = await waitForVerdict(svc.app, owner.auth, s.id, 560000);
     expect(v).toMatchObject({ status: 'rejected', reasonCode: 'analysis_failed', cameoId: null, checks: [] });
     expect(v.reason).toMatch(/start a new enrollment/);
-    expect((await svc.rt.db.query('select id from cameos where owner_id = $1', [owner.id])).rows).toHaveLength(0);
+    expect(
+      (await svc.rt.db.query('select id from cameos where owner_id = $1', [owner.id])).rows,
+    ).toHaveLength(0);
     const audit = await svc.rt.db.query<{ action: string }>(
       `select action from audit_log where subject_id = $1 or (subject_type = 'cameo' and actor_id = $2) order by id`,
       [s.id, owner.id],
     );
-    expect(audit.rows.map((r) => r.action)).toEqual(['cameo.enrollment_started', 'cameo.recording_received', 'cameo.enrollment_rejected']);
+    expect(audit.rows.map((r) => r.action)).toEqual([
+      'cameo.enrollment_started',
+      'cameo.recording_received',
+      'cameo.enrollment_rejected',
+    ]);
     const list = await request(svc.app).get('/v1/cameos').set(owner.auth).expect(200);
     expect(list.body.cameos).toEqual([]);
   }, 600000);

@@ -41,7 +41,12 @@ export function personFace(person: 'obama' | 'biden'): Promise<Face> {
       const left = Math.max(0, Math.round(cx - side / 2));
       const top = Math.max(0, Math.round(cy - side / 2));
       const referenceJpeg = await sharp(photos[0]!)
-        .extract({ left, top, width: Math.min(side, meta.width! - left), height: Math.min(side, meta.height! - top) })
+        .extract({
+          left,
+          top,
+          width: Math.min(side, meta.width! - left),
+          height: Math.min(side, meta.height! - top),
+        })
         .jpeg({ quality: 90 })
         .toBuffer();
       return { template: meanDescriptor(descriptors), referenceJpeg };
@@ -111,12 +116,21 @@ export async function seedCameo(
 }
 
 /** Polls a generation until it reaches one of the stages. */
-export async function waitForStage(app: Express, auth: { authorization: string }, id: string, stages: string[], timeoutMs = 240000): Promise<any> {
+export async function waitForStage(
+  app: Express,
+  auth: { authorization: string },
+  id: string,
+  stages: string[],
+  timeoutMs = 240000,
+): Promise<any> {
   const until = Date.now() + timeoutMs;
   for (;;) {
     const r = await request(app).get(`/v1/generations/${id}`).set(auth).expect(200);
     if (stages.includes(r.body.stage)) return r.body;
-    if (Date.now() > until) throw new Error(`generation ${id} is ${r.body.stage} after ${timeoutMs} ms, waited for ${stages.join('/')}`);
+    if (Date.now() > until)
+      throw new Error(
+        `generation ${id} is ${r.body.stage} after ${timeoutMs} ms, waited for ${stages.join('/')}`,
+      );
     await new Promise((res) => setTimeout(res, 250));
   }
 }

@@ -3,7 +3,12 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { createHttpModel, createLocalModel, httpRenderRequestSchema, ModelOutputRejected } from '../../../src/models';
+import {
+  createHttpModel,
+  createLocalModel,
+  httpRenderRequestSchema,
+  ModelOutputRejected,
+} from '../../../src/models';
 
 /**
  * A small model server: renders with the built-in model (so its answers are real MP4s), and can be
@@ -34,14 +39,20 @@ function startServer(mode: { current: string }, token: string) {
         res.end();
         return;
       }
-      const size = mode.current === 'wrong-size' ? { width: 640, height: 360 } : { width: body.width, height: body.height };
+      const size =
+        mode.current === 'wrong-size'
+          ? { width: 640, height: 360 }
+          : { width: body.width, height: body.height };
       const out = await local.render(
         {
           prompt: body.prompt,
           durationSec: body.durationSec,
           ...size,
           seed: body.seed,
-          cameos: body.cameos.map((c) => ({ cameoId: c.ref, referenceImageJpeg: Buffer.from(c.referenceImageJpegBase64, 'base64') })),
+          cameos: body.cameos.map((c) => ({
+            cameoId: c.ref,
+            referenceImageJpeg: Buffer.from(c.referenceImageJpegBase64, 'base64'),
+          })),
           referenceImages: [],
         },
         { workDir: dir },
@@ -68,7 +79,15 @@ describe('the HTTP model adapter against a model server', () => {
   const mode = { current: 'ok' };
   let srv: Awaited<ReturnType<typeof startServer>>;
   let dir: string;
-  const req = { prompt: 'a calm lake', durationSec: 2, width: 720, height: 720, seed: 4, cameos: [], referenceImages: [] };
+  const req = {
+    prompt: 'a calm lake',
+    durationSec: 2,
+    width: 720,
+    height: 720,
+    seed: 4,
+    cameos: [],
+    referenceImages: [],
+  };
 
   beforeAll(async () => {
     srv = await startServer(mode, 'secret-token');
@@ -81,7 +100,12 @@ describe('the HTTP model adapter against a model server', () => {
   beforeEach(() => (mode.current = 'ok'));
 
   const model = (o: Partial<{ token: string; timeoutMs: number; maxBytes: number }> = {}) =>
-    createHttpModel({ url: srv.url, token: o.token ?? 'secret-token', timeoutMs: o.timeoutMs ?? 60000, maxBytes: o.maxBytes });
+    createHttpModel({
+      url: srv.url,
+      token: o.token ?? 'secret-token',
+      timeoutMs: o.timeoutMs ?? 60000,
+      maxBytes: o.maxBytes,
+    });
 
   it('accepts a valid clip and sends the request with bearer credentials', async () => {
     const out = await model().render(req, { workDir: path.join(dir, 'ok') });
@@ -91,25 +115,35 @@ describe('the HTTP model adapter against a model server', () => {
 
   it('refuses a clip of the wrong size', async () => {
     mode.current = 'wrong-size';
-    await expect(model().render(req, { workDir: path.join(dir, 'ws') })).rejects.toThrow(/640x360, not the requested 720x720/);
+    await expect(model().render(req, { workDir: path.join(dir, 'ws') })).rejects.toThrow(
+      /640x360, not the requested 720x720/,
+    );
   });
 
   it('refuses bytes that are not a video', async () => {
     mode.current = 'garbage';
-    await expect(model().render(req, { workDir: path.join(dir, 'g') })).rejects.toBeInstanceOf(ModelOutputRejected);
+    await expect(model().render(req, { workDir: path.join(dir, 'g') })).rejects.toBeInstanceOf(
+      ModelOutputRejected,
+    );
   });
 
   it('cuts off a response over the size limit', async () => {
     mode.current = 'huge';
-    await expect(model({ maxBytes: 1024 * 1024 }).render(req, { workDir: path.join(dir, 'h') })).rejects.toThrow(/limit/);
+    await expect(
+      model({ maxBytes: 1024 * 1024 }).render(req, { workDir: path.join(dir, 'h') }),
+    ).rejects.toThrow(/limit/);
   });
 
   it('gives up when the server is slower than the timeout', async () => {
     mode.current = 'slow';
-    await expect(model({ timeoutMs: 1000 }).render(req, { workDir: path.join(dir, 's') })).rejects.toThrow(/within 1000 ms/);
+    await expect(model({ timeoutMs: 1000 }).render(req, { workDir: path.join(dir, 's') })).rejects.toThrow(
+      /within 1000 ms/,
+    );
   });
 
   it('reports refused credentials as a permanent rejection', async () => {
-    await expect(model({ token: 'wrong' }).render(req, { workDir: path.join(dir, 'c') })).rejects.toThrow(/refused our credentials/);
+    await expect(model({ token: 'wrong' }).render(req, { workDir: path.join(dir, 'c') })).rejects.toThrow(
+      /refused our credentials/,
+    );
   });
 });

@@ -8,9 +8,13 @@ import { createLocalModel, probeClip } from '../../../src/models';
 import { fixture } from '../../helpers/fixtures';
 
 async function frameHash(file: string): Promise<string> {
-  const { stdout } = await runTool(ffmpegBin(), ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'gray', '-vf', 'scale=96:96', 'pipe:1'], {
-    maxStdoutBytes: 64 << 20,
-  });
+  const { stdout } = await runTool(
+    ffmpegBin(),
+    ['-v', 'error', '-i', file, '-f', 'rawvideo', '-pix_fmt', 'gray', '-vf', 'scale=96:96', 'pipe:1'],
+    {
+      maxStdoutBytes: 64 << 20,
+    },
+  );
   return crypto.createHash('sha256').update(stdout).digest('hex');
 }
 
@@ -60,16 +64,35 @@ describe('the built-in local model', () => {
 
   it("composites the cameo's reference face so that the face module recognises that person", async () => {
     const out = await model.render(req(9), { workDir: path.join(dir, 'e') });
-    const { stdout } = await runTool(ffmpegBin(), ['-v', 'error', '-ss', '1', '-i', out.path, '-frames:v', '1', '-f', 'image2', '-c:v', 'png', 'pipe:1']);
+    const { stdout } = await runTool(ffmpegBin(), [
+      '-v',
+      'error',
+      '-ss',
+      '1',
+      '-i',
+      out.path,
+      '-frames:v',
+      '1',
+      '-f',
+      'image2',
+      '-c:v',
+      'png',
+      'pipe:1',
+    ]);
     const [inClip] = await detectFaces(stdout, { detector: 'ssd' });
     const [inPhoto] = await detectFaces(face, { detector: 'ssd' });
     expect(inClip).toBeDefined();
-    expect(faceDistance(inClip!.descriptor, inPhoto!.descriptor)).toBeLessThanOrEqual(SAME_PERSON_MAX_DISTANCE);
+    expect(faceDistance(inClip!.descriptor, inPhoto!.descriptor)).toBeLessThanOrEqual(
+      SAME_PERSON_MAX_DISTANCE,
+    );
   });
 
   it('stops when the signal aborts', async () => {
     const ac = new AbortController();
-    const p = model.render({ ...req(3), durationSec: 10, width: 1280 }, { workDir: path.join(dir, 'f'), signal: ac.signal });
+    const p = model.render(
+      { ...req(3), durationSec: 10, width: 1280 },
+      { workDir: path.join(dir, 'f'), signal: ac.signal },
+    );
     setTimeout(() => ac.abort(new Error('cancelled by test')), 300);
     await expect(p).rejects.toThrow('cancelled by test');
   });

@@ -33,7 +33,12 @@ describe.each(backends())('a clip with a consenting cameo, end to end ($name)', 
     const posted = await request(svc.app)
       .post('/v1/generations')
       .set(creator.auth)
-      .send({ prompt: `@${owner.handle} walking on a calm beach at sunset`, durationSec: 3, aspect: '1:1', seed: 42 })
+      .send({
+        prompt: `@${owner.handle} walking on a calm beach at sunset`,
+        durationSec: 3,
+        aspect: '1:1',
+        seed: 42,
+      })
       .expect(202);
     const id: string = posted.body.id;
 
@@ -81,8 +86,13 @@ describe.each(backends())('a clip with a consenting cameo, end to end ($name)', 
     const passedStages = events.rows.filter((e) => e.decision === 'passed').map((e) => e.stage);
     expect(passedStages).toEqual(['policy', 'consent', 'rendering', 'scanning', 'stamping']);
     expect(events.rows.at(-1)).toEqual({ stage: 'done', decision: 'delivered' });
-    const audit = await svc.rt.db.query<{ action: string }>("select action from audit_log where subject_type = 'generation' and subject_id = $1", [id]);
-    expect(audit.rows.map((a) => a.action)).toEqual(expect.arrayContaining(['generation.scanning.passed', 'generation.done.delivered']));
+    const audit = await svc.rt.db.query<{ action: string }>(
+      "select action from audit_log where subject_type = 'generation' and subject_id = $1",
+      [id],
+    );
+    expect(audit.rows.map((a) => a.action)).toEqual(
+      expect.arrayContaining(['generation.scanning.passed', 'generation.done.delivered']),
+    );
 
     // The cameo owner sees it, and may delete it.
     const mine = await request(svc.app).get(`/v1/cameos/${cameoId}/generations`).set(owner.auth).expect(200);

@@ -25,22 +25,38 @@ describe.each(backends())('refusals of the generation pipeline ($name)', (backen
   });
 
   const generate = async (body: Record<string, unknown>) => {
-    const r = await request(svc.app).post('/v1/generations').set(creator.auth).send({ durationSec: 2, aspect: '1:1', ...body }).expect(202);
+    const r = await request(svc.app)
+      .post('/v1/generations')
+      .set(creator.auth)
+      .send({ durationSec: 2, aspect: '1:1', ...body })
+      .expect(202);
     const g = await waitForStage(svc.app, creator.auth, r.body.id, ENDED);
     expect(g.failure).toBeNull();
     return g;
   };
   const noLedger = async (id: string) =>
-    expect((await svc.rt.db.query('select 1 from ledger_entries where generation_id = $1', [id])).rowCount).toBe(0);
+    expect(
+      (await svc.rt.db.query('select 1 from ledger_entries where generation_id = $1', [id])).rowCount,
+    ).toBe(0);
 
   it('refuses a prompt naming a character a rightsholder blocked, naming the entry, before anything renders', async () => {
     const op = await makeOperator(svc);
     const studio = await signUp(svc.app, ['creator']);
-    await request(svc.app).post(`/v1/accounts/${studio.id}/roles`).set(op.auth).send({ role: 'rightsholder' }).expect(200);
+    await request(svc.app)
+      .post(`/v1/accounts/${studio.id}/roles`)
+      .set(op.auth)
+      .send({ role: 'rightsholder' })
+      .expect(200);
     await request(svc.app)
       .post('/v1/optout/entries')
       .set(studio.auth)
-      .send({ kind: 'character', canonicalName: 'Pikachu', aliases: [], descriptions: ['yellow electric mouse'], policy: 'block' })
+      .send({
+        kind: 'character',
+        canonicalName: 'Pikachu',
+        aliases: [],
+        descriptions: ['yellow electric mouse'],
+        policy: 'block',
+      })
       .expect(201);
     const g = await generate({ prompt: 'Pikachu surfing a big wave' });
     expect(g.stage).toBe('refused');
@@ -54,7 +70,10 @@ describe.each(backends())('refusals of the generation pipeline ($name)', (backen
 
   it("refuses a prompt that breaks a cameo owner's written rule, in the owner's words", async () => {
     const owner = await signUp(svc.app, ['cameo_owner']);
-    await seedCameo(svc.rt, svc.app, owner, 'obama', { visibility: 'everyone', rules: ['no political content'] });
+    await seedCameo(svc.rt, svc.app, owner, 'obama', {
+      visibility: 'everyone',
+      rules: ['no political content'],
+    });
     const g = await generate({ prompt: `@${owner.handle} giving a speech at an election rally` });
     expect(g.stage).toBe('refused');
     expect(g.refusal).toMatchObject({ stage: 'policy', rule: 'cameo_rule' });
@@ -86,27 +105,55 @@ describe.each(backends())('refusals of the generation pipeline ($name)', (backen
   });
 
   it('streams each decision as server-sent events and ends with the final view', async () => {
-    const r = await request(svc.app).post('/v1/generations').set(creator.auth).send({ prompt: 'Pikachu again', durationSec: 2 }).expect(202);
-    const sse = await request(svc.app).get(`/v1/generations/${r.body.id}/events`).set(creator.auth).expect(200);
+    const r = await request(svc.app)
+      .post('/v1/generations')
+      .set(creator.auth)
+      .send({ prompt: 'Pikachu again', durationSec: 2 })
+      .expect(202);
+    const sse = await request(svc.app)
+      .get(`/v1/generations/${r.body.id}/events`)
+      .set(creator.auth)
+      .expect(200);
     expect(sse.headers['content-type']).toMatch(/text\/event-stream/);
     const events = sse.text
       .trim()
       .split('\n\n')
-      .map((block) => ({ event: /event: (\w+)/.exec(block)![1], data: JSON.parse(/data: (.*)/.exec(block)![1]!) }));
+      .map((block) => ({
+        event: /event: (\w+)/.exec(block)![1],
+        data: JSON.parse(/data: (.*)/.exec(block)![1]!),
+      }));
     expect(events[0]).toMatchObject({ event: 'decision', data: { stage: 'queued', decision: 'requested' } });
     expect(events.some((e) => e.event === 'decision' && e.data.decision === 'refused')).toBe(true);
-    expect(events.at(-1)).toMatchObject({ event: 'end', data: { stage: 'refused', refusal: { rule: 'optout_prompt' } } });
+    expect(events.at(-1)).toMatchObject({
+      event: 'end',
+      data: { stage: 'refused', refusal: { rule: 'optout_prompt' } },
+    });
   });
 
   it('holds each creator to the rate limit an operator sets, counted in the database', async () => {
     const op = await makeOperator(svc);
     const limited = await signUp(svc.app, ['creator']);
-    await request(svc.app).put(`/v1/operator/generation-limits/${limited.id}`).set(op.auth).send({ perMinute: 2, perDay: 100, maxActive: 100 }).expect(200);
-    for (let i = 0; i < 2; i++) await request(svc.app).post('/v1/generations').set(limited.auth).send({ prompt: `Pikachu ${i}` }).expect(202);
-    const third = await request(svc.app).post('/v1/generations').set(limited.auth).send({ prompt: 'Pikachu 3' }).expect(429);
+    await request(svc.app)
+      .put(`/v1/operator/generation-limits/${limited.id}`)
+      .set(op.auth)
+      .send({ perMinute: 2, perDay: 100, maxActive: 100 })
+      .expect(200);
+    for (let i = 0; i < 2; i++)
+      await request(svc.app)
+        .post('/v1/generations')
+        .set(limited.auth)
+        .send({ prompt: `Pikachu ${i}` })
+        .expect(202);
+    const third = await request(svc.app)
+      .post('/v1/generations')
+      .set(limited.auth)
+      .send({ prompt: 'Pikachu 3' })
+      .expect(429);
     expect(third.body.error.code).toBe('generation_rate_limited');
     const view = await request(svc.app).get('/v1/operator/queue').set(op.auth).expect(200);
-    expect(view.body.generationsByStage.refused + (view.body.generationsByStage.queued ?? 0)).toBeGreaterThan(0);
+    expect(view.body.generationsByStage.refused + (view.body.generationsByStage.queued ?? 0)).toBeGreaterThan(
+      0,
+    );
     expect(view.body.queue.counts).toHaveProperty('waiting');
   });
 });
@@ -121,7 +168,11 @@ async function faceSwappingServer(face: Buffer): Promise<{ url: string; close():
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'swap-srv-'));
     try {
       const out = await local.render(
-        { ...body, cameos: body.cameos.map((c) => ({ cameoId: c.ref, referenceImageJpeg: face })), referenceImages: [] },
+        {
+          ...body,
+          cameos: body.cameos.map((c) => ({ cameoId: c.ref, referenceImageJpeg: face })),
+          referenceImages: [],
+        },
         { workDir: dir },
       );
       res.writeHead(200, { 'content-type': 'video/mp4' }).end(fs.readFileSync(out.path));
@@ -140,7 +191,10 @@ describe.each(backends())('output scan ($name)', (backend) => {
 
   beforeAll(async () => {
     model = await faceSwappingServer((await personFace('biden')).referenceJpeg);
-    svc = await startTestService(backend, { CONSENTRY_MODEL_URL: model.url, CONSENTRY_MODEL_TOKEN: 'unused' });
+    svc = await startTestService(backend, {
+      CONSENTRY_MODEL_URL: model.url,
+      CONSENTRY_MODEL_TOKEN: 'unused',
+    });
   });
   afterAll(async () => {
     await svc?.close();
@@ -162,7 +216,12 @@ describe.each(backends())('output scan ($name)', (backend) => {
     expect(g.stage).toBe('refused');
     expect(g.refusal).toMatchObject({ stage: 'scanning', rule: 'output_other_cameo' });
     expect(g.output).toBeNull();
-    expect((await svc.rt.db.query('select 1 from ledger_entries where generation_id = $1', [g.id])).rowCount).toBe(0);
-    expect((await svc.rt.db.query('select 1 from generation_pending_outputs where generation_id = $1', [g.id])).rowCount).toBe(0);
+    expect(
+      (await svc.rt.db.query('select 1 from ledger_entries where generation_id = $1', [g.id])).rowCount,
+    ).toBe(0);
+    expect(
+      (await svc.rt.db.query('select 1 from generation_pending_outputs where generation_id = $1', [g.id]))
+        .rowCount,
+    ).toBe(0);
   });
 });

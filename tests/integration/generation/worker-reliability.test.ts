@@ -25,17 +25,37 @@ maybe('generation workers as separate processes (PostgreSQL + Redis)', () => {
 
   const row = async (id: string) =>
     (
-      await svc.rt.db.query<{ stage: string; attempts: number; output_key: string | null; failure: string | null }>(
-        'select stage, attempts, output_key, failure from generations where id = $1',
-        [id],
-      )
+      await svc.rt.db.query<{
+        stage: string;
+        attempts: number;
+        output_key: string | null;
+        failure: string | null;
+      }>('select stage, attempts, output_key, failure from generations where id = $1', [id])
     ).rows[0]!;
   const ledgerCount = async (ids: string[]) =>
-    Number((await svc.rt.db.query<{ n: string }>('select count(*) as n from ledger_entries where generation_id = any($1)', [ids])).rows[0]!.n);
+    Number(
+      (
+        await svc.rt.db.query<{ n: string }>(
+          'select count(*) as n from ledger_entries where generation_id = any($1)',
+          [ids],
+        )
+      ).rows[0]!.n,
+    );
   const post = async (prompt: string) =>
-    (await request(svc.app).post('/v1/generations').set(creator.auth).send({ prompt, durationSec: 2, aspect: '1:1', seed: 3 }).expect(202)).body.id as string;
+    (
+      await request(svc.app)
+        .post('/v1/generations')
+        .set(creator.auth)
+        .send({ prompt, durationSec: 2, aspect: '1:1', seed: 3 })
+        .expect(202)
+    ).body.id as string;
   const allEnded = (ids: string[]) =>
-    waitFor(`${ids.length} generations to end`, async () => (await Promise.all(ids.map(row))).every((r) => TERMINAL.includes(r.stage)), 600000, 1000);
+    waitFor(
+      `${ids.length} generations to end`,
+      async () => (await Promise.all(ids.map(row))).every((r) => TERMINAL.includes(r.stage)),
+      600000,
+      1000,
+    );
 
   beforeAll(async () => {
     // The suite outlives the default 15-minute token on a loaded machine.
@@ -67,14 +87,21 @@ maybe('generation workers as separate processes (PostgreSQL + Redis)', () => {
     for (const p of POINTS) {
       await waitFor(`generation held at ${p}`, async () => {
         if (p === 'stamping:afterPut') {
-          const r = await svc.rt.db.query('select 1 from generation_pending_outputs where generation_id = $1', [ids[p]]);
+          const r = await svc.rt.db.query(
+            'select 1 from generation_pending_outputs where generation_id = $1',
+            [ids[p]],
+          );
           return r.rowCount > 0;
         }
         return (await row(ids[p]!)).stage === p;
       });
     }
-    const orphan = (await svc.rt.db.query<{ blob_key: string }>('select blob_key from generation_pending_outputs where generation_id = $1', [ids['stamping:afterPut']])).rows[0]!
-      .blob_key;
+    const orphan = (
+      await svc.rt.db.query<{ blob_key: string }>(
+        'select blob_key from generation_pending_outputs where generation_id = $1',
+        [ids['stamping:afterPut']],
+      )
+    ).rows[0]!.blob_key;
     expect(await svc.rt.blobs.has(orphan)).toBe(true);
 
     await w1.kill();
@@ -96,9 +123,16 @@ maybe('generation workers as separate processes (PostgreSQL + Redis)', () => {
     try {
       for (const [p, id] of Object.entries(ids)) {
         const r = await row(id);
-        expect({ point: p, stage: r.stage, failure: r.failure }).toEqual({ point: p, stage: 'done', failure: null });
+        expect({ point: p, stage: r.stage, failure: r.failure }).toEqual({
+          point: p,
+          stage: 'done',
+          failure: null,
+        });
         expect(r.attempts).toBeGreaterThanOrEqual(2);
-        const delivered = await svc.rt.db.query("select 1 from generation_events where generation_id = $1 and decision = 'delivered'", [id]);
+        const delivered = await svc.rt.db.query(
+          "select 1 from generation_events where generation_id = $1 and decision = 'delivered'",
+          [id],
+        );
         expect(delivered.rowCount).toBe(1);
         const entry = await ledgerRepository.findByGenerationId(svc.rt.db, id);
         const file = path.join(tmp, `${id}.mp4`);
@@ -148,18 +182,30 @@ maybe('generation workers as separate processes (PostgreSQL + Redis)', () => {
     const ids: string[] = [];
     for (let i = 0; i < 50; i++) ids.push(await post(`@${owner.handle} dancing, clip ${i}`));
     await waitFor('a generation to be rendering or later', async () => {
-      const r = await svc.rt.db.query("select 1 from generations where id = any($1) and stage in ('rendering','scanning','stamping')", [ids]);
+      const r = await svc.rt.db.query(
+        "select 1 from generations where id = any($1) and stage in ('rendering','scanning','stamping')",
+        [ids],
+      );
       return r.rowCount > 0;
     });
     await request(svc.app).post(`/v1/cameos/${cameoId}/revoke`).set(owner.auth).expect(200);
     await allEnded(ids);
-    const stages = await svc.rt.db.query<{ stage: string; n: string }>('select stage, count(*) as n from generations where id = any($1) group by stage', [ids]);
+    const stages = await svc.rt.db.query<{ stage: string; n: string }>(
+      'select stage, count(*) as n from generations where id = any($1) group by stage',
+      [ids],
+    );
     expect(stages.rows.map((s) => s.stage)).toEqual(['refused']);
     expect(await ledgerCount(ids)).toBe(0);
-    const outputs = await svc.rt.db.query('select 1 from generations where id = any($1) and output_key is not null', [ids]);
+    const outputs = await svc.rt.db.query(
+      'select 1 from generations where id = any($1) and output_key is not null',
+      [ids],
+    );
     expect(outputs.rowCount).toBe(0);
     // Whatever a running attempt had put before it noticed is recorded for the sweeper.
     await svc.rt.generation.sweep({ pendingGraceSec: 0, stuckAfterSec: 3600 });
-    expect((await svc.rt.db.query('select 1 from generation_pending_outputs where generation_id = any($1)', [ids])).rowCount).toBe(0);
+    expect(
+      (await svc.rt.db.query('select 1 from generation_pending_outputs where generation_id = any($1)', [ids]))
+        .rowCount,
+    ).toBe(0);
   });
 });

@@ -1,5 +1,10 @@
 import crypto from 'node:crypto';
-import { ledgerRepository, newLedgerPayload, type LedgerEntryInput, type MediaFingerprint } from '../../../src/ledger';
+import {
+  ledgerRepository,
+  newLedgerPayload,
+  type LedgerEntryInput,
+  type MediaFingerprint,
+} from '../../../src/ledger';
 import { migrate } from '../../../src/db/migrate';
 import type { Database } from '../../../src/db/database';
 import { backends } from '../../helpers/runtime';
@@ -71,14 +76,25 @@ describe.each(backends())('ledger repository ($name)', (backend) => {
 
   it('refuses a second entry with the same payload or generation, and malformed input', async () => {
     const e = entries[0];
-    await expect(db.transaction((tx) => ledgerRepository.insert(tx, entry(randomFp(), { payloadHex: e.payloadHex })))).rejects.toThrow();
-    await expect(db.transaction((tx) => ledgerRepository.insert(tx, entry(randomFp(), { generationId: e.generationId })))).rejects.toThrow();
-    await expect(db.transaction((tx) => ledgerRepository.insert(tx, entry(randomFp(), { payloadHex: 'XYZ' })))).rejects.toThrow(/payloadHex/);
+    await expect(
+      db.transaction((tx) => ledgerRepository.insert(tx, entry(randomFp(), { payloadHex: e.payloadHex }))),
+    ).rejects.toThrow();
+    await expect(
+      db.transaction((tx) =>
+        ledgerRepository.insert(tx, entry(randomFp(), { generationId: e.generationId })),
+      ),
+    ).rejects.toThrow();
+    await expect(
+      db.transaction((tx) => ledgerRepository.insert(tx, entry(randomFp(), { payloadHex: 'XYZ' }))),
+    ).rejects.toThrow(/payloadHex/);
   });
 
   it('finds the nearest entry from frame hashes a few bits off, among many', async () => {
     const target = entries[97];
-    const query: MediaFingerprint = { frameHashes: target.fingerprint.frameHashes.slice(0, 8).map((h) => flip(h, 5)), audioHashes: [] };
+    const query: MediaFingerprint = {
+      frameHashes: target.fingerprint.frameHashes.slice(0, 8).map((h) => flip(h, 5)),
+      audioHashes: [],
+    };
     const m = await ledgerRepository.nearestByFingerprint(db, query);
     expect(m?.record.payloadHex).toBe(target.payloadHex);
     expect(m?.matchedFrames).toBe(8);
@@ -87,7 +103,10 @@ describe.each(backends())('ledger repository ($name)', (backend) => {
 
   it('matches a cropped copy whose whole frames are the original centre hashes', async () => {
     const target = entries[13];
-    const query: MediaFingerprint = { frameHashes: target.fingerprint.centreHashes!.slice(3, 9).map((h) => flip(h, 2)), audioHashes: [] };
+    const query: MediaFingerprint = {
+      frameHashes: target.fingerprint.centreHashes!.slice(3, 9).map((h) => flip(h, 2)),
+      audioHashes: [],
+    };
     const m = await ledgerRepository.nearestByFingerprint(db, query);
     expect(m?.record.payloadHex).toBe(target.payloadHex);
     expect(m?.matchedFrames).toBe(6);
@@ -95,14 +114,20 @@ describe.each(backends())('ledger repository ($name)', (backend) => {
 
   it('matches sound alone by its audio sub-fingerprints', async () => {
     const target = entries[120];
-    const m = await ledgerRepository.nearestByFingerprint(db, { frameHashes: [], audioHashes: target.fingerprint.audioHashes.slice(0, 6).map((h) => flip(h, 2)) });
+    const m = await ledgerRepository.nearestByFingerprint(db, {
+      frameHashes: [],
+      audioHashes: target.fingerprint.audioHashes.slice(0, 6).map((h) => flip(h, 2)),
+    });
     expect(m?.record.payloadHex).toBe(target.payloadHex);
     expect(m?.matchedAudio).toBe(6);
     expect(m?.matchedFrames).toBe(0);
   });
 
   it('finds nothing for a fingerprint of unrelated media', async () => {
-    const m = await ledgerRepository.nearestByFingerprint(db, { frameHashes: Array.from({ length: 10 }, rnd64), audioHashes: [] });
+    const m = await ledgerRepository.nearestByFingerprint(db, {
+      frameHashes: Array.from({ length: 10 }, rnd64),
+      audioHashes: [],
+    });
     // Random 64-bit hashes may share a 16-bit band by chance, but never land within the match distance.
     expect(m?.matchedFrames ?? 0).toBe(0);
     expect(await ledgerRepository.nearestByFingerprint(db, { frameHashes: [], audioHashes: [] })).toBeNull();
@@ -114,6 +139,8 @@ describe.each(backends())('ledger repository ($name)', (backend) => {
     const r = await ledgerRepository.findByGenerationId(db, e.generationId);
     expect(r?.takedownReason).toBe('cameo revoked');
     expect(Date.parse(r!.takenDownAt!)).not.toBeNaN();
-    await expect(db.transaction((tx) => ledgerRepository.markTakenDown(tx, crypto.randomUUID(), 'x'))).rejects.toMatchObject({ status: 404 });
+    await expect(
+      db.transaction((tx) => ledgerRepository.markTakenDown(tx, crypto.randomUUID(), 'x')),
+    ).rejects.toMatchObject({ status: 404 });
   });
 });

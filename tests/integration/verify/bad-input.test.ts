@@ -14,7 +14,19 @@ const work = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-bad-'));
 const files: Record<string, string> = {};
 beforeAll(() => {
   files.small = path.join(work, 'small.mp4');
-  ff('-f', 'lavfi', '-i', 'testsrc2=s=256x144:r=10:d=2', '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', files.small);
+  ff(
+    '-f',
+    'lavfi',
+    '-i',
+    'testsrc2=s=256x144:r=10:d=2',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'ultrafast',
+    '-pix_fmt',
+    'yuv420p',
+    files.small,
+  );
   const bytes = fs.readFileSync(files.small);
   files.truncated = path.join(work, 'truncated.mp4');
   fs.writeFileSync(files.truncated, bytes.subarray(0, Math.floor(bytes.length / 2)));
@@ -22,14 +34,29 @@ beforeAll(() => {
   fs.writeFileSync(files.empty, Buffer.alloc(0));
   // A ZIP archive named like a video: local file header, then bytes.
   files.zip = path.join(work, 'archive.mp4');
-  fs.writeFileSync(files.zip, Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0]), bytes.subarray(0, 2000)]));
+  fs.writeFileSync(
+    files.zip,
+    Buffer.concat([Buffer.from([0x50, 0x4b, 0x03, 0x04, 20, 0, 0, 0]), bytes.subarray(0, 2000)]),
+  );
   files.text = path.join(work, 'notes.mov');
   fs.writeFileSync(files.text, 'These are not the frames you are looking for.\n'.repeat(20));
   files.big = path.join(work, 'big.mp4');
   fs.writeFileSync(files.big, Buffer.concat([bytes.subarray(0, 32), Buffer.alloc(LIMIT + 100_000, 7)]));
   // Five minutes and a bit of near-silence, small enough to be under the size limit.
   files.long = path.join(work, 'long.mp3');
-  ff('-f', 'lavfi', '-i', 'anoisesrc=a=0.01:r=8000:d=320', '-ac', '1', '-c:a', 'libmp3lame', '-b:a', '8k', files.long);
+  ff(
+    '-f',
+    'lavfi',
+    '-i',
+    'anoisesrc=a=0.01:r=8000:d=320',
+    '-ac',
+    '1',
+    '-c:a',
+    'libmp3lame',
+    '-b:a',
+    '8k',
+    files.long,
+  );
 });
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }));
 
@@ -77,11 +104,13 @@ describe.each(backends())('bad uploads to POST /v1/verify ($name)', (backend) =>
       );
       sock.write(Buffer.alloc(200_000, 1));
       // The server has started writing the temporary file...
-      for (let i = 0; i < 50 && leftovers(svc.dataDir).length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && leftovers(svc.dataDir).length === 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
       expect(leftovers(svc.dataDir).length).toBe(1);
       sock.destroy();
       // ...and removes it once the client is gone.
-      for (let i = 0; i < 50 && leftovers(svc.dataDir).length > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 50 && leftovers(svc.dataDir).length > 0; i++)
+        await new Promise((r) => setTimeout(r, 100));
     } finally {
       await new Promise((r) => server.close(r));
     }

@@ -14,7 +14,26 @@ beforeAll(() => {
   const patterns = ['testsrc2', 'testsrc', 'smptebars', 'rgbtestsrc'];
   for (let i = 0; i < 4; i++) {
     const p = path.join(work, `clip-${i}.mp4`);
-    ff('-f', 'lavfi', '-i', `${patterns[i]}=s=256x144:r=10:d=2`, '-f', 'lavfi', '-i', `sine=f=${300 + 100 * i}:d=2`, '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', p);
+    ff(
+      '-f',
+      'lavfi',
+      '-i',
+      `${patterns[i]}=s=256x144:r=10:d=2`,
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=f=${300 + 100 * i}:d=2`,
+      '-c:v',
+      'libx264',
+      '-preset',
+      'ultrafast',
+      '-pix_fmt',
+      'yuv420p',
+      '-c:a',
+      'aac',
+      '-shortest',
+      p,
+    );
     clips.push(p);
   }
 });
@@ -29,7 +48,9 @@ describe.each(backends().slice(-1))('20 concurrent verifications ($name)', (back
   afterAll(() => svc.close());
 
   it('answers all 20 uploads sent at once, each with a verdict, and leaves no temporary file', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => upload(svc.app, clips[i % clips.length], `clip-${i}.mp4`)));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => upload(svc.app, clips[i % clips.length], `clip-${i}.mp4`)),
+    );
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));
     for (const r of results) expect(r.body.verdict).toBe('no_evidence');
     expect(new Set(results.map((r) => r.body.file.name)).size).toBe(20);

@@ -15,31 +15,60 @@ import type { Runtime } from '../../../src/runtime/runtime';
 import { embedVideoFile } from '../../../src/watermark';
 
 export const TEST_WATERMARK_KEY_HEX = 'a3'.repeat(32);
-export const VERIFY_ENV = { CONSENTRY_WATERMARK_KEY: TEST_WATERMARK_KEY_HEX, CONSENTRY_RATE_LIMIT_PER_MINUTE: '1000' };
+export const VERIFY_ENV = {
+  CONSENTRY_WATERMARK_KEY: TEST_WATERMARK_KEY_HEX,
+  CONSENTRY_RATE_LIMIT_PER_MINUTE: '1000',
+};
 
 export function ff(...args: string[]): void {
-  execFileSync(ffmpegBin(), ['-v', 'error', '-nostdin', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+  execFileSync(ffmpegBin(), ['-v', 'error', '-nostdin', '-y', ...args], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
 }
 
 /** Note sequences (not held tones), so the audio fingerprint has something to hold on to. */
-const MELODY = "0.25*sin(2*PI*(330+110*mod(floor(t*3),7))*t)+0.1*sin(2*PI*(880+55*mod(floor(t*5),4))*t)";
-const OTHER_MELODY = "0.3*sin(2*PI*(420+70*mod(floor(t*4),6))*t)";
+const MELODY = '0.25*sin(2*PI*(330+110*mod(floor(t*3),7))*t)+0.1*sin(2*PI*(880+55*mod(floor(t*5),4))*t)';
+const OTHER_MELODY = '0.3*sin(2*PI*(420+70*mod(floor(t*4),6))*t)';
 
-export function makeSourceClip(out: string, opts: { w?: number; h?: number; sec?: number; picture?: string; melody?: 'a' | 'b' } = {}): string {
+export function makeSourceClip(
+  out: string,
+  opts: { w?: number; h?: number; sec?: number; picture?: string; melody?: 'a' | 'b' } = {},
+): string {
   const w = opts.w ?? 640;
   const h = opts.h ?? 360;
   const sec = opts.sec ?? 4;
   const pic = opts.picture ?? 'testsrc2';
   const expr = opts.melody === 'b' ? OTHER_MELODY : MELODY;
   ff(
-    '-f', 'lavfi', '-i', `${pic}=s=${w}x${h}:r=15${pic === 'mandelbrot' ? '' : `:d=${sec}`}`,
-    '-f', 'lavfi', '-i', `aevalsrc='${expr}':s=48000:d=${sec}`,
-    '-t', String(sec), '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', out,
+    '-f',
+    'lavfi',
+    '-i',
+    `${pic}=s=${w}x${h}:r=15${pic === 'mandelbrot' ? '' : `:d=${sec}`}`,
+    '-f',
+    'lavfi',
+    '-i',
+    `aevalsrc='${expr}':s=48000:d=${sec}`,
+    '-t',
+    String(sec),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+    out,
   );
   return out;
 }
 
-export async function markClip(src: string, out: string, payloadHex = newLedgerPayload()): Promise<{ path: string; payloadHex: string }> {
+export async function markClip(
+  src: string,
+  out: string,
+  payloadHex = newLedgerPayload(),
+): Promise<{ path: string; payloadHex: string }> {
   await embedVideoFile(src, out, payloadHex, Buffer.from(TEST_WATERMARK_KEY_HEX, 'hex'));
   return { path: out, payloadHex };
 }
@@ -51,7 +80,11 @@ export interface Stamped {
 }
 
 /** Signs a marked clip with rt's identity and enters it in rt's ledger, as the pipeline's last stage does. */
-export async function signAndRecord(rt: Runtime, marked: { path: string; payloadHex: string }, out: string): Promise<Stamped> {
+export async function signAndRecord(
+  rt: Runtime,
+  marked: { path: string; payloadHex: string },
+  out: string,
+): Promise<Stamped> {
   const generationId = crypto.randomUUID();
   await rt.provenance.signFile(marked.path, out, {
     generationId,
@@ -85,10 +118,38 @@ export async function signAndRecord(rt: Runtime, marked: { path: string; payload
 
 /** The robustness list of the issue, applied to a stamped clip (ffmpeg drops the C2PA box on re-encode). */
 export const TRANSFORMS: Record<string, (src: string, out: string) => void> = {
-  'h264-crf30.mp4': (s, o) => ff('-i', s, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '30', '-c:a', 'aac', o),
-  'half-size.mp4': (s, o) => ff('-i', s, '-vf', 'scale=trunc(iw/4)*2:trunc(ih/4)*2', '-c:v', 'libx264', '-preset', 'veryfast', '-c:a', 'copy', o),
-  'crop-middle-60.mp4': (s, o) => ff('-i', s, '-vf', 'crop=trunc(iw*0.6/2)*2:trunc(ih*0.6/2)*2', '-c:v', 'libx264', '-preset', 'veryfast', '-c:a', 'copy', o),
-  'first-3s.mp4': (s, o) => ff('-i', s, '-t', '3', '-c:v', 'libx264', '-preset', 'veryfast', '-c:a', 'aac', o),
+  'h264-crf30.mp4': (s, o) =>
+    ff('-i', s, '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '30', '-c:a', 'aac', o),
+  'half-size.mp4': (s, o) =>
+    ff(
+      '-i',
+      s,
+      '-vf',
+      'scale=trunc(iw/4)*2:trunc(ih/4)*2',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-c:a',
+      'copy',
+      o,
+    ),
+  'crop-middle-60.mp4': (s, o) =>
+    ff(
+      '-i',
+      s,
+      '-vf',
+      'crop=trunc(iw*0.6/2)*2:trunc(ih*0.6/2)*2',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-c:a',
+      'copy',
+      o,
+    ),
+  'first-3s.mp4': (s, o) =>
+    ff('-i', s, '-t', '3', '-c:v', 'libx264', '-preset', 'veryfast', '-c:a', 'aac', o),
   'audio-only.m4a': (s, o) => ff('-i', s, '-vn', '-c:a', 'aac', '-b:a', '128k', o),
   'audio-only.mp3': (s, o) => ff('-i', s, '-vn', '-c:a', 'libmp3lame', '-b:a', '128k', o),
   'frame.png': (s, o) => ff('-ss', '1.3', '-i', s, '-frames:v', '1', o),

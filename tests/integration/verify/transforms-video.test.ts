@@ -2,7 +2,16 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { backends, startTestService, type TestService } from '../../helpers/runtime';
-import { leftovers, makeSourceClip, markClip, signAndRecord, transformed, upload, VERIFY_ENV, type Stamped } from './stamp';
+import {
+  leftovers,
+  makeSourceClip,
+  markClip,
+  signAndRecord,
+  transformed,
+  upload,
+  VERIFY_ENV,
+  type Stamped,
+} from './stamp';
 
 // A shared, heavily loaded two-core machine: generous timeouts, no timing assertions.
 jest.setTimeout(900_000);
@@ -31,15 +40,24 @@ describe.each(backends().slice(-1))('stamped clips after video transformations (
       const r = await upload(svc.app, file).expect(200);
       expect(r.body.verdict).toBe('generated_here');
       expect(r.body.evidence.manifest.present).toBe(false);
-      expect(r.body.evidence.ledger).toMatchObject({ found: true, generationId: stamped.generationId, payloadHex: stamped.payloadHex });
+      expect(r.body.evidence.ledger).toMatchObject({
+        found: true,
+        generationId: stamped.generationId,
+        payloadHex: stamped.payloadHex,
+      });
       // The watermark carries most copies; the fingerprint is the second, independent route.
       expect(['watermark', 'fingerprint']).toContain(r.body.evidence.ledger.matchedBy);
       if (r.body.evidence.ledger.matchedBy === 'watermark') {
-        expect(r.body.evidence.watermark.video.segments.some((s: { detected: boolean }) => s.detected)).toBe(true);
+        expect(r.body.evidence.watermark.video.segments.some((s: { detected: boolean }) => s.detected)).toBe(
+          true,
+        );
       } else {
         expect(r.body.evidence.fingerprint.strong).toBe(true);
       }
-      expect(r.body.recoveredManifest).toMatchObject({ generationId: stamped.generationId, url: `/v1/ledger/${stamped.payloadHex}/manifest` });
+      expect(r.body.recoveredManifest).toMatchObject({
+        generationId: stamped.generationId,
+        url: `/v1/ledger/${stamped.payloadHex}/manifest`,
+      });
       expect(leftovers(svc.dataDir)).toEqual([]);
     },
   );

@@ -5,7 +5,15 @@ import request from 'supertest';
 import { ledgerRepository } from '../../../src/ledger';
 import { createProvenance } from '../../../src/provenance';
 import { backends, quietLogger, startTestService, type TestService } from '../../helpers/runtime';
-import { leftovers, makeSourceClip, markClip, signAndRecord, upload, VERIFY_ENV, type Stamped } from './stamp';
+import {
+  leftovers,
+  makeSourceClip,
+  markClip,
+  signAndRecord,
+  upload,
+  VERIFY_ENV,
+  type Stamped,
+} from './stamp';
 
 // This machine is shared and often loaded far beyond its two cores: generous timeouts, no timing assertions.
 jest.setTimeout(900_000);
@@ -33,9 +41,24 @@ describe.each(backends())('verification verdicts ($name)', (backend) => {
   it('finds a signed output generated_here by its exact bytes, with a valid trusted manifest of ours and the watermark', async () => {
     const r = await upload(svc.app, stamped.path).expect(200);
     expect(r.body.verdict).toBe('generated_here');
-    expect(r.body.evidence.ledger).toMatchObject({ found: true, matchedBy: 'content_hash', generationId: stamped.generationId, payloadHex: stamped.payloadHex, takenDown: false });
-    expect(r.body.evidence.manifest).toMatchObject({ present: true, verdict: 'valid_trusted', signedByThisService: true, generationId: stamped.generationId });
-    expect(r.body.evidence.watermark).toMatchObject({ checked: true, detected: true, payloadHex: stamped.payloadHex });
+    expect(r.body.evidence.ledger).toMatchObject({
+      found: true,
+      matchedBy: 'content_hash',
+      generationId: stamped.generationId,
+      payloadHex: stamped.payloadHex,
+      takenDown: false,
+    });
+    expect(r.body.evidence.manifest).toMatchObject({
+      present: true,
+      verdict: 'valid_trusted',
+      signedByThisService: true,
+      generationId: stamped.generationId,
+    });
+    expect(r.body.evidence.watermark).toMatchObject({
+      checked: true,
+      detected: true,
+      payloadHex: stamped.payloadHex,
+    });
     expect(r.body.evidence.watermark.video.segments.length).toBeGreaterThan(0);
     expect(r.body.thumbnail).toMatch(/^data:image\/jpeg;base64,/);
     expect(r.body.file).toMatchObject({ kind: 'video', mimeType: 'video/mp4', width: 640, height: 360 });
@@ -57,7 +80,11 @@ describe.each(backends())('verification verdicts ($name)', (backend) => {
     const otherDir = fs.mkdtempSync(path.join(work, 'other-ca-'));
     const other = await createProvenance({ dataDir: otherDir, logger: quietLogger });
     const signedElsewhere = path.join(work, `elsewhere-${backend.name}.mp4`);
-    await other.signFile(plain, signedElsewhere, { generationId: 'elsewhere-1', model: { name: 'other-model', version: '2' }, cameoRefs: [] });
+    await other.signFile(plain, signedElsewhere, {
+      generationId: 'elsewhere-1',
+      model: { name: 'other-model', version: '2' },
+      cameoRefs: [],
+    });
     const r = await upload(svc.app, signedElsewhere).expect(200);
     expect(r.body.verdict).toBe('ai_generated_elsewhere');
     expect(r.body.evidence.manifest).toMatchObject({ present: true, signedByThisService: false });
@@ -83,17 +110,33 @@ describe.each(backends())('verification verdicts ($name)', (backend) => {
 
   it('recovers the original manifest of a stripped copy, over HTTP by payload too, and says when the clip was taken down', async () => {
     const stripped = path.join(work, `stripped-${backend.name}.mp4`);
-    fs.writeFileSync(stripped, await svc.rt.provenance.stripManifest!(fs.readFileSync(stripped.replace('stripped', 'signed'))));
+    fs.writeFileSync(
+      stripped,
+      await svc.rt.provenance.stripManifest!(fs.readFileSync(stripped.replace('stripped', 'signed'))),
+    );
     const r = await upload(svc.app, stripped).expect(200);
     expect(r.body.verdict).toBe('generated_here');
     expect(r.body.evidence.manifest.present).toBe(false);
     expect(['watermark', 'fingerprint']).toContain(r.body.evidence.ledger.matchedBy);
-    expect(r.body.recoveredManifest).toMatchObject({ payloadHex: stamped.payloadHex, generationId: stamped.generationId, takenDown: false });
-    expect(r.body.recoveredManifest.manifest).toMatchObject({ verdict: 'valid_trusted', generationId: stamped.generationId });
+    expect(r.body.recoveredManifest).toMatchObject({
+      payloadHex: stamped.payloadHex,
+      generationId: stamped.generationId,
+      takenDown: false,
+    });
+    expect(r.body.recoveredManifest.manifest).toMatchObject({
+      verdict: 'valid_trusted',
+      generationId: stamped.generationId,
+    });
 
-    await svc.rt.db.transaction((tx) => ledgerRepository.markTakenDown(tx, stamped.generationId, 'cameo revoked'));
+    await svc.rt.db.transaction((tx) =>
+      ledgerRepository.markTakenDown(tx, stamped.generationId, 'cameo revoked'),
+    );
     const m = await request(svc.app).get(`/v1/ledger/${stamped.payloadHex}/manifest`).expect(200);
-    expect(m.body).toMatchObject({ generationId: stamped.generationId, takenDown: true, takedownReason: 'cameo revoked' });
+    expect(m.body).toMatchObject({
+      generationId: stamped.generationId,
+      takenDown: true,
+      takedownReason: 'cameo revoked',
+    });
     expect(m.body.manifest.generationId).toBe(stamped.generationId);
     const again = await upload(svc.app, stripped).expect(200);
     expect(again.body.evidence.ledger.takenDown).toBe(true);

@@ -21,7 +21,21 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 describe('watermark on files', () => {
   it('marks a fixture clip, and reads the payload back after a CRF 30 re-encode, a 50% downscale and a 50% crop with ffmpeg', async () => {
     const src = path.join(dir, 'src.mp4');
-    ff(['-i', fixture('media', 'short-clip-faces.mp4'), '-t', '4', '-c:v', 'libx264', '-preset', 'veryfast', '-crf', '14', '-c:a', 'aac', src]);
+    ff([
+      '-i',
+      fixture('media', 'short-clip-faces.mp4'),
+      '-t',
+      '4',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '14',
+      '-c:a',
+      'aac',
+      src,
+    ]);
     const marked = path.join(dir, 'marked.mp4');
     const { psnrDb } = await embedVideoFile(src, marked, payload, key);
     expect(psnrDb).toBeGreaterThan(42);
@@ -32,7 +46,23 @@ describe('watermark on files', () => {
     ];
     for (const [name, args, scale] of attacks) {
       const attacked = path.join(dir, `${name}.mp4`);
-      ff(['-i', marked, '-t', '3', ...args.slice(0, -2), '-c:v', 'libx264', '-preset', 'veryfast', ...args.slice(-2), '-c:a', 'aac', '-b:a', '64k', attacked]);
+      ff([
+        '-i',
+        marked,
+        '-t',
+        '3',
+        ...args.slice(0, -2),
+        '-c:v',
+        'libx264',
+        '-preset',
+        'veryfast',
+        ...args.slice(-2),
+        '-c:a',
+        'aac',
+        '-b:a',
+        '64k',
+        attacked,
+      ]);
       const d = await detectFile(attacked, key, { maxSeconds: 3 });
       expect(d).toMatchObject({ detected: true, payloadHex: payload });
       expect(d.pValue).toBeLessThan(1e-9);
@@ -46,23 +76,42 @@ describe('watermark on files', () => {
     ['media', 'chelsea.png'],
     ['faces', 'obama-1.jpg'],
   ];
-  it.each(stills)('marks the still %s/%s and reads the full payload back from the written PNG and from a JPEG q75 copy; the unmarked original is not detected', async (area, name) => {
-    const out = path.join(dir, `${name}-marked.png`);
-    const { psnrDb } = await embedImageFile(fixture(area, name), out, payload, key);
-    expect(psnrDb).toBeGreaterThan(37);
-    const png = await detectFile(out, key);
-    expect(png).toMatchObject({ detected: true, payloadHex: payload });
-    expect(png.pValue).toBeLessThan(1e-9);
-    const jpg = path.join(dir, `${name}-q75.jpg`);
-    await sharp(out).jpeg({ quality: 75 }).toFile(jpg);
-    expect(await detectFile(jpg, key)).toMatchObject({ detected: true, payloadHex: payload });
-    const clean = await detectFile(fixture(area, name), key);
-    expect(clean).toMatchObject({ detected: false, payloadHex: null });
-  });
+  it.each(stills)(
+    'marks the still %s/%s and reads the full payload back from the written PNG and from a JPEG q75 copy; the unmarked original is not detected',
+    async (area, name) => {
+      const out = path.join(dir, `${name}-marked.png`);
+      const { psnrDb } = await embedImageFile(fixture(area, name), out, payload, key);
+      expect(psnrDb).toBeGreaterThan(37);
+      const png = await detectFile(out, key);
+      expect(png).toMatchObject({ detected: true, payloadHex: payload });
+      expect(png.pValue).toBeLessThan(1e-9);
+      const jpg = path.join(dir, `${name}-q75.jpg`);
+      await sharp(out).jpeg({ quality: 75 }).toFile(jpg);
+      expect(await detectFile(jpg, key)).toMatchObject({ detected: true, payloadHex: payload });
+      const clean = await detectFile(fixture(area, name), key);
+      expect(clean).toMatchObject({ detected: false, payloadHex: null });
+    },
+  );
 
   it('answers "not detected" with a reason for a video too small to carry the mark and for silent audio', async () => {
     const tiny = path.join(dir, 'tiny.mp4');
-    ff(['-f', 'lavfi', '-i', 'testsrc2=size=64x48:rate=10:duration=1', '-f', 'lavfi', '-i', 'anullsrc=r=16000:cl=mono', '-t', '1', '-c:v', 'libx264', '-c:a', 'aac', tiny]);
+    ff([
+      '-f',
+      'lavfi',
+      '-i',
+      'testsrc2=size=64x48:rate=10:duration=1',
+      '-f',
+      'lavfi',
+      '-i',
+      'anullsrc=r=16000:cl=mono',
+      '-t',
+      '1',
+      '-c:v',
+      'libx264',
+      '-c:a',
+      'aac',
+      tiny,
+    ]);
     const d = await detectFile(tiny, key);
     expect(d.detected).toBe(false);
     expect(d.reason).toMatch(/smaller/);

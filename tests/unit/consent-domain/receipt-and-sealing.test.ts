@@ -50,7 +50,11 @@ describe('sealing of cameo biometrics', () => {
 
   it('round-trips through the data key and keeps no plaintext in the sealed bytes', () => {
     const id = crypto.randomUUID();
-    const sealed = sealBiometrics(master, id, { faceTemplate: face, voiceTemplate: voice, referenceImageJpeg: jpeg });
+    const sealed = sealBiometrics(master, id, {
+      faceTemplate: face,
+      voiceTemplate: voice,
+      referenceImageJpeg: jpeg,
+    });
     expect(sealed.faceTemplate.includes(Buffer.from(face.buffer).subarray(0, 16))).toBe(false);
     const open = openBiometrics(master, id, sealed);
     expect(Array.from(open.faceTemplate)).toEqual(Array.from(face));
@@ -60,9 +64,17 @@ describe('sealing of cameo biometrics', () => {
 
   it('refuses a sealed template moved to another cameo, or opened with another master key', () => {
     const id = crypto.randomUUID();
-    const sealed = sealBiometrics(master, id, { faceTemplate: face, voiceTemplate: voice, referenceImageJpeg: jpeg });
-    expect(() => openFaceTemplate(master, crypto.randomUUID(), sealed.wrappedKey, sealed.faceTemplate)).toThrow();
-    expect(() => openFaceTemplate(crypto.randomBytes(32), id, sealed.wrappedKey, sealed.faceTemplate)).toThrow();
+    const sealed = sealBiometrics(master, id, {
+      faceTemplate: face,
+      voiceTemplate: voice,
+      referenceImageJpeg: jpeg,
+    });
+    expect(() =>
+      openFaceTemplate(master, crypto.randomUUID(), sealed.wrappedKey, sealed.faceTemplate),
+    ).toThrow();
+    expect(() =>
+      openFaceTemplate(crypto.randomBytes(32), id, sealed.wrappedKey, sealed.faceTemplate),
+    ).toThrow();
     expect(() => openFaceTemplate(master, id, sealed.wrappedKey, sealed.voiceTemplate)).toThrow();
   });
 });

@@ -12,9 +12,14 @@ describe('cameo rules checked against prompts', () => {
   it('refuses prompts that break a category rule and names the rule and the words', () => {
     const rules = ['no political content', 'never shown drinking'];
     expect(checkRules(rules, 'Maya endorsing a presidential candidate')).toEqual([
-      { rule: 'no political content', message: expect.stringMatching(/"presidential".*"no political content"/) },
+      {
+        rule: 'no political content',
+        message: expect.stringMatching(/"presidential".*"no political content"/),
+      },
     ]);
-    expect(checkRules(rules, 'Maya sips WHISKEY at a party').map((v) => v.rule)).toEqual(['never shown drinking']);
+    expect(checkRules(rules, 'Maya sips WHISKEY at a party').map((v) => v.rule)).toEqual([
+      'never shown drinking',
+    ]);
     expect(checkRules(rules, 'Maya votes, then drinks champagne').map((v) => v.rule)).toEqual(rules);
   });
 
@@ -38,6 +43,8 @@ describe('cameo rules checked against prompts', () => {
   });
 
   it('turns rules into constraint sentences for the model', () => {
-    expect(rulesAsConstraints('maya', ['no violence'])).toEqual(['The person @maya must be depicted respecting their rule: "no violence".']);
+    expect(rulesAsConstraints('maya', ['no violence'])).toEqual([
+      'The person @maya must be depicted respecting their rule: "no violence".',
+    ]);
   });
 });

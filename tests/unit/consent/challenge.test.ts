@@ -1,4 +1,9 @@
-import { createChallenge, randomChallenge, TURN_DIRECTIONS, type Challenge } from '../../../src/consent/challenge';
+import {
+  createChallenge,
+  randomChallenge,
+  TURN_DIRECTIONS,
+  type Challenge,
+} from '../../../src/consent/challenge';
 
 describe('enrollment challenge', () => {
   it('draws 2-3 head turns in consecutive windows, a blink and a 6-digit code after the turns', () => {
@@ -22,7 +27,9 @@ describe('enrollment challenge', () => {
   });
 
   it('gives fresh ids and codes each time', () => {
-    const seen = new Set(Array.from({ length: 30 }, () => createChallenge()).map((c) => `${c.id}:${c.code.digits}`));
+    const seen = new Set(
+      Array.from({ length: 30 }, () => createChallenge()).map((c) => `${c.id}:${c.code.digits}`),
+    );
     expect(seen.size).toBe(30);
     const codes = new Set(Array.from({ length: 30 }, () => randomChallenge().code.digits));
     expect(codes.size).toBeGreaterThan(25);

@@ -21,10 +21,18 @@ function challenge(turns: Challenge['turns']): Challenge {
 }
 
 /** Observations whose landmarks follow yaw(t) degrees, with the jaw opening by mouth(t) pixels. */
-function observations(seconds: number, yaw: (t: number) => number, mouth: (t: number) => number = () => 0): FrameObservation[] {
+function observations(
+  seconds: number,
+  yaw: (t: number) => number,
+  mouth: (t: number) => number = () => 0,
+): FrameObservation[] {
   return Array.from({ length: seconds * FPS }, (_, i) => {
     const t = i / FPS;
-    const lm = turned(yaw(t)).map((p, k) => (k >= 56 && k <= 58) || (k >= 65 && k <= 67) || (k >= 6 && k <= 10) ? ([p[0], p[1] + mouth(t)] as Point) : p);
+    const lm = turned(yaw(t)).map((p, k) =>
+      (k >= 56 && k <= 58) || (k >= 65 && k <= 67) || (k >= 6 && k <= 10)
+        ? ([p[0], p[1] + mouth(t)] as Point)
+        : p,
+    );
     return { index: i, t, landmarks: lm };
   });
 }
@@ -50,7 +58,13 @@ describe('head-turns check', () => {
   });
 
   it('fails a face that never turns, with a score well under the threshold', () => {
-    const r = headTurnsCheck(buildSeries(observations(8, () => 0), FPS), asked);
+    const r = headTurnsCheck(
+      buildSeries(
+        observations(8, () => 0),
+        FPS,
+      ),
+      asked,
+    );
     expect(r.passed).toBe(false);
     expect(r.score).toBeLessThan(0.2);
     expect(YAW_TURN).toBeGreaterThan(0.1);
@@ -68,13 +82,21 @@ describe('motion-realism check', () => {
   it('fails a photo slid and zoomed across the frame (rigid 2D motion only)', () => {
     const obs = Array.from({ length: 48 }, (_, i) => {
       const s = 1 + 0.1 * Math.sin(i / 5);
-      return { index: i, t: i / FPS, landmarks: FRONTAL.map(([x, y]) => [x * s + 20 * Math.sin(i / 3), y * s + 10 * i] as Point) };
+      return {
+        index: i,
+        t: i / FPS,
+        landmarks: FRONTAL.map(([x, y]) => [x * s + 20 * Math.sin(i / 3), y * s + 10 * i] as Point),
+      };
     });
     expect(motionRealismCheck(buildSeries(obs, FPS)).passed).toBe(false);
   });
 
   it('passes a face that speaks and turns in 3D', () => {
-    const obs = observations(6, (t) => 25 * Math.sin(t * 1.5), (t) => 12 * Math.abs(Math.sin(t * 9)));
+    const obs = observations(
+      6,
+      (t) => 25 * Math.sin(t * 1.5),
+      (t) => 12 * Math.abs(Math.sin(t * 9)),
+    );
     const r = motionRealismCheck(buildSeries(obs, FPS));
     expect(r.passed).toBe(true);
   });
@@ -83,7 +105,8 @@ describe('motion-realism check', () => {
 describe('voice-matches-face check', () => {
   const seconds = 8;
   // Syllable-like opening pattern, irregular so that no shifted copy lines up with itself.
-  const env = (t: number) => Math.max(0, Math.sin(t * 7.3) + 0.6 * Math.sin(t * 3.1 + 1) + 0.4 * Math.sin(t * 13.7));
+  const env = (t: number) =>
+    Math.max(0, Math.sin(t * 7.3) + 0.6 * Math.sin(t * 3.1 + 1) + 0.4 * Math.sin(t * 13.7));
   function audio(shiftSec: number): Float32Array {
     const pcm = new Float32Array(seconds * AUDIO_RATE);
     for (let i = 0; i < pcm.length; i++) {
@@ -92,7 +115,14 @@ describe('voice-matches-face check', () => {
     }
     return pcm;
   }
-  const series = buildSeries(observations(seconds, () => 0, (t) => 14 * env(t)), FPS);
+  const series = buildSeries(
+    observations(
+      seconds,
+      () => 0,
+      (t) => 14 * env(t),
+    ),
+    FPS,
+  );
 
   it('passes when the loudness follows the mouth opening', () => {
     const r = voiceMatchesFaceCheck(series, audio(0));
@@ -113,13 +143,21 @@ describe('same-identity check', () => {
     return a;
   };
   it('fails when half the frames show another person, even though each half is near the median', () => {
-    const obs: FrameObservation[] = [0, 0, 0, 0.8, 0.8, 0.8].map((v, i) => ({ index: i, t: i, descriptor: d(v) }));
+    const obs: FrameObservation[] = [0, 0, 0, 0.8, 0.8, 0.8].map((v, i) => ({
+      index: i,
+      t: i,
+      descriptor: d(v),
+    }));
     const r = sameIdentityCheck(obs);
     expect(r.passed).toBe(false);
     expect(r.message).toMatch(/Two different faces/);
   });
   it('passes descriptors that stay within the same-person distance', () => {
-    const obs: FrameObservation[] = [0, 0.1, 0.2, 0.15, 0.05].map((v, i) => ({ index: i, t: i, descriptor: d(v) }));
+    const obs: FrameObservation[] = [0, 0.1, 0.2, 0.15, 0.05].map((v, i) => ({
+      index: i,
+      t: i,
+      descriptor: d(v),
+    }));
     expect(sameIdentityCheck(obs).passed).toBe(true);
   });
 });

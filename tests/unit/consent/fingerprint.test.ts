@@ -1,9 +1,20 @@
-import { dHash, fingerprintSimilarity, REUPLOAD_SIMILARITY, type Fingerprint } from '../../../src/consent/analysis/fingerprint';
+import {
+  dHash,
+  fingerprintSimilarity,
+  REUPLOAD_SIMILARITY,
+  type Fingerprint,
+} from '../../../src/consent/analysis/fingerprint';
 import { speechSegments, overlapSeconds, VAD_WINDOW_SEC } from '../../../src/consent/analysis/vad';
 
 function gradient(w: number, h: number, phase: number): Uint8Array {
   const out = new Uint8Array(w * h * 3);
-  for (let y = 0; y < h; y++) for (let x = 0; x < w; x++) out.fill(Math.round(127 + 120 * Math.sin(x / 9 + phase) * Math.cos(y / 13)), (y * w + x) * 3, (y * w + x) * 3 + 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      out.fill(
+        Math.round(127 + 120 * Math.sin(x / 9 + phase) * Math.cos(y / 13)),
+        (y * w + x) * 3,
+        (y * w + x) * 3 + 3,
+      );
   return out;
 }
 
@@ -12,7 +23,11 @@ describe('perceptual fingerprint', () => {
     const a = dHash(gradient(90, 80, 0), 90, 80);
     expect(a).toMatch(/^[0-9a-f]{16}$/);
     // The same picture at another size hashes (nearly) the same.
-    const big = dHash(gradient(180, 160, 0).filter(() => true), 180, 160);
+    const big = dHash(
+      gradient(180, 160, 0).filter(() => true),
+      180,
+      160,
+    );
     expect(big).toHaveLength(16);
   });
 
@@ -24,21 +39,30 @@ describe('perceptual fingerprint', () => {
 
   it('scores a copy 1 and a trimmed copy above the re-upload threshold', () => {
     expect(fingerprintSimilarity(base, base)).toBeCloseTo(1, 5);
-    const trimmed: Fingerprint = { version: 1, frameHashes: base.frameHashes.slice(4), audioEnergy: base.audioEnergy.slice(8) };
+    const trimmed: Fingerprint = {
+      version: 1,
+      frameHashes: base.frameHashes.slice(4),
+      audioEnergy: base.audioEnergy.slice(8),
+    };
     expect(fingerprintSimilarity(base, trimmed)).toBeGreaterThanOrEqual(REUPLOAD_SIMILARITY);
   });
 
   it('scores a different recording well below the threshold', () => {
     const other: Fingerprint = {
       version: 1,
-      frameHashes: Array.from({ length: 20 }, (_, i) => dHash(gradient(64, 64, 100 + i * 1.9).reverse(), 64, 64)),
+      frameHashes: Array.from({ length: 20 }, (_, i) =>
+        dHash(gradient(64, 64, 100 + i * 1.9).reverse(), 64, 64),
+      ),
       audioEnergy: Array.from({ length: 40 }, (_, i) => Math.cos(i * 0.4) - 2),
     };
     expect(fingerprintSimilarity(base, other)).toBeLessThan(REUPLOAD_SIMILARITY - 0.1);
   });
 
   it('lowers the score of the same pictures with a different soundtrack', () => {
-    const redubbed: Fingerprint = { ...base, audioEnergy: base.audioEnergy.map((_, i) => Math.cos(i * 0.37) - 2) };
+    const redubbed: Fingerprint = {
+      ...base,
+      audioEnergy: base.audioEnergy.map((_, i) => Math.cos(i * 0.37) - 2),
+    };
     expect(fingerprintSimilarity(base, redubbed)).toBeLessThan(fingerprintSimilarity(base, base));
   });
 });

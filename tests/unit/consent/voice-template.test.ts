@@ -4,7 +4,8 @@ import { cepstrum, VOICE_COEFFS, voiceTemplate } from '../../../src/consent/anal
 
 function tone(freqs: number[], seconds: number): Float32Array {
   const pcm = new Float32Array(seconds * AUDIO_RATE);
-  for (let i = 0; i < pcm.length; i++) for (const f of freqs) pcm[i]! += (0.2 / freqs.length) * Math.sin((2 * Math.PI * f * i) / AUDIO_RATE);
+  for (let i = 0; i < pcm.length; i++)
+    for (const f of freqs) pcm[i]! += (0.2 / freqs.length) * Math.sin((2 * Math.PI * f * i) / AUDIO_RATE);
   return pcm;
 }
 

@@ -29,7 +29,12 @@ describe('head pose from 68 landmarks', () => {
 describe('eyes and mouth', () => {
   it('drops the eye aspect ratio when the eyelids close', () => {
     const closed = FRONTAL.map((p) => [...p] as Point);
-    for (const [top, bottom] of [[37, 41], [38, 40], [43, 47], [44, 46]] as const) {
+    for (const [top, bottom] of [
+      [37, 41],
+      [38, 40],
+      [43, 47],
+      [44, 46],
+    ] as const) {
       const y = (closed[top]![1] + closed[bottom]![1]) / 2;
       closed[top]![1] = y - 1;
       closed[bottom]![1] = y + 1;
@@ -57,7 +62,9 @@ describe('planar residual separates flat-photo warps from 3D head turns', () => 
   it('scores non-rigid motion: zero for a shifted and scaled copy, positive for a moved jaw', () => {
     const moved = FRONTAL.map(([x, y]) => [x * 1.1 + 5, y * 1.1 - 3] as Point);
     expect(affineResidual(FRONTAL, moved)).toBeLessThan(1e-6);
-    const speaking = FRONTAL.map((p, i) => (i >= 5 && i <= 11 || i >= 55 ? ([p[0], p[1] + 15] as Point) : p));
+    const speaking = FRONTAL.map((p, i) =>
+      (i >= 5 && i <= 11) || i >= 55 ? ([p[0], p[1] + 15] as Point) : p,
+    );
     expect(affineResidual(FRONTAL, speaking)).toBeGreaterThan(0.02);
   });
 });

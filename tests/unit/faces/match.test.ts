@@ -30,7 +30,22 @@ describe('face descriptor matching', () => {
   });
 
   it('averages and takes the element-wise median of descriptors', () => {
-    expect(Array.from(meanDescriptor([[0, 2], [2, 4]]))).toEqual([1, 3]);
-    expect(Array.from(medianDescriptor([[0, 9], [1, 1], [5, 2]]))).toEqual([1, 2]);
+    expect(
+      Array.from(
+        meanDescriptor([
+          [0, 2],
+          [2, 4],
+        ]),
+      ),
+    ).toEqual([1, 3]);
+    expect(
+      Array.from(
+        medianDescriptor([
+          [0, 9],
+          [1, 1],
+          [5, 2],
+        ]),
+      ),
+    ).toEqual([1, 2]);
   });
 });

@@ -17,7 +17,9 @@ describe('configuration', () => {
   it('stops on an invalid value with a sentence naming the setting', () => {
     expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/Setting PORT is invalid/);
     expect(() => loadConfig({ DATABASE_URL: 'not a url' })).toThrow(/DATABASE_URL/);
-    expect(() => loadConfig({ CONSENTRY_MASTER_KEY: 'abcd' })).toThrow(/CONSENTRY_MASTER_KEY is invalid: must be 64 hexadecimal/);
+    expect(() => loadConfig({ CONSENTRY_MASTER_KEY: 'abcd' })).toThrow(
+      /CONSENTRY_MASTER_KEY is invalid: must be 64 hexadecimal/,
+    );
   });
 
   it('ignores unrelated environment variables', () => {

@@ -6,7 +6,10 @@ function picture(seed: number, shift = 0, gain = 1): Uint8Array {
   const g = new Uint8Array(THUMB * THUMB);
   for (let y = 0; y < THUMB; y++) {
     for (let x = 0; x < THUMB; x++) {
-      const v = 128 + 60 * Math.sin((x + seed) / 3.1) * Math.cos((y * seed) / 7.3) + 40 * Math.sin((x * y) / (20 + seed));
+      const v =
+        128 +
+        60 * Math.sin((x + seed) / 3.1) * Math.cos((y * seed) / 7.3) +
+        40 * Math.sin((x * y) / (20 + seed));
       g[y * THUMB + x] = Math.max(0, Math.min(255, Math.round(v * gain + shift)));
     }
   }
@@ -35,7 +38,9 @@ describe('frame and audio hashes', () => {
     const sec = 6;
     const n = AUDIO_RATE * sec;
     expect(audioSubFingerprints(new Int16Array(n))).toEqual([]);
-    const tone = new Int16Array(n).map((_, i) => Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / AUDIO_RATE)));
+    const tone = new Int16Array(n).map((_, i) =>
+      Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / AUDIO_RATE)),
+    );
     expect(audioSubFingerprints(tone)).toEqual([]);
     const notes = (gain: number) =>
       new Int16Array(n).map((_, i) => {

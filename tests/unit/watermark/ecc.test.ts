@@ -32,7 +32,8 @@ describe('watermark error-correcting code', () => {
   it('fails the CRC on pure noise almost always (an unmarked input rarely yields a payload)', () => {
     const r = rng(9);
     let passes = 0;
-    for (let t = 0; t < 300; t++) if (decodePayload(Float64Array.from({ length: CODED_BITS }, () => gaussian(r))).crcOk) passes++;
+    for (let t = 0; t < 300; t++)
+      if (decodePayload(Float64Array.from({ length: CODED_BITS }, () => gaussian(r))).crcOk) passes++;
     expect(passes).toBeLessThanOrEqual(1);
   });
 

@@ -1,6 +1,16 @@
 import { createLumaEmbedder, detectLuma, LumaAccumulator } from '../../../src/watermark/luma';
 import { psnr, ssim } from '../../../src/watermark/quality';
-import { addNoise, blur, brightnessContrast, crop, downscale, flipH, rotate, syntheticFrame, type Plane } from '../../../bench/watermark/frames';
+import {
+  addNoise,
+  blur,
+  brightnessContrast,
+  crop,
+  downscale,
+  flipH,
+  rotate,
+  syntheticFrame,
+  type Plane,
+} from '../../../bench/watermark/frames';
 
 const key = Buffer.alloc(32, 0x5a);
 const otherKey = Buffer.alloc(32, 0x33);
@@ -35,10 +45,22 @@ describe('luma watermark on a synthetic 640x480 frame', () => {
   });
 
   const attacks: [string, (p: Plane) => Plane, (d: ReturnType<typeof detectLuma>) => void][] = [
-    ['a crop keeping half the area at an odd offset', (p) => crop(p, 101, 37, 453, 339), (d) => expect(d.transform?.scale).toBeCloseTo(1, 2)],
+    [
+      'a crop keeping half the area at an odd offset',
+      (p) => crop(p, 101, 37, 453, 339),
+      (d) => expect(d.transform?.scale).toBeCloseTo(1, 2),
+    ],
     ['a horizontal flip', flipH, (d) => expect(d.transform?.flipped).toBe(true)],
-    ['a 4 degree rotation', (p) => rotate(p, 4), (d) => expect(Math.abs(Math.abs(d.transform!.rotationDeg) - 4)).toBeLessThan(0.5)],
-    ['a downscale to 50% width', (p) => downscale(p, 0.5), (d) => expect(d.transform?.scale).toBeCloseTo(0.5, 2)],
+    [
+      'a 4 degree rotation',
+      (p) => rotate(p, 4),
+      (d) => expect(Math.abs(Math.abs(d.transform!.rotationDeg) - 4)).toBeLessThan(0.5),
+    ],
+    [
+      'a downscale to 50% width',
+      (p) => downscale(p, 0.5),
+      (d) => expect(d.transform?.scale).toBeCloseTo(0.5, 2),
+    ],
     ['brightness +30% and contrast -30%', (p) => brightnessContrast(p, 0.7, 30), () => undefined],
     ['gaussian noise sigma 8', (p) => addNoise(p, 8, 5), () => undefined],
     ['a mild gaussian blur (sigma 1)', (p) => blur(p, 1), () => undefined],

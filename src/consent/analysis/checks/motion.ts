@@ -49,7 +49,12 @@ export function headTurnsCheck(s: FaceSeries, challenge: Challenge): CheckResult
         at = s.t[i]!;
       }
     }
-    perTurn.push({ direction: turn.direction, peak, atSec: at, ratio: Number.isFinite(peak) ? peak / thr : 0 });
+    perTurn.push({
+      direction: turn.direction,
+      peak,
+      atSec: at,
+      ratio: Number.isFinite(peak) ? peak / thr : 0,
+    });
     // Order: the next turn must peak after this one did.
     if (at !== null && peak >= thr) lastPeakT = at;
   }
@@ -139,7 +144,8 @@ export function motionRealismCheck(s: FaceSeries): CheckResult {
   const yaw0 = median(s.yaw);
   let ref = idx[0];
   for (const i of idx) if (Math.abs(s.yaw[i]! - yaw0) < Math.abs(s.yaw[ref!]! - yaw0)) ref = i;
-  const parallaxes = ref === undefined ? [] : idx.map((i) => planarResidual(s.landmarks[ref!]!, s.landmarks[i]!));
+  const parallaxes =
+    ref === undefined ? [] : idx.map((i) => planarResidual(s.landmarks[ref!]!, s.landmarks[i]!));
   const parallax = quantile(parallaxes, 0.9);
   const a = Number.isFinite(nonRigid) ? nonRigid / NONRIGID_MIN : 0;
   const b = Number.isFinite(parallax) ? parallax / PARALLAX_MIN : 0;
@@ -159,6 +165,12 @@ export function motionRealismCheck(s: FaceSeries): CheckResult {
     score,
     threshold: 1,
     message,
-    details: { nonRigidMedian: nonRigid, nonRigidMin: NONRIGID_MIN, parallaxP90: parallax, parallaxMin: PARALLAX_MIN, steps: steps.length },
+    details: {
+      nonRigidMedian: nonRigid,
+      nonRigidMin: NONRIGID_MIN,
+      parallaxP90: parallax,
+      parallaxMin: PARALLAX_MIN,
+      steps: steps.length,
+    },
   };
 }

@@ -21,7 +21,9 @@ export function speechDuringCodeCheck(probs: Float32Array, challenge: Challenge)
     decisive: true,
     score: share,
     threshold: SPEECH_MIN_SHARE,
-    message: passed ? 'We heard you speak while the code was shown.' : 'We could not hear you read the code aloud.',
+    message: passed
+      ? 'We heard you speak while the code was shown.'
+      : 'We could not hear you read the code aloud.',
     details: { speechSeconds: secs, windowSeconds: span, segments },
   };
 }
