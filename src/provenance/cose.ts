@@ -1,6 +1,6 @@
 /**
  * c2pa-wasm hands the claim bytes to the signer and expects a finished, tagged COSE_Sign1 back
- * of exactly `reserveSize` bytes (the asset was laid out around a placeholder of that size).
+ * of exactly `reserveSize` bytes (the asset was laid out around a reserved slot of that size).
  * The gap is filled with a byte string under the unprotected header key "pad", as c2pa-rs does.
  */
 import { Encoder, Tag } from 'cbor-x';

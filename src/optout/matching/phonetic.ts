@@ -147,6 +147,6 @@ export function phoneticKey(word: string): string {
         break;
     }
   }
-  // Vowel placeholders only served to keep repeated consonants across vowels distinct ("mama").
+  // Vowel markers only served to keep repeated consonants across vowels distinct ("mama").
   return out.replace(/\./g, '');
 }
