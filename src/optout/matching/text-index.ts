@@ -23,7 +23,14 @@ import {
   TAG_EXACT,
   TAG_PHONETIC,
 } from './hash-multimap';
-import { isCommonWord, isKnownWord, STOPWORDS } from './common-words';
+import {
+  isCommonWord,
+  isDictionaryWord,
+  isGivenName,
+  isKnownWord,
+  isNameDominant,
+  STOPWORDS,
+} from './common-words';
 import { distinctiveWords } from './entry-schema';
 import { matchMessage } from './messages';
 import {
@@ -49,7 +56,8 @@ const KIND_WORDS_RAW: Record<ProtectedEntry['kind'], string> = {
     'character characters superhero superheroes hero heroes villain supervillain sidekick cartoon comic comics anime manga costume cosplay mascot animated fanart figurine toy plush',
   work: 'character characters movie movies film films scene scenes sequel prequel franchise series show book novel episode trailer poster soundtrack musical game videogame saga album song cartoon',
   brand:
-    'logo logos brand brands advert advertisement commercial product packaging merch trademark label sneakers shoe shoes bottle store',
+    // Words naming the brand as a brand; objects ("bottle", "shoe", "store") also go with the ordinary word ("coke bottle").
+    'logo logos brand brands advert advertisement commercial product merch trademark',
   real_person:
     'actor actress singer president celebrity rapper musician politician athlete footballer senator ceo star popstar billionaire',
 };
@@ -80,6 +88,10 @@ interface KeyRec {
   surface: string;
   unitCount: number;
   unitKeys: Set<string>;
+  /** A lone common given name ("Mario"): capitals prove nothing, it needs context. */
+  givenName: boolean;
+  /** A full name led by a given name ("Tom Hanks"): a person, never an ordinary phrase. */
+  personName: boolean;
   alive: boolean;
 }
 
@@ -103,6 +115,8 @@ interface Candidate {
   description?: string;
   /** Needs context before it may refuse. */
   ambiguous: boolean;
+  /** Capitals do not count as context (a lone given name). */
+  capitalsProveNothing?: boolean;
 }
 
 function hashesOfKey(key: string, phon: string, emit: (h: number) => void): void {
@@ -219,6 +233,8 @@ class TextIndexImpl implements TextIndex {
         surface: surfaceForm(alias),
         unitCount: units.length,
         unitKeys: new Set(units.map((u) => singular(u.key))),
+        givenName: units.length === 1 && isGivenName(key),
+        personName: units.length > 1 && isGivenName(units[0].key),
         alive: true,
       };
       this.keys.push(k);
@@ -284,6 +300,10 @@ class TextIndexImpl implements TextIndex {
       unusual[i + 1] =
         unusual[i] + (known && !u.leet && !u.confusable && !u.collapsed && !u.invisible ? 0 : 1);
     }
+    // joined[i]: units before i that are spaced from their predecessor (so a window is one compound when none are).
+    const joined = new Int32Array(n + 1);
+    for (let i = 0; i < n; i++)
+      joined[i + 1] = joined[i] + (units[i].sepBefore === '-' || units[i].sepBefore === '' ? 0 : 1);
     const exactIds: number[] = [];
     const pluralIds: number[] = [];
     const fuzzyIds: number[] = [];
@@ -304,7 +324,10 @@ class TextIndexImpl implements TextIndex {
         table.collect(tagHash(ph.range(ua, ub), TAG_EXACT, L), exactIds);
         if (glued.charCodeAt(ub - 1) === 115 /* s */ && L > 3)
           table.collect(tagHash(ph.range(ua, ub - 1), TAG_EXACT, L - 1), pluralIds);
-        const fuzzyWorthy = unusual[b] - unusual[a] > 0;
+        // A hyphenated or glued compound is one token: "Sider-Man" is no word even though "sider" and "man" are.
+        const fuzzyWorthy =
+          unusual[b] - unusual[a] > 0 ||
+          (b - a > 1 && joined[b] - joined[a + 1] === 0 && !isKnownWord(glued.slice(ua, ub)));
         let code = '';
         if (fuzzyWorthy && L >= MIN_FUZZY_KEY - 1) {
           for (const id of exactIds) fuzzyIds.push(id);
@@ -443,11 +466,28 @@ class TextIndexImpl implements TextIndex {
     }
     // A fuzzy match is only as strong as the strangeness of the text: ordinary words one letter away
     // from a name ("cat man" ~ "batman") need the same corroboration as ordinary-word names.
-    const allCommon = win.every((u) => u.common);
+    // A single word counts as ordinary when the dictionary has it in lower case at all ("a hulk of a
+    // man"); a phrase only when all its words are everyday words ("iron man", not "coca cola").
+    const allCommon =
+      win.length === 1
+        ? win[0].common || isDictionaryWord(win[0].plain) || isDictionaryWord(singular(win[0].plain))
+        : win.every((u) => u.common);
     // Words apart (space or sentence punctuation) read as ordinary words; hyphenated or glued do not.
     const spaced = win.length === 1 || internalSeps.every((s) => s === ' ' || s === 'p');
-    const ambiguous = !deliberate && allCommon && (spaced || dist > 0);
-    return { key: k, rec: k.rec, from: a, to: b, start, end, dist, rule, ambiguous };
+    const givenName = k.givenName && dist === 0 && !sub;
+    const ambiguous = !deliberate && (givenName || (allCommon && !k.personName && (spaced || dist > 0)));
+    return {
+      key: k,
+      rec: k.rec,
+      from: a,
+      to: b,
+      start,
+      end,
+      dist,
+      rule,
+      ambiguous,
+      capitalsProveNothing: givenName,
+    };
   }
 
   private descriptionCandidates(units: Unit[], out: Candidate[]): void {
@@ -545,7 +585,7 @@ class TextIndexImpl implements TextIndex {
     )
       return true;
     const win = units.slice(c.from, c.to);
-    if (c.dist === 0 && capRatio <= 0.5 && properNoun(win)) return true;
+    if (c.dist === 0 && capRatio <= 0.5 && !c.capitalsProveNothing && properNoun(win)) return true;
     const own = c.key ? c.key.unitKeys : new Set<string>();
     const kindWords = KIND_WORDS[c.rec.entry.kind];
     for (
@@ -635,7 +675,9 @@ function isGlueWord(w: string): boolean {
  * ("where Super man reads"). Function words inside titles may stay lower-case.
  */
 function properNoun(win: Unit[]): boolean {
-  if (win.length === 1) return win[0].capital && !win[0].sentenceStart;
+  // At a sentence start capitals are uninformative: fall back on how speech mostly writes the word
+  // ("Hulk dancing" is the character, "Frozen peas" the adjective).
+  if (win.length === 1) return win[0].capital && (!win[0].sentenceStart || isNameDominant(win[0].plain));
   const words = win.filter((u, i) => i === 0 || !STOPWORDS.has(u.plain));
   if (words.every((u) => u.capital)) return true;
   return win[0].capital && !win[0].sentenceStart;

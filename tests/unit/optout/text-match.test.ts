@@ -26,7 +26,7 @@ describe('text matching: each rule, with the span in the original prompt', () =>
     ['spiderman eating pizza', 'spiderman', 'split_or_glued', 'spiderman'],
     ['Pika chu in the grass', 'pikachu', 'split_or_glued', 'Pika chu'],
     ['Spidr-Man on a rooftop', 'spiderman', 'misspelling', 'Spidr-Man'],
-    ['Harry Porter on a broom', 'harrypotter', 'misspelling', 'Harry Porter'],
+    ['Harry Pottr on a broom', 'harrypotter', 'misspelling', 'Harry Pottr'],
     ['Schwarzeneger at the gym', 'schwarzenegger', 'misspelling', 'Schwarzeneger'],
     ['Spyderr Mahn climbing a wall', 'spiderman', 'phonetic', 'Spyderr Mahn'],
     ['Tailor Swifft on a stage', 'taylorswift', 'phonetic', 'Tailor Swifft'],
