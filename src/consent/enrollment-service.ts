@@ -12,6 +12,7 @@ import type { BlobStore } from '../storage/blob-store';
 import { JOB_ANALYSE_ENROLLMENT } from './consent-jobs';
 import type { AnalysisReport } from './analysis/types';
 import { probeRecording } from './analysis/decode';
+import { AnalysisStopped } from './analysis/worker/host';
 import {
   REUPLOAD_SIMILARITY,
   fingerprintSchema,
@@ -482,10 +483,15 @@ export function createEnrollmentService(deps: EnrollmentDeps) {
         logger.error({ enrollmentId, err: (e as Error)?.message }, 'enrollment analysis failed');
         const row = await repo.findEnrollment(db, enrollmentId);
         if (!row || row.status !== 'analysing') return;
+        // A crashed or timed-out analysis worker says so (AnalysisStopped). The code stays
+        // analysis_failed: the re-upload check lets such a recording be sent again.
+        const stopped = e instanceof AnalysisStopped;
         await finishRejected(
           row,
           'analysis_failed',
-          'We could not analyse the recording; please start a new enrollment.',
+          stopped
+            ? `We could not analyse the recording: ${e.message.replace(/\.$/, '')}; please start a new enrollment.`
+            : 'We could not analyse the recording; please start a new enrollment.',
           null,
           null,
         );

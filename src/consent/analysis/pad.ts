@@ -45,7 +45,8 @@ async function loadGraph(rt: FaceRuntime, name: string): Promise<GraphModel> {
   );
 }
 
-function padModels(rt: FaceRuntime) {
+/** Loads both models once per thread (the analysis worker calls it at start). */
+export function padModels(rt: FaceRuntime) {
   models ??= Promise.all([loadGraph(rt, 'antispoof'), loadGraph(rt, 'liveness')]).then(
     ([antispoof, liveness]) => ({
       antispoof,

@@ -1,15 +1,17 @@
 import type { Fingerprint } from './fingerprint';
 
-export type CheckName =
-  | 'one-face'
-  | 'same-identity'
-  | 'head-turns'
-  | 'blink'
-  | 'motion-realism'
-  | 'presentation-attack-models'
-  | 'speech-during-code'
-  | 'voice-matches-face'
-  | 'spoken-code';
+export const CHECK_NAMES = [
+  'one-face',
+  'same-identity',
+  'head-turns',
+  'blink',
+  'motion-realism',
+  'presentation-attack-models',
+  'speech-during-code',
+  'voice-matches-face',
+  'spoken-code',
+] as const;
+export type CheckName = (typeof CHECK_NAMES)[number];
 
 export interface CheckResult {
   name: CheckName;

@@ -31,7 +31,7 @@ export interface AnalysisDeps {
  * UnsupportedMedia or PayloadTooLarge (src/http/errors) for files that are not a short video with
  * sound; everything about the content itself comes back as checks in the report, never as a throw.
  */
-export async function analyseRecording(
+export async function analyseInThread(
   path: string,
   challenge: Challenge,
   deps: AnalysisDeps = {},
