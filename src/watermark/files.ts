@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../http/errors';
 import { detectAudio, embedAudio, type AudioDetection } from './audio';
 import {
+  confirmLuma,
   createLumaEmbedder,
   detectLuma,
   LumaAccumulator,
@@ -300,6 +301,18 @@ async function detectImage(p: string, key: Buffer): Promise<WatermarkDetection> 
   };
 }
 
+function meanOf(accs: LumaAccumulator[]): Float32Array {
+  const m = new Float32Array(accs[0].sum.length);
+  let n = 0;
+  for (const a of accs) {
+    const s = a.sum;
+    for (let i = 0; i < m.length; i++) m[i] += s[i];
+    n += a.frames;
+  }
+  for (let i = 0; i < m.length; i++) m[i] /= n;
+  return m;
+}
+
 function identity() {
   return { scale: 1, rotationDeg: 0, flipped: false, offsetX: 0, offsetY: 0 };
 }
@@ -333,7 +346,7 @@ export async function detectFile(
     if (w < MIN_SIDE || h < MIN_SIDE)
       reasons.push(`video ${w}x${h} is smaller than the ${MIN_SIDE}px minimum`);
     else {
-      const all = new LumaAccumulator(w, h);
+      // Each frame is added once, to its timeline segment; the whole clip is the sum of those.
       const segs: { acc: LumaAccumulator; start: number; end: number }[] = [];
       for await (const f of decodeLuma(p, info, maxSeconds)) {
         const si = Math.floor(f.timeSec / SEGMENT_SEC);
@@ -343,27 +356,28 @@ export async function detectFile(
             start: segs.length * SEGMENT_SEC,
             end: segs.length * SEGMENT_SEC,
           });
-        const y = new Uint8Array(f.y.buffer, f.y.byteOffset, w * h);
-        segs[si].acc.add(y);
+        segs[si].acc.add(new Uint8Array(f.y.buffer, f.y.byteOffset, w * h));
         segs[si].end = f.timeSec + 1 / info.video.fps;
-        all.add(y);
       }
-      if (all.frames === 0) reasons.push('the video stream has no decodable frames');
+      const used = segs.filter((s) => s.acc.frames > 0);
+      const frames = used.reduce((n, s) => n + s.acc.frames, 0);
+      if (frames === 0) reasons.push('the video stream has no decodable frames');
       else {
-        vd = detectLuma(all.mean(), w, h, key);
+        const all = used.length === 1 ? used[0].acc.mean() : meanOf(used.map((s) => s.acc));
+        vd = detectLuma(all, w, h, key);
+        const t = vd.transform;
+        // Segments are checked only at the geometry the whole clip revealed: one fold each.
         const segments =
-          segs.length > 1
-            ? segs
-                .filter((s) => s.acc.frames > 0)
-                .map((s) => ({
-                  startSec: s.start,
-                  endSec: s.end,
-                  detected: detectLuma(s.acc.mean(), w, h, key).detected,
-                }))
-            : [{ startSec: 0, endSec: all.frames / info.video.fps, detected: vd.detected }];
+          used.length > 1
+            ? used.map((s) => ({
+                startSec: s.start,
+                endSec: s.end,
+                detected: vd!.detected && t !== null && confirmLuma(s.acc.mean(), w, h, key, t).detected,
+              }))
+            : [{ startSec: 0, endSec: frames / info.video.fps, detected: vd.detected }];
         video = {
-          framesUsed: all.frames,
-          secondsUsed: all.frames / info.video.fps,
+          framesUsed: frames,
+          secondsUsed: frames / info.video.fps,
           segments,
           transform: vd.transform ?? identity(),
         };

