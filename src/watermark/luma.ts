@@ -314,23 +314,38 @@ const S_MIN = 0.38,
   ROT_MAX = (7 * Math.PI) / 180;
 
 /** Whitened autocorrelation of the central (<= 1024^2) part of the residual. */
+/**
+ * Whitened autocorrelation of the central (<= 512^2) part of the residual. Frames wider or taller
+ * than 512 are first averaged 2x2: the tile's lattice survives that even at the smallest searched
+ * scale (chips of 2.3 px still sit below the halved Nyquist), and the transform costs a fifth.
+ */
 export function autocorr(r: Float32Array, w: number, h: number): Acf {
-  const nw = Math.min(1024, nextPow2(w)),
-    nh = Math.min(1024, nextPow2(h));
-  const cw = Math.min(w, nw),
-    ch = Math.min(h, nh);
-  const x0 = (w - cw) >> 1,
-    y0 = (h - ch) >> 1;
+  const f = Math.max(w, h) > 512 ? 2 : 1;
+  const dw = Math.floor(w / f),
+    dh = Math.floor(h / f);
+  const nw = Math.min(512, nextPow2(dw)),
+    nh = Math.min(512, nextPow2(dh));
+  const cw = Math.min(dw, nw),
+    ch = Math.min(dh, nh);
+  const x0 = (dw - cw) >> 1,
+    y0 = (dh - ch) >> 1;
   const re = new Float64Array(nw * nh),
     im = new Float64Array(nw * nh);
-  for (let y = 0; y < ch; y++) for (let x = 0; x < cw; x++) re[y * nw + x] = r[(y + y0) * w + x + x0];
+  for (let y = 0; y < ch; y++)
+    for (let x = 0; x < cw; x++) {
+      if (f === 1) re[y * nw + x] = r[(y + y0) * w + x + x0];
+      else {
+        const i = 2 * (y + y0) * w + 2 * (x + x0);
+        re[y * nw + x] = r[i] + r[i + 1] + r[i + w] + r[i + w + 1];
+      }
+    }
   fft2(re, im, nw, nh);
   for (let i = 0; i < re.length; i++) {
     re[i] = Math.sqrt(re[i] * re[i] + im[i] * im[i]);
     im[i] = 0;
   }
   fft2(re, im, nw, nh, true);
-  return { v: re, nw, nh, limitX: cw / 2, limitY: ch / 2 };
+  return { v: re, nw, nh, limitX: cw / 2, limitY: ch / 2, factor: f };
 }
 
 interface Acf {
@@ -340,6 +355,8 @@ interface Acf {
   /** largest horizontal / vertical lags that still overlap enough signal */
   limitX: number;
   limitY: number;
+  /** pixels of the frame per ACF lag (2 when the residual was averaged 2x2) */
+  factor: number;
 }
 
 function acfAt(a: Acf, x: number, y: number): number {
@@ -420,9 +437,11 @@ function latticeCellCount(w: number, h: number): number {
   return n;
 }
 
+/** Lattice vectors (in frame pixels) of the strongest ACF peaks in the search annulus. */
 function latticeCandidates(acf: Acf): Lattice[] {
-  const rMin = S_MIN * TILE,
-    rMax = Math.min(S_MAX * TILE, acf.limitX / 1.05);
+  const f = acf.factor;
+  const rMin = (S_MIN * TILE) / f,
+    rMax = Math.min((S_MAX * TILE) / f, acf.limitX / 1.05);
   const pts: { x: number; y: number; s: number }[] = [];
   const R = Math.ceil(rMax);
   for (let y = -R; y <= R; y++)
@@ -434,7 +453,7 @@ function latticeCandidates(acf: Acf): Lattice[] {
   const picked: { x: number; y: number }[] = [];
   for (const p of pts) {
     if (picked.length >= 3) break;
-    if (picked.some((q) => Math.hypot(q.x - p.x, q.y - p.y) < 4)) continue;
+    if (picked.some((q) => Math.hypot(q.x - p.x, q.y - p.y) < 4 / f)) continue;
     picked.push(p);
   }
   const cands: Lattice[] = [];
@@ -446,7 +465,7 @@ function latticeCandidates(acf: Acf): Lattice[] {
     if (Math.hypot(base.vx, base.vy) / 2 >= rMin * 0.98)
       cands.push(refineLattice(acf, { vx: base.vx / 2, vy: base.vy / 2 }));
   }
-  return cands;
+  return cands.map((c) => ({ vx: c.vx * f, vy: c.vy * f }));
 }
 
 interface FoldResult {
