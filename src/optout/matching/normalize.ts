@@ -154,9 +154,8 @@ export interface Unit {
   key: string;
   start: number;
   end: number;
-  /** Original offsets of each character of plain/key (they align one to one). */
-  charStarts: number[];
-  charEnds: number[];
+  /** The normalised characters of the unit; charOffsets() maps them to plain/key indices. */
+  chars: NormChar[];
   capital: boolean;
   /** Unit came from a run of single characters ("S p i d e r", "S.p.i.d.e.r"). */
   collapsed: boolean;
@@ -181,7 +180,23 @@ function isLetterOrDigit(c: string | undefined): boolean {
   return WORDISH.test(c);
 }
 
+const LEET_CODES = new Uint8Array(128);
+for (const c of Object.keys(LEET))
+  if (c.length === 1 && c.charCodeAt(0) < 128) LEET_CODES[c.charCodeAt(0)] = 1;
+
 function leetKey(plain: string, foldDigits: boolean): { key: string; leet: boolean } {
+  // Most words hold nothing to fold but an l: answer those without building the key char by char.
+  let fold = false;
+  let other = false;
+  for (let i = 0; i < plain.length; i++) {
+    const code = plain.charCodeAt(i);
+    if (code >= 128 ? LEET[plain[i]] !== undefined : LEET_CODES[code] === 1) {
+      fold = true;
+      if (code !== 108 /* l */) other = true;
+    }
+  }
+  if (!fold) return { key: plain, leet: false };
+  if (!other) return { key: plain.replaceAll('l', 'i'), leet: false };
   let key = '';
   let leet = false;
   for (const c of plain) {
@@ -192,6 +207,18 @@ function leetKey(plain: string, foldDigits: boolean): { key: string; leet: boole
     } else key += c;
   }
   return { key, leet };
+}
+
+/** Original offsets (UTF-16, into the caller's string) of each character of u.plain / u.key. */
+export function charOffsets(u: Unit): { starts: number[]; ends: number[] } {
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (const ch of u.chars)
+    for (let k = 0; k < ch.c.length; k++) {
+      starts.push(ch.start);
+      ends.push(ch.end);
+    }
+  return { starts, ends };
 }
 
 /**
@@ -258,12 +285,12 @@ export function tokenize(text: string): Unit[] {
       const group = raws.slice(r, end);
       const chs = group.flatMap((g) => g.chars);
       units.push(
-        makeUnit(chs, group[0].sep, group[0].sentenceStart, group[group.length - 1].possessive, true),
+        makeUnit(text, chs, group[0].sep, group[0].sentenceStart, group[group.length - 1].possessive, true),
       );
       r = end;
     } else {
       const g = raws[r];
-      units.push(makeUnit(g.chars, g.sep, g.sentenceStart, g.possessive, false));
+      units.push(makeUnit(text, g.chars, g.sep, g.sentenceStart, g.possessive, false));
       r++;
     }
   }
@@ -271,26 +298,35 @@ export function tokenize(text: string): Unit[] {
 }
 
 function makeUnit(
+  source: string,
   chs: NormChar[],
   sepBefore: string,
   sentenceStart: boolean,
   possessive: boolean,
   collapsed: boolean,
 ): Unit {
-  let plain = '';
   let hasLetter = false;
   let confusable = false;
   let diacritic = false;
   let invisible = false;
-  const charStarts: number[] = [];
-  const charEnds: number[] = [];
+  // plain in one allocation: chars joined, or (the usual case) one lower-cased slice of the prompt.
+  let simple = true;
   for (let i = 0; i < chs.length; i++) {
     const ch = chs[i];
-    plain += ch.c;
-    for (let k = 0; k < ch.c.length; k++) {
-      charStarts.push(ch.start);
-      charEnds.push(ch.end);
+    if (
+      ch.end !== ch.start + 1 ||
+      source.charCodeAt(ch.start) >= 128 ||
+      (i > 0 && ch.start !== chs[i - 1].end)
+    ) {
+      simple = false;
+      break;
     }
+  }
+  const plain = simple
+    ? source.slice(chs[0].start, chs[chs.length - 1].end).toLowerCase()
+    : chs.map((ch) => ch.c).join('');
+  for (let i = 0; i < chs.length; i++) {
+    const ch = chs[i];
     if (!hasLetter) {
       const code = ch.c.charCodeAt(0);
       hasLetter = code < 0x80 ? code >= 97 && code <= 122 : /\p{L}/u.test(ch.c);
@@ -305,8 +341,7 @@ function makeUnit(
     key,
     start: chs[0].start,
     end: chs[chs.length - 1].end,
-    charStarts,
-    charEnds,
+    chars: chs,
     capital: chs[0].upper,
     collapsed,
     leet,

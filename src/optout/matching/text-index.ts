@@ -11,8 +11,8 @@
  * verified by co-occurrence of all their distinctive words within a short window.
  */
 import { validatePrompt } from './prompt-guard';
-import { nameKey, singular, surfaceForm, tokenize, type Unit } from './normalize';
-import { phoneticKey } from './phonetic';
+import { charOffsets, nameKey, singular, surfaceForm, tokenize, type Unit } from './normalize';
+import { phoneticCode, phoneticKey } from './phonetic';
 import { allowedEdits, boundedDistance } from './edit-distance';
 import {
   HashMultimap,
@@ -85,6 +85,7 @@ interface KeyRec {
   alias: string;
   key: string;
   phon: string;
+  phonHash: number;
   surface: string;
   unitCount: number;
   unitKeys: Set<string>;
@@ -229,7 +230,8 @@ class TextIndexImpl implements TextIndex {
         aliasIndex,
         alias,
         key,
-        phon: key.length >= MIN_FUZZY_KEY ? phoneticKey(key) : '',
+        phon: '',
+        phonHash: 0,
         surface: surfaceForm(alias),
         unitCount: units.length,
         unitKeys: new Set(units.map((u) => singular(u.key))),
@@ -237,6 +239,10 @@ class TextIndexImpl implements TextIndex {
         personName: units.length > 1 && isGivenName(units[0].key),
         alive: true,
       };
+      if (key.length >= MIN_FUZZY_KEY) {
+        k.phon = phoneticKey(key);
+        k.phonHash = rawHash(k.phon);
+      }
       this.keys.push(k);
       rec.keys.push(k);
       if (delta) hashesOfKey(k.key, k.phon, (h) => this.table.addDelta(h, k.id));
@@ -328,7 +334,7 @@ class TextIndexImpl implements TextIndex {
         const fuzzyWorthy =
           unusual[b] - unusual[a] > 0 ||
           (b - a > 1 && joined[b] - joined[a + 1] === 0 && !isKnownWord(glued.slice(ua, ub)));
-        let code = '';
+        let codeHash = -1;
         if (fuzzyWorthy && L >= MIN_FUZZY_KEY - 1) {
           for (const id of exactIds) fuzzyIds.push(id);
           for (let k = ua; k < ub; k++) {
@@ -336,9 +342,11 @@ class TextIndexImpl implements TextIndex {
             table.collect(tagHash(ph.rangeWithout(ua, ub, k), TAG_EXACT, L - 1), fuzzyIds);
           }
           if (L >= MIN_FUZZY_KEY) {
-            code = phoneticKey(glued.slice(ua, ub));
-            if (code.length >= MIN_PHONETIC_CODE + (b - a > 1 ? 1 : 0))
-              table.collect(tagHash(rawHash(code), TAG_PHONETIC, code.length), phoneticIds);
+            const code = phoneticCode(glued, ua, ub);
+            if (code.length >= MIN_PHONETIC_CODE + (b - a > 1 ? 1 : 0)) {
+              codeHash = code.hash;
+              table.collect(tagHash(code.hash, TAG_PHONETIC, code.length), phoneticIds);
+            }
           }
         }
         if (!exactIds.length && !pluralIds.length && !fuzzyIds.length && !phoneticIds.length) continue;
@@ -368,7 +376,7 @@ class TextIndexImpl implements TextIndex {
         }
         for (const id of phoneticIds) {
           const k = keys[id];
-          if (!k || !k.alive || seen.has(id) || k.phon !== code) continue;
+          if (!k || !k.alive || seen.has(id) || k.phonHash !== codeHash) continue;
           if (
             Math.abs(L - k.key.length) > 3 ||
             k.key.length < MIN_FUZZY_KEY ||
@@ -421,9 +429,10 @@ class TextIndexImpl implements TextIndex {
       for (let j = L; j > 0; j = back[j]) {
         const i = back[j];
         if (nameAt[j] >= 0 && !(i === 0 && j === L)) {
+          const offs = charOffsets(unit);
           const cand = this.makeCandidate(prompt, units, u, u + 1, keys[nameAt[j]], 0, false, false, [
-            unit.charStarts[i],
-            unit.charEnds[j - 1],
+            offs.starts[i],
+            offs.ends[j - 1],
           ]);
           if (cand) out.push(cand);
         }
