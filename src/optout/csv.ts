@@ -94,3 +94,19 @@ function cell(v: string): string {
 export function toCsv(rows: string[][]): string {
   return rows.map((r) => r.map(cell).join(',')).join('\r\n') + '\r\n';
 }
+
+/**
+ * Spreadsheets run a cell starting with = + - @ (or a tab or CR before one) as a formula: an entry named
+ * "=HYPERLINK(...)" would execute in the rightsholder's spreadsheet when they open the export (CSV
+ * injection). Such cells get a leading apostrophe, which spreadsheets show as text and hide.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function escapeFormula(v: string): string {
+  return FORMULA_START.test(v) ? `'${v}` : v;
+}
+
+/** Undoes escapeFormula on import, so an export imports back unchanged. */
+export function unescapeFormula(v: string): string {
+  return v.startsWith("'") && FORMULA_START.test(v.slice(1)) ? v.slice(1) : v;
+}

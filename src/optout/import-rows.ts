@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { Invalid } from '../http/errors';
-import { parseCsv, toCsv, CsvSyntaxError } from './csv';
+import { parseCsv, toCsv, CsvSyntaxError, escapeFormula, unescapeFormula } from './csv';
 import { entryCreateSchema, type EntryView, type RowError } from './optout-schemas';
 
 export const MAX_IMPORT_ROWS = 50_000;
@@ -118,7 +118,7 @@ export function parseCsvRows(text: string): ParsedRow[] {
     }
     const get = (c: string): string | undefined => {
       const at = header.indexOf(c);
-      return at >= 0 ? cells[at] : undefined;
+      return at >= 0 ? unescapeFormula(cells[at]) : undefined;
     };
     const id = get('id')?.trim();
     return rowFrom(row, {
@@ -184,14 +184,10 @@ export function exportCsv(entries: ExportEntry[]): string {
   const join = (xs: string[]): string => xs.join(` ${LIST_SEPARATOR} `);
   return toCsv([
     [...CSV_COLUMNS],
-    ...entries.map((e) => [
-      e.id,
-      e.kind,
-      e.canonicalName,
-      join(e.aliases),
-      join(e.descriptions),
-      e.policy,
-      join(e.licensees),
-    ]),
+    ...entries.map((e) =>
+      [e.id, e.kind, e.canonicalName, join(e.aliases), join(e.descriptions), e.policy, join(e.licensees)].map(
+        escapeFormula,
+      ),
+    ),
   ]);
 }

@@ -6,6 +6,7 @@ import {
   parseJsonRows,
   parseJsonText,
 } from '../../../src/optout/import-rows';
+import { parseCsv } from '../../../src/optout/csv';
 
 const code = (fn: () => unknown): string => {
   try {
@@ -115,5 +116,42 @@ describe('import rows', () => {
     ];
     const rows = parseCsvRows(exportCsv(entries));
     expect(rows[0].value).toEqual({ ...entries[0], kind: 'work', policy: 'block' });
+  });
+
+  it('escapes cells a spreadsheet would run as a formula, and imports them back unchanged', () => {
+    const entries = ['=HYPERLINK("http://x","y")', '+1+1', '-2+3', '@SUM(A1)', '\t=1', '\r=1'].map(
+      (name, i) => ({
+        id: `00000000-0000-4000-8000-00000000000${i}`,
+        kind: 'brand',
+        canonicalName: name,
+        aliases: i === 0 ? ['=cmd calc', 'plain'] : [],
+        descriptions: [],
+        policy: 'block',
+        licensees: [],
+      }),
+    );
+    const csv = exportCsv(entries);
+    // What a spreadsheet sees: the raw cells of the file.
+    const raw = parseCsv(csv).slice(1);
+    expect(raw.map((r) => r[2])).toEqual([
+      `'=HYPERLINK("http://x","y")`,
+      "'+1+1",
+      "'-2+3",
+      "'@SUM(A1)",
+      "'\t=1",
+      "'\r=1",
+    ]);
+    expect(raw[0][3]).toBe("'=cmd calc | plain");
+    for (const cell of raw.flat()) expect(cell).not.toMatch(/^[=+\-@\t\r]/);
+    const back = parseCsvRows(csv).map((r) => r.value);
+    // Names are trimmed on import, as for any file.
+    expect(back.map((v) => v?.canonicalName)).toEqual(entries.map((e) => e.canonicalName.trim()));
+    expect(back[0]?.aliases).toEqual(['=cmd calc', 'plain']);
+    // Ordinary names, and an apostrophe that escapes nothing, are left alone.
+    expect(
+      parseCsvRows("kind,canonical_name\nwork,'Allo 'Allo!\nwork,Spider-Man\n").map(
+        (r) => r.value?.canonicalName,
+      ),
+    ).toEqual(["'Allo 'Allo!", 'Spider-Man']);
   });
 });
