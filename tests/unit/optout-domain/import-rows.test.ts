@@ -149,7 +149,7 @@ describe('import rows', () => {
     expect(back[0]?.aliases).toEqual(['=cmd calc', 'plain']);
     // Ordinary names, and an apostrophe that escapes nothing, are left alone.
     expect(
-      parseCsvRows("kind,canonical_name\nwork,'Allo 'Allo!\nwork,Spider-Man\n").map(
+      parseCsvRows("kind,canonical_name,policy\nwork,'Allo 'Allo!,block\nwork,Spider-Man,block\n").map(
         (r) => r.value?.canonicalName,
       ),
     ).toEqual(["'Allo 'Allo!", 'Spider-Man']);
