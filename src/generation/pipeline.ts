@@ -436,8 +436,8 @@ export function createPipeline(deps: PipelineDeps) {
     t1 = Date.now();
     // Read-backs of the delivered bytes: manifest, watermark (the first seconds carry the whole
     // payload) and the ledger's fingerprint, side by side.
-    const [manifest, detection, fingerprint] = await Promise.all([
-      provenance.readFile(signed),
+    const [{ summary: manifest, storeJson }, detection, fingerprint] = await Promise.all([
+      provenance.readFileWithStore(signed),
       detectFile(signed, deps.watermarkKey, { maxSeconds: WATERMARK_CHECK_SEC }),
       fingerprintMedia(signed),
     ]);
@@ -495,7 +495,7 @@ export function createPipeline(deps: PipelineDeps) {
         width: g.width,
         height: g.height,
         manifest,
-        manifestStoreJson: null,
+        manifestStoreJson: storeJson,
         fingerprint,
       });
       await repo.removePendingOutput(tx, put.key, token);

@@ -46,6 +46,8 @@ export interface Provenance {
   signFile(inPath: string, outPath: string, input: ManifestInput): Promise<void>;
   read(bytes: Buffer): Promise<ManifestSummary>;
   readFile(path: string): Promise<ManifestSummary>;
+  /** The summary plus c2pa-rs' manifest store JSON (null when the file has no manifest). */
+  readFileWithStore(path: string): Promise<{ summary: ManifestSummary; storeJson: string | null }>;
   stripManifest?(bytes: Buffer): Promise<Buffer>;
   signerInfo(): { subject: string; issuer: string; notAfter: string };
 }

@@ -181,6 +181,22 @@ export class SignerBackedProvenance implements Provenance {
 
   /** Reading without the upload size limit, for the start-up self-test. */
   async readUnlimited(bytes: Buffer): Promise<ManifestSummary> {
+    return (await this.readWithStore(bytes)).summary;
+  }
+
+  /**
+   * The summary and the manifest store as c2pa-rs reports it (JSON, null when there is none): the
+   * ledger keeps the store so a stripped copy can be given back its Content Credentials.
+   */
+  async readFileWithStore(p: string): Promise<{ summary: ManifestSummary; storeJson: string | null }> {
+    const bytes = await this.loadFile(p);
+    return this.readWithStore(bytes);
+  }
+
+  private async readWithStore(
+    bytes: Buffer,
+  ): Promise<{ summary: ManifestSummary; storeJson: string | null }> {
+    const summary = (s: ManifestSummary) => ({ summary: s, storeJson: null });
     const format = sniffFormat(bytes);
     let store;
     try {
@@ -188,18 +204,18 @@ export class SignerBackedProvenance implements Provenance {
     } catch (e) {
       if (e instanceof EngineStopped) throw engineStopped();
       const variant = c2paErrorVariant(e);
-      if (NO_MANIFEST.has(variant)) return absentSummary();
+      if (NO_MANIFEST.has(variant)) return summary(absentSummary());
       if (BROKEN_MEDIA.has(variant))
         throw new Invalid(
           'media_corrupt',
           `The ${format} file is truncated or corrupt and cannot be read (${variant}).`,
         );
-      return unreadableSummary(`manifest.unreadable.${variant}`);
+      return summary(unreadableSummary(`manifest.unreadable.${variant}`));
     }
     try {
-      return summarize(store.json, store.crJson);
+      return { summary: summarize(store.json, store.crJson), storeJson: store.json };
     } catch {
-      return unreadableSummary('manifest.unreadable.json');
+      return summary(unreadableSummary('manifest.unreadable.json'));
     }
   }
 

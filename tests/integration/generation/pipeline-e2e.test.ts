@@ -74,6 +74,9 @@ describe.each(backends())('a clip with a consenting cameo, end to end ($name)', 
     const ledger = await ledgerRepository.findByGenerationId(svc.rt.db, id);
     expect(ledger).not.toBeNull();
     expect(manifest.softBinding?.payloadHex).toBe(ledger!.payloadHex);
+    // The ledger keeps the whole manifest store, so a stripped copy can get its credentials back.
+    expect(JSON.parse(ledger!.manifestStoreJson!)).toHaveProperty('active_manifest');
+    expect(ledger!.manifestStoreJson).toContain(id);
     const mark = await detectFile(file, svc.rt.secrets.watermarkKey);
     expect(mark.detected).toBe(true);
     expect(mark.payloadHex).toBe(ledger!.payloadHex);

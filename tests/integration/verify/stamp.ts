@@ -92,7 +92,7 @@ export async function signAndRecord(
     cameoRefs: [],
     softBinding: { alg: 'com.consentry.watermark.v1', payloadHex: marked.payloadHex },
   });
-  const manifest = await rt.provenance.readFile(out);
+  const { summary: manifest, storeJson } = await rt.provenance.readFileWithStore(out);
   const probed = await probeFile(out);
   const fingerprint = await fingerprintMedia(out, probed);
   const sha = crypto.createHash('sha256').update(fs.readFileSync(out)).digest('hex');
@@ -109,7 +109,7 @@ export async function signAndRecord(
       width: probed.video?.width ?? 0,
       height: probed.video?.height ?? 0,
       manifest,
-      manifestStoreJson: JSON.stringify({ active_manifest: 'test', generationId }),
+      manifestStoreJson: storeJson,
       fingerprint,
     }),
   );

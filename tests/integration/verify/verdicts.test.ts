@@ -138,6 +138,8 @@ describe.each(backends())('verification verdicts ($name)', (backend) => {
       takedownReason: 'cameo revoked',
     });
     expect(m.body.manifest.generationId).toBe(stamped.generationId);
+    expect(JSON.parse(m.body.manifestStoreJson)).toHaveProperty('active_manifest');
+    expect(m.body.manifestStoreJson).toContain(stamped.generationId);
     const again = await upload(svc.app, stripped).expect(200);
     expect(again.body.evidence.ledger.takenDown).toBe(true);
     expect(again.body.explanation).toMatch(/taken down/);
