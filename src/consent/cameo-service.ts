@@ -106,18 +106,22 @@ export function createCameoService(deps: CameoServiceDeps) {
       const unique = [
         ...new Map(handles.map((h) => [h.replace(/^@/, '').toLowerCase(), h.replace(/^@/, '')])).values(),
       ];
+      // Every named cameo is looked up first: when one refuses, the owners of all of them see the
+      // attempt that tried to use their likeness (details.attempted), not only the refusing one.
+      const metas = await Promise.all(unique.map((h) => cameoOfHandle(h)));
+      const attempted = metas.flatMap((c) => (c ? [{ cameoId: c.id, ownerId: c.owner_id }] : []));
+      const refuse = (code: string, message: string, details: Record<string, unknown>) =>
+        new PolicyRefusal(code, message, { ...details, attempted });
       const out: CameoForGeneration[] = [];
-      for (const handle of unique) {
-        const c = await cameoOfHandle(handle);
+      for (const [i, handle] of unique.entries()) {
+        const c = metas[i];
         if (!c) {
-          throw new PolicyRefusal(
-            'cameo_unavailable',
-            `@${handle} has no cameo, so they cannot appear in a clip.`,
-            { handle },
-          );
+          throw refuse('cameo_unavailable', `@${handle} has no cameo, so they cannot appear in a clip.`, {
+            handle,
+          });
         }
         const p = await permission(requesterId, c);
-        if (!p.ok) throw new PolicyRefusal(p.code, p.reason, { handle: c.handle, cameoId: c.id });
+        if (!p.ok) throw refuse(p.code, p.reason, { handle: c.handle, cameoId: c.id });
         const full = await repo.findCameoWithBiometrics(db, c.id);
         if (
           !full ||
@@ -127,7 +131,7 @@ export function createCameoService(deps: CameoServiceDeps) {
           !full.voice_template_enc ||
           !full.reference_image_enc
         ) {
-          throw new PolicyRefusal('cameo_revoked', `@${c.handle} has revoked their cameo.`, {
+          throw refuse('cameo_revoked', `@${c.handle} has revoked their cameo.`, {
             handle: c.handle,
             cameoId: c.id,
           });

@@ -10,7 +10,11 @@ export interface CameoForGeneration {
 
 /** The consent domain as the rest of the service sees it. */
 export interface ConsentService {
-  /** Every handle must name an active, unpaused cameo whose owner permits this requester; else PolicyRefusal naming the cameo and the reason in plain words. */
+  /**
+   * Every handle must name an active, unpaused cameo whose owner permits this requester; else
+   * PolicyRefusal naming the cameo and the reason in plain words, with details.attempted listing
+   * every named cameo that exists ({ cameoId, ownerId }) so each owner can see the attempt.
+   */
   resolveCameosForGeneration(requesterId: string, handles: string[]): Promise<CameoForGeneration[]>;
   /** The written rules of these cameos checked against a prompt: [] when fine. */
   checkPromptAgainstRules(

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Logger } from 'pino';
+import { z } from 'zod';
 import { appendAudit } from '../audit/audit-repository';
 import type { CameoForGeneration, ConsentService } from '../consent';
 import type { Database, Queryable } from '../db/database';
@@ -12,6 +13,8 @@ import { fingerprintMedia, ledgerRepository, newLedgerPayload } from '../ledger'
 import { ModelOutputRejected, type VideoModel } from '../models';
 import type { OptoutService } from '../optout';
 import type { Provenance } from '../provenance';
+
+const attemptedSchema = z.array(z.object({ cameoId: z.string(), ownerId: z.string() }));
 import type { BlobStore } from '../storage/blob-store';
 import { detectFile, embedVideoFile } from '../watermark';
 import { generationRepository as repo, type GenerationRow } from './generation-repository';
@@ -236,9 +239,15 @@ export function createPipeline(deps: PipelineDeps) {
     } catch (e) {
       if (e instanceof PolicyRefusal) {
         const cameoId = typeof e.details?.cameoId === 'string' ? e.details.cameoId : null;
-        // The owner of a cameo someone tried to use sees the refused attempt too.
-        if (cameoId && !g.cameo_ids.includes(cameoId)) {
-          await repo.setCameos(db, g.id, token, [...g.cameo_ids, cameoId], g.cameo_owner_ids);
+        // The owners of every cameo someone tried to use see the refused attempt too.
+        const attempted = attemptedSchema.safeParse(e.details?.attempted);
+        const tried = attempted.success ? attempted.data : [];
+        const ids = [
+          ...new Set([...g.cameo_ids, ...tried.map((t) => t.cameoId), ...(cameoId ? [cameoId] : [])]),
+        ];
+        const owners = [...new Set([...g.cameo_owner_ids, ...tried.map((t) => t.ownerId)])];
+        if (ids.length !== g.cameo_ids.length || owners.length !== g.cameo_owner_ids.length) {
+          await repo.setCameos(db, g.id, token, ids, owners);
         }
         await enter(g, token, 'consent');
         throw new Refused({

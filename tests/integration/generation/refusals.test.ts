@@ -81,15 +81,23 @@ describe.each(backends())('refusals of the generation pipeline ($name)', (backen
     await noLedger(g.id);
   });
 
-  it('refuses a cameo whose owner has not allowed this creator, and the owner sees the refused attempt', async () => {
+  it('refuses a cameo whose owner has not allowed this creator, and every named owner sees the refused attempt', async () => {
+    const friendly = await signUp(svc.app, ['cameo_owner']);
+    const friendlyCameo = await seedCameo(svc.rt, svc.app, friendly, 'biden', { visibility: 'everyone' });
     const owner = await signUp(svc.app, ['cameo_owner']);
     const cameoId = await seedCameo(svc.rt, svc.app, owner, 'obama', { visibility: 'only_me' });
-    const g = await generate({ prompt: 'walking a dog', cameos: [owner.handle] });
+    const g = await generate({ prompt: 'walking a dog', cameos: [friendly.handle, owner.handle] });
     expect(g.stage).toBe('refused');
     expect(g.refusal.stage).toBe('consent');
     expect(g.refusal.message).toContain(owner.handle);
     const seen = await request(svc.app).get(`/v1/cameos/${cameoId}/generations`).set(owner.auth).expect(200);
     expect(seen.body.generations.map((x: { id: string }) => x.id)).toContain(g.id);
+    // The cameo that would have allowed it was named in the same attempt: its owner sees it too.
+    const alsoSeen = await request(svc.app)
+      .get(`/v1/cameos/${friendlyCameo}/generations`)
+      .set(friendly.auth)
+      .expect(200);
+    expect(alsoSeen.body.generations.map((x: { id: string }) => x.id)).toContain(g.id);
     await noLedger(g.id);
   });
 
