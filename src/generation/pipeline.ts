@@ -337,7 +337,11 @@ export function createPipeline(deps: PipelineDeps) {
           width: g.width,
           height: g.height,
           seed: Number(g.seed),
-          cameos: cameos.map((c) => ({ cameoId: c.cameoId, referenceImageJpeg: c.referenceImageJpeg })),
+          cameos: cameos.map((c) => ({
+            cameoId: c.cameoId,
+            referenceImageJpeg: c.referenceImageJpeg,
+            rules: c.rules,
+          })),
           referenceImages: references,
         },
         {

@@ -29,7 +29,9 @@ export const httpRenderRequestSchema = z.strictObject({
   width: z.number().int().positive(),
   height: z.number().int().positive(),
   seed: z.number().int(),
-  cameos: z.array(z.strictObject({ ref: z.string(), referenceImageJpegBase64: z.string() })),
+  cameos: z.array(
+    z.strictObject({ ref: z.string(), referenceImageJpegBase64: z.string(), rules: z.array(z.string()) }),
+  ),
   referenceImagesBase64: z.array(z.string()),
 });
 export type HttpRenderRequest = z.infer<typeof httpRenderRequestSchema>;
@@ -55,6 +57,7 @@ export function createHttpModel(o: HttpModelOptions): VideoModel {
         cameos: req.cameos.map((c) => ({
           ref: c.cameoId,
           referenceImageJpegBase64: c.referenceImageJpeg.toString('base64'),
+          rules: c.rules ?? [],
         })),
         referenceImagesBase64: req.referenceImages.map((b) => b.toString('base64')),
       };

@@ -11,6 +11,12 @@ export interface RenderCameo {
   /** Opaque cameo id: models never learn who the person is. */
   cameoId: string;
   referenceImageJpeg: Buffer;
+  /**
+   * The owner's written rules ("never shown drinking"). The pipeline already refused prompts that
+   * break them; a model that can steer its output is told them too. The built-in model cannot
+   * interpret them, and the output scan does not judge them.
+   */
+  rules?: string[];
 }
 
 export interface RenderRequest {

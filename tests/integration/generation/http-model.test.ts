@@ -9,6 +9,7 @@ import {
   httpRenderRequestSchema,
   ModelOutputRejected,
 } from '../../../src/models';
+import { fixture } from '../../helpers/fixtures';
 
 /**
  * A small model server: renders with the built-in model (so its answers are real MP4s), and can be
@@ -111,6 +112,15 @@ describe('the HTTP model adapter against a model server', () => {
     const out = await model().render(req, { workDir: path.join(dir, 'ok') });
     expect(fs.statSync(out.path).size).toBeGreaterThan(1000);
     expect(srv.seen.at(-1)).toMatchObject({ prompt: 'a calm lake', width: 720, height: 720, seed: 4 });
+  });
+
+  it("passes each cameo's written rules to the model server, by opaque cameo id", async () => {
+    const face = fs.readFileSync(fixture('faces', 'obama-1.jpg'));
+    await model().render(
+      { ...req, cameos: [{ cameoId: 'c-1', referenceImageJpeg: face, rules: ['never shown drinking'] }] },
+      { workDir: path.join(dir, 'rules') },
+    );
+    expect(srv.seen.at(-1)).toMatchObject({ cameos: [{ ref: 'c-1', rules: ['never shown drinking'] }] });
   });
 
   it('refuses a clip of the wrong size', async () => {
