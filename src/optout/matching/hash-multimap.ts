@@ -12,7 +12,7 @@ function bucketBits(n: number): number {
 export class HashMultimap {
   private shift = 32 - 8;
   private offsets = new Uint32Array((1 << 8) + 1);
-  private hashes = new Uint32Array(0);
+  private hashes = new Int32Array(0);
   private ids = new Uint32Array(0);
   /**
    * One bit per (low bits of a) stored hash, ~8 bits per hash: most probes are misses, and this 2-8 MB
@@ -38,14 +38,14 @@ export class HashMultimap {
   }
 
   /** Replaces both tiers by the pairs in (hashes[i], ids[i]) for i < n. */
-  load(pairHashes: Uint32Array, pairIds: Uint32Array, n: number): void {
+  load(pairHashes: Int32Array, pairIds: Uint32Array, n: number): void {
     const bits = bucketBits(n);
     const shift = 32 - bits;
     const offsets = new Uint32Array((1 << bits) + 1);
     for (let i = 0; i < n; i++) offsets[(pairHashes[i] >>> shift) + 1]++;
     for (let b = 1; b < offsets.length; b++) offsets[b] += offsets[b - 1];
     const fill = offsets.slice(0, offsets.length - 1);
-    const hashes = new Uint32Array(n);
+    const hashes = new Int32Array(n);
     const ids = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
       const h = pairHashes[i];
@@ -97,12 +97,12 @@ export class HashMultimap {
 
 /** Growable (hash, id) pair buffer used while building the static tier. */
 export class PairBuffer {
-  hashes = new Uint32Array(1 << 16);
+  hashes = new Int32Array(1 << 16);
   ids = new Uint32Array(1 << 16);
   n = 0;
   push(h: number, id: number): void {
     if (this.n === this.hashes.length) {
-      const nh = new Uint32Array(this.n * 2);
+      const nh = new Int32Array(this.n * 2);
       nh.set(this.hashes);
       this.hashes = nh;
       const ni = new Uint32Array(this.n * 2);
@@ -135,23 +135,25 @@ export class PrefixHash {
   }
   /** Hash of s[a, b). */
   range(a: number, b: number): number {
-    return (this.pre[b] - Math.imul(this.pre[a], PrefixHash.pow[b - a])) >>> 0;
+    return (this.pre[b] - Math.imul(this.pre[a], PrefixHash.pow[b - a])) | 0;
   }
   /** Hash of s[a, b) with the character at k removed. */
   rangeWithout(a: number, b: number, k: number): number {
     const left = this.range(a, k);
     const right = this.range(k + 1, b);
-    return (Math.imul(left, PrefixHash.pow[b - k - 1]) + right) >>> 0;
+    return (Math.imul(left, PrefixHash.pow[b - k - 1]) + right) | 0;
   }
 }
 
 export function rawHash(s: string): number {
   let h = 0;
-  for (let i = 0; i < s.length; i++) h = (Math.imul(h, B) + s.charCodeAt(i)) >>> 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(h, B) + s.charCodeAt(i)) | 0;
   return h;
 }
 
-/** Final mix: separates the tables (exact / deletion / phonetic) and the lengths sharing one multimap. */
+/**
+ * Hashes are int32 (not uint32): V8 keeps int32 numbers unboxed, so passing them around allocates nothing.
+ * Final mix: separates the tables (exact / deletion / phonetic) and the lengths sharing one multimap. */
 export function tagHash(h: number, tag: number, len: number): number {
   let x = (h ^ Math.imul(tag + 1, 0x9e3779b1) ^ Math.imul(len, 0x85ebca6b)) >>> 0;
   x ^= x >>> 16;
@@ -159,7 +161,7 @@ export function tagHash(h: number, tag: number, len: number): number {
   x ^= x >>> 13;
   x = Math.imul(x, 0xc2b2ae35);
   x ^= x >>> 16;
-  return x >>> 0;
+  return x | 0;
 }
 
 export const TAG_EXACT = 0;

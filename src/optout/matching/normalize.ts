@@ -154,8 +154,12 @@ export interface Unit {
   key: string;
   start: number;
   end: number;
-  /** The normalised characters of the unit; charOffsets() maps them to plain/key indices. */
-  chars: NormChar[];
+  /**
+   * Where the unit's characters came from, for charOffsets(): the normalised characters, or for ASCII
+   * text the positions of a collapsed run's letters; neither when the unit is a plain slice of the text.
+   */
+  chars?: NormChar[];
+  charPos?: number[];
   capital: boolean;
   /** Unit came from a run of single characters ("S p i d e r", "S.p.i.d.e.r"). */
   collapsed: boolean;
@@ -213,6 +217,14 @@ function leetKey(plain: string, foldDigits: boolean): { key: string; leet: boole
 export function charOffsets(u: Unit): { starts: number[]; ends: number[] } {
   const starts: number[] = [];
   const ends: number[] = [];
+  if (!u.chars) {
+    for (let i = 0; i < u.plain.length; i++) {
+      const at = u.charPos ? u.charPos[i] : u.start + i;
+      starts.push(at);
+      ends.push(at + 1);
+    }
+    return { starts, ends };
+  }
   for (const ch of u.chars)
     for (let k = 0; k < ch.c.length; k++) {
       starts.push(ch.start);
@@ -227,6 +239,7 @@ export function charOffsets(u: Unit): { starts: number[]; ends: number[] } {
  * three or more one-character tokens ("S.p.i.d.e.r", "s p i d e r") collapse into one unit.
  */
 export function tokenize(text: string): Unit[] {
+  if (isAscii(text)) return tokenizeAscii(text);
   const chars = normalizeChars(text);
   type Raw = { chars: NormChar[]; sep: string; sentenceStart: boolean; possessive: boolean };
   const raws: Raw[] = [];
@@ -295,6 +308,146 @@ export function tokenize(text: string): Unit[] {
     }
   }
   return units;
+}
+
+function isAscii(text: string): boolean {
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) >= 128) return false;
+  return true;
+}
+
+/** Lower-cased char code at i (NaN past the end). */
+function lowerCode(text: string, i: number): number {
+  const c = text.charCodeAt(i);
+  return c >= 65 && c <= 90 ? c + 32 : c;
+}
+function asciiAlnum(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 48 && c <= 57);
+}
+function asciiLeetSymbol(c: number): boolean {
+  return c === 64 || c === 36 || c === 33 || c === 124 || c === 43; // @ $ ! | +
+}
+
+/**
+ * tokenize() for ASCII text, which has nothing to fold but case: the same units without building a
+ * normalised character per input character (most prompts; the per-character objects were most of
+ * the matcher's garbage).
+ */
+function tokenizeAscii(text: string): Unit[] {
+  const from: number[] = [];
+  const to: number[] = [];
+  const seps: string[] = [];
+  const sentences: boolean[] = [];
+  const possessives: boolean[] = [];
+  let curFrom = -1;
+  let sep = '^';
+  let sentence = true;
+  const flush = (k: number): void => {
+    if (curFrom < 0) return;
+    from.push(curFrom);
+    to.push(k);
+    seps.push(sep);
+    sentences.push(sentence);
+    possessives.push(false);
+    curFrom = -1;
+    sep = '';
+    sentence = false;
+  };
+  const n = text.length;
+  for (let k = 0; k < n; k++) {
+    const c = lowerCode(text, k);
+    const next = lowerCode(text, k + 1);
+    const wordish =
+      asciiAlnum(c) ||
+      (asciiLeetSymbol(c) && asciiAlnum(next) && (curFrom >= 0 || (next >= 97 && next <= 122)));
+    if (wordish) {
+      if (curFrom < 0) curFrom = k;
+      continue;
+    }
+    if (c === 39 && curFrom >= 0 && next === 115 && !asciiAlnum(lowerCode(text, k + 2))) {
+      flush(k);
+      possessives[possessives.length - 1] = true;
+      k += 1;
+      continue;
+    }
+    flush(k);
+    if (c === 32 || (c >= 9 && c <= 13)) {
+      if (c === 10) sentence = true;
+      if (sep !== '^') sep = ' ';
+    } else {
+      if (c === 46 || c === 33 || c === 63 || c === 58 || c === 59) sentence = true; // . ! ? : ;
+      if (c === 45 || c === 95) {
+        if (sep !== ' ') sep = '-';
+      } else if (sep !== ' ' && sep !== '-') sep = 'p';
+    }
+    if (from.length === 0) sentence = true;
+  }
+  flush(n);
+
+  const units: Unit[] = [];
+  const count = from.length;
+  for (let r = 0; r < count;) {
+    let end = r;
+    while (end < count && to[end] - from[end] === 1) end++;
+    if (end - r >= 3) {
+      const pos = from.slice(r, end);
+      units.push(
+        makeAsciiUnit(
+          text,
+          pos[0],
+          pos[pos.length - 1] + 1,
+          pos,
+          seps[r],
+          sentences[r],
+          possessives[end - 1],
+        ),
+      );
+      r = end;
+    } else {
+      units.push(makeAsciiUnit(text, from[r], to[r], undefined, seps[r], sentences[r], possessives[r]));
+      r++;
+    }
+  }
+  return units;
+}
+
+function makeAsciiUnit(
+  text: string,
+  start: number,
+  end: number,
+  charPos: number[] | undefined,
+  sepBefore: string,
+  sentenceStart: boolean,
+  possessive: boolean,
+): Unit {
+  let plain: string;
+  if (charPos) {
+    plain = '';
+    for (const p of charPos) plain += String.fromCharCode(lowerCode(text, p));
+  } else plain = text.slice(start, end).toLowerCase();
+  let hasLetter = false;
+  for (let i = 0; i < plain.length && !hasLetter; i++) {
+    const code = plain.charCodeAt(i);
+    hasLetter = code >= 97 && code <= 122;
+  }
+  const { key, leet } = leetKey(plain, hasLetter || charPos !== undefined);
+  const first = text.charCodeAt(start);
+  return {
+    plain,
+    key,
+    start,
+    end,
+    charPos,
+    capital: first >= 65 && first <= 90,
+    collapsed: charPos !== undefined,
+    leet,
+    confusable: false,
+    diacritic: false,
+    invisible: false,
+    sepBefore,
+    sentenceStart,
+    possessive,
+    common: false,
+  };
 }
 
 function makeUnit(

@@ -218,7 +218,7 @@ const CODE = { hash: 0, length: 0 };
 export function phoneticCode(s: string, from: number, to: number): { hash: number; length: number } {
   scanLetters(s, from, to);
   let h = 0;
-  for (let i = 0; i < outLen; i++) h = (Math.imul(h, B) + OUT[i]) >>> 0;
+  for (let i = 0; i < outLen; i++) h = (Math.imul(h, B) + OUT[i]) | 0;
   CODE.hash = h;
   CODE.length = outLen;
   return CODE;
