@@ -24,6 +24,7 @@ import {
   TAG_PHONETIC,
 } from './hash-multimap';
 import {
+  COMMON_WORDS,
   isCommonWord,
   isDictionaryWord,
   isGivenName,
@@ -390,6 +391,9 @@ class TextIndexImpl implements TextIndex {
       }
     }
 
+    const reach = new Int8Array(MAX_GLUED_UNIT + 1);
+    const back = new Int32Array(MAX_GLUED_UNIT + 1);
+    const nameAt = new Int32Array(MAX_GLUED_UNIT + 1);
     // Names glued to other words inside one unit ("batmanvssuperman", "thebatman"): the unit must
     // split entirely into registered names and ordinary words, so a name merely hidden inside a
     // longer unknown word ("marvelous", made-up words) does not count.
@@ -399,13 +403,17 @@ class TextIndexImpl implements TextIndex {
       if (L < GLUED_MIN + 2 || L > MAX_GLUED_UNIT || unit.common) continue;
       const base = starts[u];
       // reach[i]: the prefix [0, i) splits into names and words; nameAt[i]: key id of a name ending at i on that path.
-      const reach = new Int8Array(L + 1);
-      const back = new Int32Array(L + 1).fill(-1);
-      const nameAt = new Int32Array(L + 1).fill(-1);
+      reach.fill(0, 0, L + 1);
+      back.fill(-1, 0, L + 1);
+      nameAt.fill(-1, 0, L + 1);
       reach[0] = 1;
+      const plain = unit.plain;
       for (let i = 0; i < L; i++) {
         if (!reach[i]) continue;
+        // Rolling hash of plain[i, j): a slice is made only when it may be a glue word.
+        let wordHash = plain.charCodeAt(i);
         for (let j = i + 2; j <= L && j - i <= this.maxKeyLen; j++) {
+          wordHash = (Math.imul(wordHash, HASH_BASE) + plain.charCodeAt(j - 1)) | 0;
           if (reach[j] && nameAt[j] >= 0) continue;
           let name = -1;
           if (j - i >= GLUED_MIN) {
@@ -416,7 +424,7 @@ class TextIndexImpl implements TextIndex {
               if (k && k.alive && k.key === glued.slice(base + i, base + j)) name = id;
             }
           }
-          if (name >= 0 || (j - i <= 12 && isGlueWord(unit.plain.slice(i, j)))) {
+          if (name >= 0 || (j - i <= 12 && GLUE_HASHES.has(wordHash) && isGlueWord(plain.slice(i, j)))) {
             if (!reach[j] || (name >= 0 && nameAt[j] < 0)) {
               reach[j] = 1;
               back[j] = i;
@@ -502,6 +510,8 @@ class TextIndexImpl implements TextIndex {
   private descriptionCandidates(units: Unit[], out: Candidate[]): void {
     if (this.descIndex.size === 0) return;
     const words = units.map((u) => singular(u.key));
+    // Most prompts hold no anchor word of any description: skip building the position map.
+    if (!words.some((w) => this.descIndex.has(w))) return;
     const positions = new Map<string, number[]>();
     words.forEach((w, i) => {
       const l = positions.get(w);
@@ -671,6 +681,11 @@ const SUFFIXES = new Set([
   'ous',
   'y',
 ]);
+
+const HASH_BASE = 0x01000193; // rawHash's base, so GLUE_HASHES meet the rolling hash above
+const GLUE_HASHES: ReadonlySet<number> = new Set(
+  [...SHORT_GLUE, ...COMMON_WORDS, ...STOPWORDS].filter(isGlueWord).map(rawHash),
+);
 
 /** A word that may sit glued beside a name ("thebatman", "batmanvssuperman"); suffixes may not ("shreking"). */
 function isGlueWord(w: string): boolean {
