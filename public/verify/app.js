@@ -245,8 +245,40 @@
     var data = new FormData();
     data.append('file', chosen, chosen.name);
     var xhr = new XMLHttpRequest();
-    xhr.open('POST', '/v1/verify');
+    // The answer streams NDJSON lines: analysis progress as it happens, then the result.
+    xhr.open('POST', '/v1/verify?progress=ndjson');
     xhr.responseType = 'text';
+    var seen = 0;
+    var last = null;
+    var STAGE_TEXT = { analysing: 'analysing', ledger: 'looking up the ledger', done: 'done' };
+    function readLines() {
+      var text = xhr.responseText || '';
+      var end = text.lastIndexOf('\n');
+      if (end < seen) return;
+      text
+        .slice(seen, end)
+        .split('\n')
+        .forEach(function (l) {
+          if (!l) return;
+          var m;
+          try {
+            m = JSON.parse(l);
+          } catch (err) {
+            return;
+          }
+          if (m.type === 'progress') {
+            if (timer) {
+              clearInterval(timer);
+              timer = null;
+            }
+            var pct = m.stage === 'analysing' ? Math.round(m.fraction * 90) : m.stage === 'ledger' ? 95 : 100;
+            analysisBar.setAttribute('value', String(pct));
+            analysisState.textContent = (STAGE_TEXT[m.stage] || m.stage) + ' ' + pct + '%';
+          } else last = m;
+        });
+      seen = end + 1;
+    }
+    xhr.addEventListener('progress', readLines);
     xhr.upload.addEventListener('progress', function (ev) {
       if (!ev.lengthComputable) return;
       var pct = Math.round((ev.loaded / ev.total) * 100);
@@ -265,11 +297,14 @@
     });
     xhr.addEventListener('load', function () {
       finish();
-      if (xhr.status === 200) {
-        var r;
-        try {
-          r = JSON.parse(xhr.responseText);
-        } catch (err) {
+      if (xhr.status === 200) readLines();
+      if (xhr.status === 200 && last && last.type === 'error') {
+        analysisState.textContent = 'stopped';
+        setStatus('');
+        showError(last.error.message || 'The check failed. Please try again.');
+      } else if (xhr.status === 200) {
+        var r = last && last.type === 'result' ? last.report : null;
+        if (!r) {
           showError('The answer could not be read. Please try again.');
           return;
         }

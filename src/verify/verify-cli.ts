@@ -10,7 +10,8 @@ import crypto from 'node:crypto';
 import type { Command } from 'commander';
 import { isAppError } from '../http/errors';
 import { withRuntime } from '../cli/runtime-command';
-import type { VerifyReport } from './verify-schemas';
+import type { z } from 'zod';
+import { verifyStreamLineSchema, type VerifyReport } from './verify-schemas';
 import type { ProgressFn } from './verify-service';
 
 export const EXIT = { generatedHere: 0, noEvidence: 1, tampered: 2, error: 3 } as const;
@@ -94,7 +95,7 @@ export function summary(file: string, r: VerifyReport): string {
 
 /** Uploads one file as multipart/form-data, streaming it and reporting upload progress. */
 export function uploadToServer(server: string, file: string, onProgress: ProgressFn): Promise<VerifyReport> {
-  const url = new URL('/v1/verify', server);
+  const url = new URL('/v1/verify?progress=ndjson', server);
   const size = fs.statSync(file).size;
   const boundary = `----consentry${crypto.randomBytes(12).toString('hex')}`;
   const name = path.basename(file).replace(/["\r\n]/g, '_');
@@ -114,6 +115,10 @@ export function uploadToServer(server: string, file: string, onProgress: Progres
         },
       },
       (res) => {
+        if (res.statusCode === 200 && /ndjson/.test(String(res.headers['content-type']))) {
+          readProgressStream(res, onProgress).then(resolve, reject);
+          return;
+        }
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -158,6 +163,32 @@ export function uploadToServer(server: string, file: string, onProgress: Progres
     });
     rs.on('error', (e) => req.destroy(e));
   });
+}
+
+/** Reads the server's NDJSON progress lines until the result (or the error) line. */
+async function readProgressStream(res: http.IncomingMessage, onProgress: ProgressFn): Promise<VerifyReport> {
+  let buf = '';
+  let outcome: z.infer<typeof verifyStreamLineSchema> | null = null;
+  for await (const chunk of res as AsyncIterable<Buffer>) {
+    buf += chunk.toString('utf8');
+    let nl: number;
+    while ((nl = buf.indexOf('\n')) >= 0) {
+      const text = buf.slice(0, nl);
+      buf = buf.slice(nl + 1);
+      if (!text.trim()) continue;
+      const parsed = verifyStreamLineSchema.safeParse(JSON.parse(text));
+      if (!parsed.success) continue;
+      const l = parsed.data;
+      if (l.type === 'progress') {
+        if (l.stage === 'analysing' || l.stage === 'ledger' || l.stage === 'done')
+          onProgress(l.stage, l.fraction);
+      } else outcome = l;
+    }
+  }
+  if (outcome?.type === 'result') return outcome.report;
+  if (outcome?.type === 'error')
+    throw Object.assign(new Error(outcome.error.message), { code: outcome.error.code });
+  throw Object.assign(new Error('The server ended the answer before the result.'), { code: 'bad_response' });
 }
 
 export function registerVerifyCommands(program: Command): void {

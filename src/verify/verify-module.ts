@@ -14,7 +14,7 @@ export interface VerifyModuleDeps {
   dataDir: string;
   uploadLimitBytes: number;
   rateLimitPerMinute: number;
-  logger?: { warn(o: unknown, m?: string): void };
+  logger?: { warn(o: unknown, m?: string): void; error(o: unknown, m?: string): void };
 }
 
 export function createVerifyModule(deps: VerifyModuleDeps): DomainModule & { service: VerifyService } {
@@ -36,6 +36,7 @@ export function createVerifyModule(deps: VerifyModuleDeps): DomainModule & { ser
         rateLimit,
         tmpDir: path.join(deps.dataDir, 'tmp', 'verify'),
         uploadLimitBytes: deps.uploadLimitBytes,
+        logger: deps.logger ?? { error: () => undefined },
       });
     },
   };

@@ -2,10 +2,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import type { ApiRouter } from '../http/api-router';
+import { errorBody } from '../http/error-handler';
 import { AppError, NotFound } from '../http/errors';
 import { receiveUpload } from './upload';
-import type { VerifyService } from './verify-service';
-import { recoveredManifestSchema, verifyReportSchema } from './verify-schemas';
+import type { ProgressFn, VerifyService } from './verify-service';
+import {
+  recoveredManifestSchema,
+  verifyReportSchema,
+  verifyStreamLineSchema,
+  type VerifyReport,
+} from './verify-schemas';
 
 export const PUBLIC_DIR = path.resolve(__dirname, '../../public/verify');
 const ASSETS: Record<string, string> = {
@@ -18,6 +24,7 @@ export interface VerifyRouteDeps {
   rateLimit(clientKey: string): Promise<void>;
   tmpDir: string;
   uploadLimitBytes: number;
+  logger: { error(o: unknown, m?: string): void };
 }
 
 export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): void {
@@ -26,9 +33,12 @@ export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): voi
       method: 'post',
       path: '/v1/verify',
       summary:
-        'Verify whether a clip, image or sound was generated here, with the evidence of each signal (public, rate limited)',
+        'Verify whether a clip, image or sound was generated here, with the evidence of each signal (public, rate limited). ' +
+        'With ?progress=ndjson the answer, once the upload is admitted, is application/x-ndjson: progress lines, then one ' +
+        '"result" line with the same report, or one "error" line with the status the error would have had.',
       tags: ['verify'],
       auth: null,
+      query: z.strictObject({ progress: z.literal('ndjson').optional() }),
       rawBody: {
         contentTypes: ['multipart/form-data'],
         description:
@@ -36,7 +46,7 @@ export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): voi
       },
       response: verifyReportSchema,
     },
-    async ({ req, res }) => {
+    async ({ req, res, query, requestId }) => {
       try {
         await deps.rateLimit(req.ip ?? req.socket.remoteAddress ?? 'unknown');
       } catch (e) {
@@ -50,9 +60,15 @@ export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): voi
       const dir = await fs.promises.mkdtemp(path.join(deps.tmpDir, 'req-'));
       try {
         const up = await receiveUpload(req, dir, deps.uploadLimitBytes);
-        return await deps.service.verifyFile(up.path, { name: up.filename, sha256: up.sha256 });
+        const meta = { name: up.filename, sha256: up.sha256 };
+        if (!query?.progress) return await deps.service.verifyFile(up.path, meta);
+        await streamVerification(res, requestId, deps, (onProgress) =>
+          deps.service.verifyFile(up.path, meta, onProgress),
+        );
       } finally {
         await fs.promises.rm(dir, { recursive: true, force: true });
+        // A streamed answer ends only after the upload is gone, so nothing outlives the request.
+        if (query?.progress && res.headersSent && !res.writableEnded) res.end();
       }
     },
   );
@@ -124,4 +140,41 @@ export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): voi
       await sendFile(res, params.asset, type);
     },
   );
+}
+
+/**
+ * Runs a verification and streams its progress as NDJSON (the caller ends the response). The
+ * status line waits for the analysis to start, so what fails admission (format, size, duration)
+ * still answers with its own 4xx; a later error becomes an "error" line carrying the status it
+ * would have had.
+ */
+async function streamVerification(
+  res: import('express').Response,
+  requestId: string,
+  deps: Pick<VerifyRouteDeps, 'logger'>,
+  run: (onProgress: ProgressFn) => Promise<VerifyReport>,
+): Promise<void> {
+  const line = (l: z.infer<typeof verifyStreamLineSchema>) =>
+    res.write(`${JSON.stringify(verifyStreamLineSchema.parse(l))}\n`);
+  const open = () => {
+    if (res.headersSent) return;
+    res.status(200);
+    res.setHeader('content-type', 'application/x-ndjson; charset=utf-8');
+    res.setHeader('cache-control', 'no-cache');
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.flushHeaders();
+  };
+  try {
+    const report = await run((stage, fraction) => {
+      if (stage === 'probing') return;
+      open();
+      line({ type: 'progress', stage, fraction });
+    });
+    open();
+    line({ type: 'result', report });
+  } catch (e) {
+    if (!res.headersSent) throw e;
+    const { status, body } = errorBody(e, requestId, deps.logger);
+    line({ type: 'error', status, error: body.error });
+  }
 }

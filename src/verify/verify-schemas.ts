@@ -107,3 +107,14 @@ export const verifyReportSchema = z.object({
 
 export type VerifyReport = z.infer<typeof verifyReportSchema>;
 export type RecoveredManifest = z.infer<typeof recoveredManifestSchema>;
+
+/** One line of the progress stream (`?progress=ndjson`). */
+export const verifyStreamLineSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('progress'), stage: z.string(), fraction: z.number() }),
+  z.strictObject({ type: z.literal('result'), report: verifyReportSchema }),
+  z.strictObject({
+    type: z.literal('error'),
+    status: z.number().int(),
+    error: z.object({ code: z.string(), message: z.string(), requestId: z.string() }).passthrough(),
+  }),
+]);

@@ -80,8 +80,22 @@ maybe('verification page in chromium', () => {
     try {
       await page.goto(`${base}/verify`);
       await page.getByLabel(/drop a file here/i).setInputFiles(file);
+      // Every text the analysis status shows, to see the server's streamed progress reach the page.
+      await page.evaluate(() => {
+        const el = document.getElementById('analysis-state')!;
+        const w = window as unknown as { states: string[] };
+        w.states = [];
+        new MutationObserver(() => w.states.push(el.textContent ?? '')).observe(el, {
+          childList: true,
+          characterData: true,
+          subtree: true,
+        });
+      });
       await page.getByRole('button', { name: 'Check this file' }).click();
       await page.locator('#result:not([hidden])').waitFor({ timeout: 900_000 });
+      const states = await page.evaluate(() => (window as unknown as { states: string[] }).states);
+      expect(states.some((t) => /^analysing \d+%$/.test(t))).toBe(true);
+      expect(await page.locator('#analysis-bar').getAttribute('value')).toBe('100');
       const out = {
         verdict: (await page.locator('#verdict').textContent()) ?? '',
         explanation: (await page.locator('#explanation').textContent()) ?? '',

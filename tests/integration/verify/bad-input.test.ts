@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { uploadToServer } from '../../../src/verify/verify-cli';
 import { backends, startTestService, type TestService } from '../../helpers/runtime';
 import { ff, leftovers, upload, VERIFY_ENV } from './stamp';
 
@@ -119,6 +120,55 @@ describe.each(backends())('bad uploads to POST /v1/verify ($name)', (backend) =>
   it('accepts a small valid clip under the same limits', async () => {
     const r = await upload(svc.app, files.small).expect(200);
     expect(r.body.verdict).toBe('no_evidence');
+  });
+
+  it('streams analysis progress as NDJSON on request, ending with the same report', async () => {
+    const r = await request(svc.app)
+      .post('/v1/verify?progress=ndjson')
+      .attach('file', files.small)
+      .buffer(true)
+      .parse((res, done) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => done(null, text));
+      })
+      .expect(200);
+    expect(r.headers['content-type']).toMatch(/application\/x-ndjson/);
+    const lines = (r.body as string)
+      .trim()
+      .split('\n')
+      .map(
+        (l) =>
+          JSON.parse(l) as { type: string; stage?: string; fraction?: number; report?: { verdict: string } },
+      );
+    const progress = lines.filter((l) => l.type === 'progress');
+    expect(progress.map((l) => l.stage)).toEqual(expect.arrayContaining(['analysing', 'ledger', 'done']));
+    const fractions = progress.filter((l) => l.stage === 'analysing').map((l) => l.fraction!);
+    expect(fractions).toEqual([...fractions].sort((a, b) => a - b));
+    expect(lines.at(-1)).toMatchObject({ type: 'result', report: { verdict: 'no_evidence' } });
+  });
+
+  it('lets the command line verify against a server, reporting the streamed progress', async () => {
+    const server = svc.app.listen(0, '127.0.0.1');
+    await new Promise((r) => server.once('listening', r));
+    try {
+      const seen: string[] = [];
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const report = await uploadToServer(url, files.small, (stage) => seen.push(stage));
+      expect(report.verdict).toBe('no_evidence');
+      expect(seen).toEqual(expect.arrayContaining(['probing', 'analysing', 'ledger', 'done']));
+      await expect(uploadToServer(url, files.zip, () => undefined)).rejects.toMatchObject({
+        code: 'media_archive',
+      });
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('still answers a refused upload with its own 4xx when progress is requested', async () => {
+    const r = await request(svc.app).post('/v1/verify?progress=ndjson').attach('file', files.zip).expect(415);
+    expect(r.body.error.code).toBeTruthy();
+    await request(svc.app).post('/v1/verify?progress=xml').attach('file', files.small).expect(400);
   });
 });
 
