@@ -1,0 +1,163 @@
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { ffmpegBin } from '../../../src/media/tools';
+import { AUDIO_P_THRESHOLD, detectAudio, embedAudio, segmentalSnr } from '../../../src/watermark/audio';
+import { decodeAudio } from '../../../src/watermark/media';
+import { fixture } from '../../helpers/fixtures';
+
+/**
+ * The audio mark on a real speech excerpt (talking-a, 10 s) through the attacks of issue 4.
+ * What holds from 3 s: clean, resampling, volume, any start offset. Codecs and speed changes are
+ * tested on 9.5 s (what the file-level detector reads); at 3 s they are not reliable yet, and
+ * white noise at 20 dB SNR is not survived at all (see the bench).
+ */
+jest.setTimeout(60000);
+
+const key = Buffer.alloc(32, 0x5a);
+const otherKey = Buffer.alloc(32, 0x33);
+const payload = 'a1b2c3d4e5f60718';
+const SR = 48000;
+
+let dir: string;
+let orig: Float32Array;
+let marked: Float32Array;
+let markedWav: string;
+let segSnrDb: number;
+
+function ffmpeg(args: string[]): void {
+  execFileSync(ffmpegBin(), ['-v', 'error', '-y', ...args]);
+}
+
+/** Runs the marked track through ffmpeg (encoder args, file extension) and decodes 16 kHz mono. */
+async function attacked(name: string, args: string[], ext: string): Promise<Float32Array> {
+  const out = path.join(dir, `${name}.${ext}`);
+  ffmpeg(['-i', markedWav, ...args, out]);
+  return decodeAudio(out, 16000, 1);
+}
+
+function window(x: Float32Array, startSec: number, sec: number, sr = 16000): Float32Array {
+  return x.subarray(Math.round(startSec * sr), Math.round((startSec + sec) * sr));
+}
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-audio-'));
+  orig = await decodeAudio(fixture('selfie', 'talking-a.mp4'), SR, 1, 10);
+  marked = Float32Array.from(orig);
+  segSnrDb = embedAudio([marked], SR, payload, key).segSnrDb;
+  const raw = path.join(dir, 'marked.f32');
+  fs.writeFileSync(raw, Buffer.from(marked.buffer, marked.byteOffset, marked.byteLength));
+  markedWav = path.join(dir, 'marked.wav');
+  ffmpeg(['-f', 'f32le', '-ar', String(SR), '-ac', '1', '-i', raw, '-c:a', 'pcm_f32le', markedWav]);
+});
+
+afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+describe('audio watermark: invisibility', () => {
+  it('stays at least 30 dB below the signal (segmental SNR)', () => {
+    expect(segSnrDb).toBeGreaterThanOrEqual(30);
+    expect(segmentalSnr([orig], [marked], SR)).toBeCloseTo(segSnrDb, 6);
+  });
+
+  it('adds nothing to digital silence between sounds', () => {
+    const sr = 16000;
+    const x = new Float32Array(sr * 4);
+    for (let i = 0; i < sr; i++) x[i] = x[i + 3 * sr] = 0.3 * Math.sin((2 * Math.PI * 440 * i) / sr);
+    const m = Float32Array.from(x);
+    embedAudio([m], sr, payload, key);
+    let maxGap = 0;
+    for (let i = Math.round(1.05 * sr); i < Math.round(2.95 * sr); i++)
+      maxGap = Math.max(maxGap, Math.abs(m[i]));
+    expect(maxGap).toBe(0);
+    const silent = new Float32Array(sr * 3);
+    expect(embedAudio([silent], sr, payload, key).segSnrDb).toBe(Infinity);
+    expect(silent.every((v) => v === 0)).toBe(true);
+  });
+});
+
+describe('audio watermark: the payload from 3 s', () => {
+  it('is read back from 3 s at any start offset (16 kHz, as files.ts decodes)', async () => {
+    const y = await attacked('clean', [], 'wav');
+    for (const start of [0.7, 4.13]) {
+      const d = detectAudio(window(y, start, 3), 16000, key);
+      expect(d.detected).toBe(true);
+      expect(d.payloadHex).toBe(payload);
+      expect(d.pValue).toBeLessThanOrEqual(AUDIO_P_THRESHOLD);
+    }
+  });
+
+  it('survives resampling 48k -> 44.1k -> 16k', async () => {
+    const y = await attacked('resampled', ['-ar', '44100'], 'wav');
+    const d = detectAudio(window(y, 2.2, 3), 16000, key);
+    expect(d.payloadHex).toBe(payload);
+  });
+
+  it('survives volume -10 dB and +10 dB', () => {
+    const m16 = execFileSync(
+      ffmpegBin(),
+      ['-v', 'error', '-i', markedWav, '-ar', '16000', '-f', 'f32le', 'pipe:1'],
+      {
+        maxBuffer: 1 << 28,
+      },
+    );
+    const y = new Float32Array(m16.buffer.slice(m16.byteOffset, m16.byteOffset + m16.length));
+    for (const g of [10 ** (-10 / 20), 10 ** (10 / 20)]) {
+      const d = detectAudio(
+        window(y, 1.1, 3).map((v) => v * g),
+        16000,
+        key,
+      );
+      expect(d.payloadHex).toBe(payload);
+    }
+  });
+});
+
+describe('audio watermark: codecs and speed (9.5 s, as files.ts reads)', () => {
+  it('survives MP3 64 kbit/s', async () => {
+    const d = detectAudio(
+      window(await attacked('mp3', ['-c:a', 'libmp3lame', '-b:a', '64k'], 'mp3'), 0.3, 9.5),
+      16000,
+      key,
+    );
+    expect(d.payloadHex).toBe(payload);
+  });
+
+  it('survives AAC 64 kbit/s', async () => {
+    const d = detectAudio(
+      window(await attacked('aac', ['-c:a', 'aac', '-b:a', '64k'], 'm4a'), 0.3, 9.5),
+      16000,
+      key,
+    );
+    expect(d.payloadHex).toBe(payload);
+  });
+
+  it('survives a 5% speed-up (pitch and tempo, as resampling does) and reports the speed', async () => {
+    const y = await attacked('fast', ['-af', `asetrate=${SR * 1.05},aresample=${SR}`], 'wav');
+    const d = detectAudio(window(y, 0.3, 9), 16000, key);
+    expect(d.payloadHex).toBe(payload);
+    expect(d.speed).toBeCloseTo(1.05, 2);
+  });
+});
+
+describe('audio watermark: false positives', () => {
+  it('does not detect unmarked speech, noise or silence, nor the mark under another key', async () => {
+    const y = await decodeAudio(fixture('selfie', 'talking-b.mp4'), 16000, 1);
+    const noise = new Float32Array(16000 * 3);
+    let s = 7;
+    for (let i = 0; i < noise.length; i++) {
+      s = (s * 1664525 + 1013904223) >>> 0;
+      noise[i] = (s / 2 ** 32 - 0.5) * 0.2;
+    }
+    const inputs = [window(y, 2, 3), noise, new Float32Array(16000 * 3)];
+    for (const x of inputs) {
+      const d = detectAudio(x, 16000, key);
+      expect(d.detected).toBe(false);
+      expect(d.payloadHex).toBeNull();
+      expect(d.pValue).toBeGreaterThan(AUDIO_P_THRESHOLD);
+    }
+    expect(detectAudio(new Float32Array(8000), 16000, key).reason).toMatch(/shorter/);
+    const m16 = await attacked('clean2', [], 'wav');
+    expect(detectAudio(window(m16, 0.7, 3), 16000, otherKey).detected).toBe(false);
+  });
+});
