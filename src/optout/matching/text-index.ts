@@ -236,8 +236,8 @@ class TextIndexImpl implements TextIndex {
         surface: surfaceForm(alias),
         unitCount: units.length,
         unitKeys: new Set(units.map((u) => singular(u.key))),
-        givenName: units.length === 1 && isGivenName(key),
-        personName: units.length > 1 && isGivenName(units[0].key),
+        givenName: units.length === 1 && isGivenName(units[0].plain),
+        personName: units.length > 1 && isGivenName(units[0].plain),
         alive: true,
       };
       if (key.length >= MIN_FUZZY_KEY) {

@@ -29,6 +29,8 @@ const index = buildTextIndex([
   entry('mario', 'character', 'Super Mario', ['Mario'], ['mustached plumber red cap'], 'nintendo'),
   entry('batman', 'character', 'Batman', ['Dark Knight'], ['gotham masked vigilante'], 'dc'),
   entry('tomhanks', 'real_person', 'Tom Hanks'),
+  entry('lily', 'character', 'Lily', [], ['singing mermaid']),
+  entry('paulrudd', 'real_person', 'Paul Rudd'),
 ]);
 const ids = (prompt: string): string[] => index.match(prompt).map((m) => m.entryId);
 
@@ -60,6 +62,7 @@ describe('ordinary words do not refuse', () => {
     'a dark knight-themed chess set',
     'Maria and Mario, my grandparents, at their wedding',
     'the mario kart track at a fair',
+    'my friend Lily at the beach',
   ])('%s', (prompt) => {
     expect(ids(prompt)).toEqual([]);
   });
@@ -77,6 +80,8 @@ describe('names still refuse', () => {
     ['the dark knight watching over gotham', 'batman'],
     ['tom hanks on a boat', 'tomhanks'],
     ['Sider-Man on a roof', 'spiderman'],
+    ['Lily the singing mermaid', 'lily'],
+    ['paul rudd on a boat', 'paulrudd'],
   ])('%s', (prompt, id) => {
     expect(ids(prompt)).toContain(id);
   });
