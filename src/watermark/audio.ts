@@ -51,7 +51,7 @@ const SILENCE_RMS = 1e-4; // about -80 dBFS: frames quieter than this are left a
 /** a cell with less power than this (per sample, in the band) is treated as silent */
 const CELL_FLOOR = 1e-12;
 /** measure / correct rounds of the embedder */
-const EMBED_PASSES = 3;
+const EMBED_PASSES = 2;
 /** how the move of a unit is split between its bands: weight E^-SPLIT (1 = cheapest, 0 = even) */
 const SPLIT = 0.5;
 /** Marks are measured at this rate (the embedder resamples its mix, the detector its input). */
@@ -315,7 +315,11 @@ export function embedAudio(
     }
     cur = applyGains(mix16, MEASURE_SR, D, snrDb, null);
   }
-  for (let ch = 0; ch < channels.length; ch++) applyGains(originals[ch], sampleRate, D, snrDb, channels[ch]);
+  // channels two at a time (one complex FFT carries a pair)
+  for (let ch = 0; ch < channels.length; ch += 2)
+    if (ch + 1 < channels.length)
+      applyGains(originals[ch], sampleRate, D, snrDb, channels[ch], originals[ch + 1], channels[ch + 1]);
+    else applyGains(originals[ch], sampleRate, D, snrDb, channels[ch]);
   return { segSnrDb: segmentalSnr(originals, channels, sampleRate) };
 }
 
@@ -335,8 +339,11 @@ function applyGains(
   D: Float64Array,
   snrDb: number,
   out: Float32Array | null,
+  x2: Float32Array | null = null,
+  out2: Float32Array | null = null,
 ): Float32Array {
   const len = x.length;
+  const nch = x2 ? 2 : 1;
   const hop = Math.round(0.016 * sr);
   const W = 2 * hop;
   const N = nextPow2(W);
@@ -351,6 +358,7 @@ function applyGains(
   const g = new Float64Array(N / 2 + 1);
   const gb = new Float64Array(BANDS);
   const delta = new Float64Array(len);
+  const delta2 = x2 ? new Float64Array(len) : null;
   for (let start = -hop; start < len; start += hop) {
     const k = Math.floor((start + hop) / sr / CHIP_SEC);
     if (k < 0 || k >= nChipsTotal) continue;
@@ -365,16 +373,24 @@ function applyGains(
     im.fill(0);
     for (let i = 0; i < W; i++) {
       const j = start + i;
-      const v = j >= 0 && j < len ? x[j] * win[i] : 0;
+      if (j < 0 || j >= len) continue;
+      const v = x[j] * win[i];
       re[i] = v;
       eTot += v * v;
+      if (x2) {
+        const v2 = x2[j] * win[i];
+        im[i] = v2;
+        eTot += v2 * v2;
+      }
     }
-    if (Math.sqrt((2 * eTot) / W) < SILENCE_RMS * 0.6) continue;
+    if (Math.sqrt((2 * eTot) / W / nch) < SILENCE_RMS * 0.6) continue;
     fft(re, im);
     let eAll = 0,
       dist = 0;
+    // A second channel rides in the imaginary part; (|Z_k|^2 + |Z_N-k|^2) / 2 is the power of
+    // both channels at bin k, and a real gain symmetric in k filters both at once.
     for (let b = 1; b < N / 2; b++) {
-      const p = re[b] * re[b] + im[b] * im[b];
+      const p = (re[b] * re[b] + im[b] * im[b] + re[N - b] * re[N - b] + im[N - b] * im[N - b]) / 2;
       eAll += p;
       const band = bandOfBin[b];
       g[b] = band >= 0 ? gb[band] : 0;
@@ -392,11 +408,14 @@ function applyGains(
     // sine analysis x sine synthesis at half overlap sums to 1
     for (let i = 0; i < W; i++) {
       const j = start + i;
-      if (j >= 0 && j < len) delta[j] += re[i] * win[i];
+      if (j < 0 || j >= len) continue;
+      delta[j] += re[i] * win[i];
+      if (delta2) delta2[j] += im[i] * win[i];
     }
   }
   const o = out ?? new Float32Array(len);
   for (let i = 0; i < len; i++) o[i] = x[i] + delta[i];
+  if (x2 && out2 && delta2) for (let i = 0; i < len; i++) out2[i] = x2[i] + delta2[i];
   return o;
 }
 
