@@ -353,3 +353,63 @@ export async function trimVariant(dir: string, clip: string, endSec: number): Pr
   await ff(['-i', clip, '-t', String(endSec), ...X264, ...AAC, out]);
   return out;
 }
+
+/**
+ * A genuine recording from a 16:9 camera with the face small in the frame: the clip at its own
+ * size in the middle of 1280x720, the sides filled with a blurred, enlarged copy of itself (as
+ * phones fill portrait video), so there are no flat bars to strip.
+ */
+export async function smallInWideVariant(dir: string, clip: string, seconds?: number): Promise<string> {
+  const out = path.join(dir, `wide-${path.basename(clip, '.mp4')}${seconds ? `-${seconds}s` : ''}.mp4`);
+  await ff([
+    '-i',
+    clip,
+    ...(seconds ? ['-t', String(seconds)] : []),
+    '-filter_complex',
+    '[0:v]split=2[a][b];[a]scale=1280:720,boxblur=20:2,setsar=1[bg];[b]setsar=1[fg];[bg][fg]overlay=(W-w)/2:(H-h)/2[v]',
+    '-map',
+    '[v]',
+    '-map',
+    '0:a',
+    ...X264,
+    ...AAC,
+    out,
+  ]);
+  return out;
+}
+
+/** A re-upload letterboxed into a wider frame with bars of `colour` (top/bottom and sides). */
+export async function letterboxVariant(
+  dir: string,
+  clip: string,
+  w: number,
+  h: number,
+  colour = 'black',
+): Promise<string> {
+  const out = path.join(dir, `box-${path.basename(clip, '.mp4')}-${w}x${h}-${colour}.mp4`);
+  await ff([
+    '-i',
+    clip,
+    '-vf',
+    `scale=${w}:${h}:force_original_aspect_ratio=decrease,pad=${w}:${h}:(ow-iw)/2:(oh-ih)/2:color=${colour},setsar=1`,
+    ...X264,
+    ...AAC,
+    out,
+  ]);
+  return out;
+}
+
+/** A re-upload with `fraction` of each edge cropped away (then scaled back). */
+export async function cropVariant(dir: string, clip: string, fraction: number): Promise<string> {
+  const out = path.join(dir, `crop-${path.basename(clip, '.mp4')}-${fraction}.mp4`);
+  const keep = 1 - 2 * fraction;
+  await ff(['-i', clip, '-vf', `crop=iw*${keep}:ih*${keep},scale=512:512,setsar=1`, ...X264, ...AAC, out]);
+  return out;
+}
+
+/** Seconds [from, to) of a clip, re-encoded: another recording of the same person, for controls. */
+export async function segmentVariant(dir: string, clip: string, from: number, to: number): Promise<string> {
+  const out = path.join(dir, `seg-${path.basename(clip, '.mp4')}-${from}-${to}.mp4`);
+  await ff(['-ss', String(from), '-t', String(to - from), '-i', clip, ...X264, ...AAC, out]);
+  return out;
+}

@@ -1,7 +1,10 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
-import { decodeAudio, decodeFrames, probeRecording } from './decode';
-import { computeFingerprint, FP_FPS, type Fingerprint } from './fingerprint';
+import { decodeAudio, decodeFrames, detectBorders, probeRecording } from './decode';
+import { computeFingerprint, type Fingerprint } from './fingerprint';
+import { SAMPLE_FPS } from './limits';
+
+const FP_DECODE_SIDE = 144;
 
 export function sha256File(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -22,8 +25,14 @@ export async function fingerprintRecording(
   path: string,
 ): Promise<{ sha256: string; fingerprint: Fingerprint; durationSec: number }> {
   const info = await probeRecording(path);
+  const crop = await detectBorders(path, info);
+  // Same sampling as the analysis (SAMPLE_FPS, every few frames hashed): ffmpeg's fps filter
+  // picks different source frames at 2 fps than every 4th at 8 fps. Small frames: the hash reads
+  // 9x8 cell averages.
+  const s = Math.min(1, FP_DECODE_SIDE / Math.max(crop.width, crop.height));
+  const even = (v: number) => Math.max(2, Math.round((v * s) / 2) * 2);
   const [video, pcm, sha256] = await Promise.all([
-    decodeFrames(path, info, FP_FPS),
+    decodeFrames(path, info, SAMPLE_FPS, crop, { width: even(crop.width), height: even(crop.height) }),
     decodeAudio(path, info),
     sha256File(path),
   ]);

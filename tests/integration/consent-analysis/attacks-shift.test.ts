@@ -33,4 +33,17 @@ describe('shifted audio and re-uploads', () => {
     const other = await fingerprintRecording(A.TALKING_A);
     expect(fingerprintSimilarity(original.fingerprint, other.fingerprint)).toBeLessThan(REUPLOAD_SIMILARITY);
   });
+
+  it('recognises a letterboxed or pillarboxed copy: flat bars are stripped before hashing', async () => {
+    const original = await fingerprintRecording(A.TALKING_B);
+    for (const copy of [
+      await A.letterboxVariant(dir, A.TALKING_B, 1280, 720),
+      await A.letterboxVariant(dir, A.TALKING_B, 480, 640, 'white'),
+    ]) {
+      const fp = await fingerprintRecording(copy);
+      expect(fingerprintSimilarity(original.fingerprint, fp.fingerprint)).toBeGreaterThanOrEqual(
+        REUPLOAD_SIMILARITY,
+      );
+    }
+  });
 });

@@ -1,6 +1,6 @@
 import { headTurnsCheck, motionRealismCheck, YAW_TURN } from '../../../src/consent/analysis/checks/motion';
 import { voiceMatchesFaceCheck } from '../../../src/consent/analysis/checks/voice';
-import { sameIdentityCheck } from '../../../src/consent/analysis/checks/face';
+import { oneFaceCheck, sameIdentityCheck } from '../../../src/consent/analysis/checks/face';
 import { buildSeries } from '../../../src/consent/analysis/series';
 import type { FrameObservation } from '../../../src/consent/analysis/track';
 import { AUDIO_RATE } from '../../../src/consent/analysis/limits';
@@ -159,5 +159,39 @@ describe('same-identity check', () => {
       descriptor: d(v),
     }));
     expect(sameIdentityCheck(obs).passed).toBe(true);
+  });
+});
+
+describe('one-face check', () => {
+  /** Detection frames every 0.5 s; `counts[k]` faces found, `tracked` where a miss was tracked through. */
+  function detections(counts: number[], tracked: (k: number) => boolean = () => false): FrameObservation[] {
+    return counts.map((n, k) => ({
+      index: k * 4,
+      t: k * 0.5,
+      faceCount: n,
+      landmarks: n > 0 || tracked(k) ? FRONTAL : undefined,
+      trackedThroughMiss: n === 0 && tracked(k) ? true : undefined,
+    }));
+  }
+
+  it('counts short detector misses the landmarks tracked through, once the face is found again', () => {
+    const counts = [1, 1, 1, 0, 0, 1, 1, 1, 1, 1];
+    expect(oneFaceCheck(detections(counts)).passed).toBe(false);
+    const r = oneFaceCheck(detections(counts, () => true));
+    expect(r.passed).toBe(true);
+    expect(r.details).toMatchObject({ noFace: 2, bridgedMisses: 2 });
+  });
+
+  it('does not bridge a face that is gone for good, nor one gone longer than the tolerance', () => {
+    const gone = [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0];
+    expect(oneFaceCheck(detections(gone, () => true)).details).toMatchObject({ bridgedMisses: 0 });
+    const long = [1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1];
+    expect(oneFaceCheck(detections(long, (k) => k < 6)).details).toMatchObject({ bridgedMisses: 0 });
+  });
+
+  it('fails two faces in several frames whatever the tracking', () => {
+    const r = oneFaceCheck(detections([1, 2, 2, 1, 1, 1, 1, 1]));
+    expect(r.passed).toBe(false);
+    expect(r.message).toMatch(/More than one face/);
   });
 });

@@ -5,6 +5,7 @@ import {
   type Fingerprint,
 } from '../../../src/consent/analysis/fingerprint';
 import { speechSegments, overlapSeconds, VAD_WINDOW_SEC } from '../../../src/consent/analysis/vad';
+import { borderRect } from '../../../src/consent/analysis/decode';
 
 function gradient(w: number, h: number, phase: number): Uint8Array {
   const out = new Uint8Array(w * h * 3);
@@ -64,6 +65,78 @@ describe('perceptual fingerprint', () => {
       audioEnergy: base.audioEnergy.map((_, i) => Math.cos(i * 0.37) - 2),
     };
     expect(fingerprintSimilarity(base, redubbed)).toBeLessThan(fingerprintSimilarity(base, base));
+  });
+});
+
+describe('face-square hashes (crop and re-framing tolerance)', () => {
+  const faces = Array.from({ length: 20 }, (_, i) => dHash(gradient(64, 64, i * 0.7 + 0.3), 64, 64));
+  const audio = Array.from({ length: 40 }, (_, i) => Math.sin(i * 1.3) - 2);
+  const original: Fingerprint = {
+    version: 1,
+    frameHashes: base().frameHashes,
+    faceHashes: faces,
+    audioEnergy: audio,
+  };
+  function base(): Fingerprint {
+    return {
+      version: 1,
+      frameHashes: Array.from({ length: 20 }, (_, i) => dHash(gradient(64, 64, i * 0.7), 64, 64)),
+      audioEnergy: audio,
+    };
+  }
+  // A cropped or re-framed copy: other whole frames, the same face squares and soundtrack.
+  const reframed = (audioEnergy: number[]): Fingerprint => ({
+    version: 1,
+    frameHashes: Array.from({ length: 20 }, (_, i) =>
+      dHash(gradient(64, 64, 50 + i * 1.9).reverse(), 64, 64),
+    ),
+    faceHashes: faces.map((h, i) => (i % 5 === 4 ? '' : h)),
+    audioEnergy,
+  });
+
+  it('recognises a copy whose whole frames changed by its face squares and soundtrack', () => {
+    const copy = reframed(audio);
+    expect(fingerprintSimilarity(original, { ...copy, faceHashes: undefined })).toBeLessThan(
+      REUPLOAD_SIMILARITY,
+    );
+    expect(fingerprintSimilarity(original, copy)).toBeGreaterThanOrEqual(REUPLOAD_SIMILARITY);
+  });
+
+  it('does not match the same face with other words: the face path needs the soundtrack', () => {
+    const otherTake = reframed(audio.map((_, i) => Math.cos(i * 0.37) - 2));
+    expect(fingerprintSimilarity(original, otherTake)).toBeLessThan(REUPLOAD_SIMILARITY - 0.2);
+  });
+});
+
+describe('letterbox / pillarbox detection before hashing', () => {
+  const W = 64;
+  const H = 48;
+  /** A moving textured picture inside bars of `bar` luma: rows [top, H-top) and columns [left, W-left). */
+  function boxed(top: number, left: number, bar: number, n = 4): Uint8Array[] {
+    return Array.from({ length: n }, (_, f) => {
+      const g = new Uint8Array(W * H).fill(bar);
+      for (let y = top; y < H - top; y++)
+        for (let x = left; x < W - left; x++)
+          g[y * W + x] = Math.round(127 + 100 * Math.sin(x / 3 + f) * Math.cos(y / 5 - f));
+      return g;
+    });
+  }
+
+  it('finds black letterbox bars and white pillarbox bars', () => {
+    expect(borderRect(boxed(8, 0, 0), W, H)).toEqual({ x0: 0, y0: 8, x1: W, y1: H - 8 });
+    expect(borderRect(boxed(0, 10, 255), W, H)).toEqual({ x0: 10, y0: 0, x1: W - 10, y1: H });
+  });
+
+  it('leaves a picture without bars alone', () => {
+    expect(borderRect(boxed(0, 0, 0), W, H)).toBeUndefined();
+  });
+
+  it('does not take a dark picture edge that changes over time for a bar', () => {
+    const frames = boxed(0, 0, 0).map((g, f) => {
+      for (let y = 0; y < 6; y++) g.fill(f * 20, y * W, (y + 1) * W);
+      return g;
+    });
+    expect(borderRect(frames, W, H)).toBeUndefined();
   });
 });
 

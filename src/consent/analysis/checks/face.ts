@@ -9,7 +9,7 @@ import { DIFFERENT_PERSON_MIN_DISTANCE, faceDistance, medianDescriptor } from '.
  */
 export const SAME_RECORDING_MAX_DISTANCE = DIFFERENT_PERSON_MIN_DISTANCE;
 import type { CheckResult } from '../types';
-import type { FrameObservation } from '../track';
+import { MAX_BRIDGED_MISSES, type FrameObservation } from '../track';
 
 /** Share of detection frames that must show exactly one face (a face turned away can be missed briefly). */
 export const ONE_FACE_MIN_SHARE = 0.85;
@@ -18,10 +18,21 @@ export const MULTI_FACE_MAX_FRAMES = 1;
 
 export function oneFaceCheck(obs: FrameObservation[]): CheckResult {
   const detected = obs.filter((o) => o.faceCount !== undefined);
+  // A detector miss counts as the face still there when the landmarks kept tracking it and the
+  // detectors find a face again within MAX_BRIDGED_MISSES detection frames (a turn's far end, a
+  // blurred or heavily compressed frame); a face that leaves the picture is not found again.
+  const bridged = detected.filter((o, k) => {
+    if (o.faceCount !== 0 || !o.trackedThroughMiss || !o.landmarks) return false;
+    for (let j = k + 1; j < detected.length && j <= k + MAX_BRIDGED_MISSES; j++) {
+      if ((detected[j]!.faceCount ?? 0) >= 1) return true;
+      if (!detected[j]!.trackedThroughMiss) return false;
+    }
+    return false;
+  }).length;
   const one = detected.filter((o) => o.faceCount === 1).length;
   const multi = detected.filter((o) => (o.faceCount ?? 0) > 1);
   const none = detected.filter((o) => o.faceCount === 0).length;
-  const share = detected.length ? one / detected.length : 0;
+  const share = detected.length ? (one + bridged) / detected.length : 0;
   const passed = share >= ONE_FACE_MIN_SHARE && multi.length <= MULTI_FACE_MAX_FRAMES;
   let message = 'One face is visible throughout.';
   if (multi.length > MULTI_FACE_MAX_FRAMES) {
@@ -36,7 +47,13 @@ export function oneFaceCheck(obs: FrameObservation[]): CheckResult {
     score: share,
     threshold: ONE_FACE_MIN_SHARE,
     message,
-    details: { detectionFrames: detected.length, oneFace: one, noFace: none, multiFace: multi.length },
+    details: {
+      detectionFrames: detected.length,
+      oneFace: one,
+      noFace: none,
+      bridgedMisses: bridged,
+      multiFace: multi.length,
+    },
   };
 }
 
