@@ -21,7 +21,9 @@ export const MIN_SIDE = 96;
 
 // SSIM's C2 for 8-bit; the per-block energy budget is a fraction of the SSIM denominator.
 const C2 = (0.03 * 255) ** 2;
+const C1 = (0.01 * 255) ** 2;
 const FLAT_SHARE = 0.5;
+const DARK_SHARE = 0.008;
 /** Share of SSIM's contrast denominator spent on the mark unless the caller says otherwise. */
 export const DEFAULT_STRENGTH = 0.016;
 
@@ -126,8 +128,15 @@ export function createLumaEmbedder(
           }
           const mean = s / n;
           const variance = Math.max(0, s2 / n - mean * mean);
-          // Flat blocks get a smaller share: there SSIM loses about a2 / C2 outright.
-          const a2 = strength * 2 * variance + FLAT_SHARE * strength * C2;
+          // Flat blocks get a smaller share: there SSIM loses about a2 / C2 outright. Near black or
+          // white the mark would be clipped on one side, and in dark blocks SSIM's luminance term
+          // (denominator 2 mean^2 + C1) feels the mark's local mean: both cap the amplitude.
+          const headroom = Math.min(mean, 255 - mean) / 4;
+          const a2 = Math.min(
+            strength * 2 * variance + FLAT_SHARE * strength * C2,
+            headroom * headroom,
+            DARK_SHARE * (2 * mean * mean + C1),
+          );
           amp[by * bw + bx] = a2;
           sumA2 += a2 * (y1 - y0) * (x1 - x0);
         }
