@@ -1,7 +1,6 @@
 /** What ffprobe says about a media file: the streams the fingerprint and the verifier need. */
-import { z } from 'zod';
 import { UnsupportedMedia } from '../http/errors';
-import { ffprobeBin, runTool } from '../media/tools';
+import { ffprobe, frameRate, ProbeFailed, type Ffprobe } from '../media/ffprobe';
 
 export interface ProbedMedia {
   formatName: string;
@@ -12,71 +11,26 @@ export interface ProbedMedia {
   audio: { codec: string; sampleRate: number; channels: number } | null;
 }
 
-const probeSchema = z.object({
-  streams: z
-    .array(
-      z.object({
-        codec_type: z.string().optional(),
-        codec_name: z.string().optional(),
-        width: z.number().optional(),
-        height: z.number().optional(),
-        avg_frame_rate: z.string().optional(),
-        nb_frames: z.string().optional(),
-        sample_rate: z.string().optional(),
-        channels: z.number().optional(),
-        duration: z.string().optional(),
-        disposition: z.object({ attached_pic: z.number().optional() }).partial().optional(),
-      }),
-    )
-    .default([]),
-  format: z
-    .object({ duration: z.string().optional(), format_name: z.string().optional() })
-    .partial()
-    .default({}),
-});
-
-function rate(s: string | undefined): number {
-  if (!s) return 0;
-  const [a, b] = s.split('/').map(Number);
-  return b ? a / b : a || 0;
-}
-
 /** Throws UnsupportedMedia with ffprobe's last line when the file cannot be parsed (truncated, corrupt, not media). */
 export async function probeFile(path: string): Promise<ProbedMedia> {
-  let out: string;
+  let p: Ffprobe;
   try {
-    out = (
-      await runTool(
-        ffprobeBin(),
-        ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path],
-        {
-          timeoutMs: 30000,
-          maxStdoutBytes: 4 * 1024 * 1024,
-        },
-      )
-    ).stdout.toString();
+    p = await ffprobe(path);
   } catch (e) {
-    const last = ((e as Error).message.trim().split('\n').pop() ?? '').replace(/^.*?: /, '').slice(0, 200);
+    if (!(e instanceof ProbeFailed)) throw e;
     throw new UnsupportedMedia(
       'media_unreadable',
-      `The file could not be decoded as media (${last || 'unknown error'}); it may be truncated or corrupt.`,
+      e.detail === 'unexpected output' || e.detail === 'unreadable output'
+        ? 'The file could not be described as media.'
+        : `The file could not be decoded as media (${e.detail}); it may be truncated or corrupt.`,
     );
   }
-  const parsed = probeSchema.safeParse(JSON.parse(out || '{}'));
-  if (!parsed.success)
-    throw new UnsupportedMedia('media_unreadable', 'The file could not be described as media.');
-  const { streams, format } = parsed.data;
-  const v = streams.find(
-    (s) => s.codec_type === 'video' && !s.disposition?.attached_pic && s.width && s.height,
-  );
-  const a = streams.find((s) => s.codec_type === 'audio' && s.sample_rate);
-  const dur = Number(format.duration ?? v?.duration ?? a?.duration);
-  const fps = v ? rate(v.avg_frame_rate) : 0;
-  const formatName = format.format_name ?? '';
+  const { video: v, audio: a, formatName } = p;
+  const fps = v ? frameRate(v.avg_frame_rate) : 0;
   return {
     formatName,
     isImage: !!v && /(_pipe|^image2)$/.test(formatName),
-    durationSec: Number.isFinite(dur) ? dur : null,
+    durationSec: Number.isFinite(p.durationSec) ? p.durationSec : null,
     video: v
       ? {
           codec: v.codec_name ?? '',

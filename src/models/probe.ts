@@ -1,4 +1,4 @@
-import { ffprobeBin, runTool } from '../media/tools';
+import { ffprobe } from '../media/ffprobe';
 
 export interface ClipProbe {
   formatNames: string[];
@@ -9,26 +9,12 @@ export interface ClipProbe {
 
 /** ffprobe's view of a clip; throws when ffprobe cannot parse it at all. */
 export async function probeClip(file: string): Promise<ClipProbe> {
-  const { stdout } = await runTool(
-    ffprobeBin(),
-    ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', file],
-    { timeoutMs: 30000, maxStdoutBytes: 1 << 20 },
-  );
-  const j = JSON.parse(stdout.toString()) as {
-    format?: { format_name?: string; duration?: string };
-    streams?: {
-      codec_type?: string;
-      codec_name?: string;
-      width?: number;
-      height?: number;
-      duration?: string;
-    }[];
-  };
-  const v = j.streams?.find((s) => s.codec_type === 'video');
-  const a = j.streams?.find((s) => s.codec_type === 'audio');
+  const p = await ffprobe(file);
+  const v = p.streams.find((s) => s.codec_type === 'video');
+  const a = p.streams.find((s) => s.codec_type === 'audio');
   return {
-    formatNames: (j.format?.format_name ?? '').split(','),
-    durationSec: Number(j.format?.duration ?? v?.duration ?? NaN),
+    formatNames: p.formatName.split(','),
+    durationSec: p.durationSec,
     video: v ? { codec: v.codec_name ?? '', width: v.width ?? 0, height: v.height ?? 0 } : null,
     audio: a ? { codec: a.codec_name ?? '' } : null,
   };

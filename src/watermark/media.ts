@@ -1,8 +1,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
-import { z } from 'zod';
 import { Invalid, UnsupportedMedia } from '../http/errors';
-import { ffmpegBin, ffprobeBin, runTool } from '../media/tools';
+import { ffprobe, frameRate, ProbeFailed, type Ffprobe } from '../media/ffprobe';
+import { ffmpegBin, runTool } from '../media/tools';
 
 /** What the watermark needs to know about a media file (from ffprobe). */
 export interface MediaInfo {
@@ -19,59 +19,17 @@ export interface MediaInfo {
   formatName: string;
 }
 
-const probeSchema = z.object({
-  streams: z
-    .array(
-      z.object({
-        codec_type: z.string().optional(),
-        codec_name: z.string().optional(),
-        width: z.number().optional(),
-        height: z.number().optional(),
-        pix_fmt: z.string().optional(),
-        avg_frame_rate: z.string().optional(),
-        r_frame_rate: z.string().optional(),
-        nb_frames: z.string().optional(),
-        sample_rate: z.string().optional(),
-        channels: z.number().optional(),
-        disposition: z.object({ attached_pic: z.number().optional() }).partial().optional(),
-      }),
-    )
-    .default([]),
-  format: z
-    .object({ duration: z.string().optional(), format_name: z.string().optional() })
-    .partial()
-    .default({}),
-});
-
-function rate(s: string | undefined): number {
-  if (!s) return 0;
-  const [a, b] = s.split('/').map(Number);
-  return b ? a / b : a || 0;
-}
-
 export async function probeMedia(path: string): Promise<MediaInfo> {
   if (!fs.existsSync(path)) throw new Invalid('file_not_found', `No file at ${path}.`);
-  let out: string;
+  let p: Ffprobe;
   try {
-    out = (
-      await runTool(
-        ffprobeBin(),
-        ['-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', path],
-        { timeoutMs: 30000 },
-      )
-    ).stdout.toString();
-  } catch {
+    p = await ffprobe(path);
+  } catch (e) {
+    if (!(e instanceof ProbeFailed)) throw e;
     throw new UnsupportedMedia('unsupported_media', 'The file is not a readable image, video or audio file.');
   }
-  const parsed = probeSchema.safeParse(JSON.parse(out || '{}'));
-  if (!parsed.success)
-    throw new UnsupportedMedia('unsupported_media', 'ffprobe could not describe the file.');
-  const { streams, format } = parsed.data;
-  const v = streams.find(
-    (s) => s.codec_type === 'video' && !s.disposition?.attached_pic && s.width && s.height,
-  );
-  const a = streams.find((s) => s.codec_type === 'audio' && s.sample_rate);
-  const fps = v ? rate(v.avg_frame_rate) || rate(v.r_frame_rate) || 25 : 0;
+  const { video: v, audio: a } = p;
+  const fps = v ? frameRate(v.avg_frame_rate) || frameRate(v.r_frame_rate) || 25 : 0;
   return {
     video: v
       ? {
@@ -86,8 +44,8 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
     audio: a
       ? { sampleRate: Number(a.sample_rate), channels: a.channels ?? 1, codec: a.codec_name ?? '' }
       : null,
-    durationSec: Number(format.duration ?? 0) || 0,
-    formatName: format.format_name ?? '',
+    durationSec: p.durationSec || 0,
+    formatName: p.formatName,
   };
 }
 
