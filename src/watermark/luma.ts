@@ -5,13 +5,20 @@ import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
 import { unionPValue } from './stats';
 
 /**
- * The image/video mark: a keyed tile of 32x32 chips (4 px each, bilinear between chip centres so
- * it is smooth and low-pass) repeated over the whole frame and added to luma, scaled per 8x8 block
- * by how much change the block can hide (its SSIM budget). The same pattern in every frame lets the
+ * The image/video mark: a keyed tile of 32x32 chips (bilinear between chip centres so it is
+ * smooth and low-pass) repeated over the whole frame and added to luma, scaled per 8x8 block by how
+ * much change the block can hide (its SSIM budget). The same pattern in every frame lets the
  * detector average frames first; the tiling makes it crop-invariant (fold modulo the tile); the
  * tile lattice seen in the autocorrelation gives scale, rotation and (with a second try) flip.
+ *
+ * Chips are 8 px on frames whose short side is at least LARGE_SIDE (every clip the service
+ * delivers) and 6 px below: larger chips survive a halving followed by compression, smaller ones
+ * keep more tiles on small pictures. A 6 px tile is the 8 px tile at scale 0.75, so the detector
+ * searches one reference tile (8 px chips) over a scale range that covers both.
  */
-export const CHIP = 6;
+export const CHIP = 8;
+export const SMALL_CHIP = 6;
+export const LARGE_SIDE = 540;
 export const GRID = 32;
 export const TILE = CHIP * GRID;
 const NSYNC = 256;
@@ -45,8 +52,15 @@ export function layoutFor(key: Buffer): ChipLayout {
   return l;
 }
 
-/** Renders chip values into a TILE x TILE smooth tile (bilinear between chip centres, circular). */
-export function renderTile(chips: Float32Array): Float32Array {
+/** The chip size the embedder uses on a frame of this size. */
+export function chipFor(width: number, height: number): number {
+  return Math.min(width, height) >= LARGE_SIDE ? CHIP : SMALL_CHIP;
+}
+
+/** Renders chip values into a (chip * GRID)^2 smooth tile (bilinear between chip centres, circular). */
+export function renderTile(chips: Float32Array, chip = CHIP): Float32Array {
+  const TILE = chip * GRID;
+  const CHIP = chip;
   const t = new Float32Array(TILE * TILE);
   const c0 = (CHIP - 1) / 2;
   for (let y = 0; y < TILE; y++) {
@@ -89,16 +103,28 @@ export function createLumaEmbedder(
   opts: LumaEmbedOptions = {},
 ): LumaEmbedder {
   const layout = layoutFor(key);
-  const tile = renderTile(chipValues(layout, encodePayload(hexToBits(payloadHex))));
+  const values = chipValues(layout, encodePayload(hexToBits(payloadHex)));
+  const tiles = new Map<number, Int16Array>();
+  const tileOf = (chip: number): Int16Array => {
+    let q = tiles.get(chip);
+    if (!q) {
+      const tile = renderTile(values, chip);
+      q = new Int16Array(tile.length);
+      for (let i = 0; i < tile.length; i++) q[i] = Math.round(tile[i] * 256);
+      tiles.set(chip, q);
+    }
+    return q;
+  };
   const strength = opts.strength ?? DEFAULT_STRENGTH;
   const maxMse = opts.maxMse ?? 3.3;
-  const tileQ = new Int16Array(tile.length);
-  for (let i = 0; i < tile.length; i++) tileQ[i] = Math.round(tile[i] * 256);
   let amp = new Float32Array(0);
   let ampQ = new Int32Array(0);
   return {
     embed(y, width, height, stride = width) {
       if (width < MIN_SIDE || height < MIN_SIDE) return 0;
+      const chip = chipFor(width, height);
+      const tileQ = tileOf(chip);
+      const TILE = chip * GRID;
       const bw = Math.ceil(width / 8),
         bh = Math.ceil(height / 8);
       if (amp.length < bw * bh) {
@@ -274,7 +300,10 @@ export class LumaAccumulator {
 }
 
 export interface LumaTransform {
+  /** how much the picture was scaled since it was marked (best reading; see undoneScale) */
   scale: number;
+  /** the scale at which the 8 px reference tile was found (what a confirmation must fold at) */
+  tileScale?: number;
   rotationDeg: number;
   flipped: boolean;
   offsetX: number;
@@ -318,7 +347,7 @@ interface Lattice {
 }
 
 // Range of the searched lattice vector: scale 0.38..1.15, rotation within +-7 degrees.
-const S_MIN = 0.38,
+const S_MIN = 0.38 * (SMALL_CHIP / CHIP),
   S_MAX = 1.15,
   ROT_MAX = (7 * Math.PI) / 180;
 
@@ -518,7 +547,7 @@ export function foldResidual(
     s = Math.sin(theta) / scale / BIN;
   // 8.24 fixed point that wraps modulo 2^32: 2^8 is a multiple of NB, so the wrap keeps the bin.
   // The rounding of the step drifts by under 2^-12 bins across a row; the bias of 2^-10 bins keeps
-  // coordinates that are exact bin edges (scale 1: every third pixel) in the bin a float floor gives.
+  // coordinates that are exact bin edges (every few pixels at simple scales) in the bin a float floor gives.
   const FX = 16777216;
   const BIAS = 16384;
   const dU = Math.round(c * FX) | 0,
@@ -684,7 +713,7 @@ export function detectLuma(
   const stages = opts.originPrior ? 2 : 1;
   let origin: LumaDetection | null = null;
   if (opts.originPrior) {
-    const o = foldAndSync(r, w, h, 1, 0, false, spec, { ox: 0, oy: 0 });
+    const o = foldAndSync(r, w, h, chipFor(w, h) / CHIP, 0, false, spec, { ox: 0, oy: 0 });
     const od = decodeAt(layout, o);
     const pValue = Math.min(1, stages * unionPValue(o.z, 1, od.crcOk ? -16 * Math.log10(2) : 0));
     origin = {
@@ -701,14 +730,10 @@ export function detectLuma(
   }
   // Every (lattice cell, polish step, flip, offset) the full search below could return: the p-value
   // always carries this whole count, including when the quick geometries decide early.
-  const fixed = opts.fixedScales ?? [1, 0.5];
-  const nCand = 6; // up to three lattice peaks, each with its half period
-  const sweep: { scale: number; theta: number }[] = [];
-  for (const sc of fixed)
-    for (let deg = -5; deg <= 5.01; deg += 0.5)
-      if (deg !== 0) sweep.push({ scale: sc, theta: (deg * Math.PI) / 180 });
-  const trials = (latticeCellCount(w, h) + nCand + fixed.length + sweep.length) * 9 * 2 * NB * NB;
-  const decide = (b: Best): LumaDetection => finish(layout, b, trials, stages, origin);
+  const fixed = opts.fixedScales ?? FIXED_SCALES;
+  const sweep = sweepGeometries();
+  const trials = searchTrials(w, h, fixed.length);
+  const decide = (b: Best): LumaDetection => finish(layout, Math.min(w, h), b, trials, stages, origin);
 
   let best: Best | null = null;
   const consider = (scale: number, theta: number): void => {
@@ -736,6 +761,42 @@ export function detectLuma(
 }
 
 type Best = FoldResult & { scale: number; theta: number; flip: boolean };
+
+/**
+ * The picture's scale from the reference tile's: 8 px chips give it as found, 6 px chips at 4/3 of
+ * it, and nothing in the frame says which was used. The reading nearer to untouched or halved
+ * (what platforms do) wins.
+ */
+function undoneScale(tileScale: number, minSide: number): number {
+  const small = (tileScale * CHIP) / SMALL_CHIP;
+  // Each reading implies the marked original's short side, which implies its chip size.
+  const smallFits = minSide / small < LARGE_SIDE * 1.01;
+  const largeFits = minSide / tileScale >= LARGE_SIDE * 0.99;
+  if (smallFits !== largeFits) return smallFits ? small : tileScale;
+  const off = (s: number) => Math.min(Math.abs(Math.log(s)), Math.abs(Math.log(s / 0.5)));
+  return off(small) < off(tileScale) ? small : tileScale;
+}
+
+/**
+ * Reference-tile scales always tried: untouched and halved, for 8 px chips (1, 0.5) and for 6 px
+ * chips (0.75, 0.375). The angle sweep covers the untouched ones.
+ */
+const FIXED_SCALES = [1, 0.75, 0.5, 0.375];
+const SWEEP_SCALES = [1, 0.75];
+
+function sweepGeometries(): { scale: number; theta: number }[] {
+  const sweep: { scale: number; theta: number }[] = [];
+  for (const sc of SWEEP_SCALES)
+    for (let deg = -5; deg <= 5.01; deg += 0.5)
+      if (deg !== 0) sweep.push({ scale: sc, theta: (deg * Math.PI) / 180 });
+  return sweep;
+}
+
+/** Every (lattice cell or fixed or swept geometry, polish step, flip, offset) the search can return. */
+function searchTrials(w: number, h: number, fixedCount = FIXED_SCALES.length): number {
+  const nCand = 6; // up to three lattice peaks, each with its half period
+  return (latticeCellCount(w, h) + nCand + fixedCount + sweepGeometries().length) * 9 * 2 * NB * NB;
+}
 
 /** Local polish of scale and angle around the winner: the lattice estimate is good to ~0.1%. */
 function polish(
@@ -767,6 +828,7 @@ function polish(
 
 function finish(
   layout: ChipLayout,
+  minSide: number,
   best: Best,
   trials: number,
   stages: number,
@@ -777,7 +839,8 @@ function finish(
   if (origin && origin.pValue < pValue) return { ...origin, reason: 'no mark above the operating threshold' };
   const detected = pValue <= P_THRESHOLD;
   const transform: LumaTransform = {
-    scale: best.scale,
+    scale: undoneScale(best.scale, minSide),
+    tileScale: best.scale,
     rotationDeg: (best.theta * 180) / Math.PI,
     flipped: best.flip,
     offsetX: best.ox * BIN,
@@ -811,14 +874,12 @@ export function confirmLuma(
   const layout = layoutFor(key);
   const spec = syncSpectrum(key, layout);
   const r = residual(l, w, h);
-  const f = foldResidual(r, w, h, t.scale, (t.rotationDeg * Math.PI) / 180);
+  const f = foldResidual(r, w, h, t.tileScale ?? t.scale, (t.rotationDeg * Math.PI) / 180);
   const fr = syncFold(t.flipped ? mirrorFold(f) : f, spec, {
     ox: Math.round(t.offsetX / BIN) & (NB - 1),
     oy: Math.round(t.offsetY / BIN) & (NB - 1),
   });
-  const fixed = 2;
-  const sweepN = fixed * 20;
-  const trials = (latticeCellCount(w, h) + 6 + fixed + sweepN) * 9 * 2 * NB * NB;
+  const trials = searchTrials(w, h);
   const { payload, crcOk } = decodeAt(layout, fr);
   const pValue = Math.min(1, unionPValue(fr.z, trials, crcOk ? -16 * Math.log10(2) : 0));
   const detected = pValue <= P_THRESHOLD;

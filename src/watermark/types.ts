@@ -1,5 +1,6 @@
 export interface WatermarkTransform {
   scale: number;
+  tileScale?: number;
   rotationDeg: number;
   flipped: boolean;
   offsetX: number;

@@ -73,6 +73,34 @@ describe('luma watermark on a synthetic 640x480 frame', () => {
   });
 });
 
+describe('luma watermark chip size by frame size', () => {
+  // One frame without averaging: the still-image strength keeps these about the chip geometry.
+  const strong = (p: Plane): Plane => {
+    const y = Uint8Array.from(p.y);
+    createLumaEmbedder(payload, key, { strength: 0.04, maxMse: 10 }).embed(y, p.w, p.h);
+    return { y, w: p.w, h: p.h };
+  };
+
+  it('uses 8 px chips from a 540 px short side and still reads scale and payload after halving', () => {
+    const big = strong(syntheticFrame(960, 540, 3));
+    const d = detectLuma(big.y, big.w, big.h, key);
+    expect(d.payloadHex).toBe(payload);
+    expect(d.transform?.scale).toBeCloseTo(1, 2);
+    expect(d.transform?.tileScale).toBeCloseTo(1, 2);
+    const half = downscale(big, 0.5);
+    const h = detectLuma(half.y, half.w, half.h, key);
+    expect(h.payloadHex).toBe(payload);
+    expect(h.transform?.scale).toBeCloseTo(0.5, 2);
+  });
+
+  it('reports an untouched small-chip frame as unscaled', () => {
+    const d = detectLuma(strong(syntheticFrame(480, 360, 4)).y, 480, 360, key);
+    expect(d.payloadHex).toBe(payload);
+    expect(d.transform?.tileScale).toBeCloseTo(0.75, 2);
+    expect(d.transform?.scale).toBeCloseTo(1, 2);
+  });
+});
+
 describe('luma watermark across frames', () => {
   it('averages frames: eight noisy copies of a moving scene decode where one alone is weaker', () => {
     const acc = new LumaAccumulator(320, 240);
