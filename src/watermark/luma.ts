@@ -754,13 +754,41 @@ export function detectLuma(
   const acf = autocorr(r, w, h);
   for (const c of latticeCandidates(acf)) consider(Math.hypot(c.vx, c.vy) / TILE, Math.atan2(c.vy, c.vx));
   // The autocorrelation can miss a weak lattice (rotated + recompressed): sweep angles at the
-  // two scales platforms use most before giving up.
-  if (best && (best as Best).z < SWEEP_BELOW_Z) for (const g of sweep) consider(g.scale, g.theta);
+  // untouched scales before giving up. The sweep ranks angles on the 2x2-averaged residual (a
+  // quarter of the pixels; the tile keeps 3-4 px chips there) and folds only the best two at
+  // full resolution.
+  if (best && (best as Best).z < SWEEP_BELOW_Z) {
+    const coarse = w >= 2 * MIN_SIDE && h >= 2 * MIN_SIDE ? halve(r, w, h) : null;
+    const ranked = coarse
+      ? sweep
+          .map((g) => {
+            const f = foldResidual(coarse.r, coarse.w, coarse.h, g.scale / 2, g.theta);
+            return { g, z: Math.max(syncFold(f, spec).z, syncFold(mirrorFold(f), spec).z) };
+          })
+          .sort((a, b) => b.z - a.z)
+          .slice(0, 2)
+          .map((x) => x.g)
+      : sweep;
+    for (const g of ranked) consider(g.scale, g.theta);
+  }
   if (!best) return none('no geometry candidate');
   return decide(polish(r, w, h, spec, best));
 }
 
 type Best = FoldResult & { scale: number; theta: number; flip: boolean };
+
+/** The residual averaged 2x2 (for coarse searches). */
+function halve(r: Float32Array, w: number, h: number): { r: Float32Array; w: number; h: number } {
+  const hw = w >> 1,
+    hh = h >> 1;
+  const out = new Float32Array(hw * hh);
+  for (let y = 0; y < hh; y++)
+    for (let x = 0; x < hw; x++) {
+      const i = 2 * y * w + 2 * x;
+      out[y * hw + x] = (r[i] + r[i + 1] + r[i + w] + r[i + w + 1]) * 0.5;
+    }
+  return { r: out, w: hw, h: hh };
+}
 
 /**
  * The picture's scale from the reference tile's: 8 px chips give it as found, 6 px chips at 4/3 of
