@@ -178,33 +178,38 @@ export function createLumaEmbedder(
       let se = 0,
         seN = 0;
       const full = width >> 3;
+      const blocksPerTile = TILE >> 3;
       for (let yy = 0; yy < height; yy++) {
         const row = yy * stride;
         const trow = (yy % TILE) * TILE;
         const arow = (yy >> 3) * bw;
-        if ((yy & 3) === 0) {
-          for (let xx = 0; xx < width; xx++) {
-            const o = y[row + xx];
-            const v =
-              CLAMP[CLAMP_OFF + o + ((ampQ[arow + (xx >> 3)] * tileQ[trow + (xx % TILE)] + 32768) >> 16)];
-            y[row + xx] = v;
-            se += (v - o) * (v - o);
-          }
-          seN += width;
-          continue;
-        }
+        const sample = (yy & 3) === 0;
+        // The tile column advances with the block and wraps without a division per pixel.
+        let tb = 0;
         for (let bx = 0; bx < full; bx++) {
           const a = ampQ[arow + bx];
           const p = row + (bx << 3);
-          const t = trow + ((bx << 3) % TILE);
-          for (let k = 0; k < 8; k++)
-            y[p + k] = CLAMP[CLAMP_OFF + y[p + k] + ((a * tileQ[t + k] + 32768) >> 16)];
+          const t = trow + (tb << 3);
+          if (++tb === blocksPerTile) tb = 0;
+          if (sample)
+            for (let k = 0; k < 8; k++) {
+              const o = y[p + k];
+              const v = CLAMP[CLAMP_OFF + o + ((a * tileQ[t + k] + 32768) >> 16)];
+              y[p + k] = v;
+              se += (v - o) * (v - o);
+            }
+          else
+            for (let k = 0; k < 8; k++)
+              y[p + k] = CLAMP[CLAMP_OFF + y[p + k] + ((a * tileQ[t + k] + 32768) >> 16)];
         }
-        for (let xx = full << 3; xx < width; xx++)
-          y[row + xx] =
-            CLAMP[
-              CLAMP_OFF + y[row + xx] + ((ampQ[arow + (xx >> 3)] * tileQ[trow + (xx % TILE)] + 32768) >> 16)
-            ];
+        for (let xx = full << 3; xx < width; xx++) {
+          const o = y[row + xx];
+          const v =
+            CLAMP[CLAMP_OFF + o + ((ampQ[arow + (xx >> 3)] * tileQ[trow + (xx % TILE)] + 32768) >> 16)];
+          y[row + xx] = v;
+          if (sample) se += (v - o) * (v - o);
+        }
+        if (sample) seN += width;
       }
       return se / Math.max(1, seN);
     },
