@@ -336,6 +336,8 @@ export async function detectFile(
   if (await imageFormat(p)) return detectImage(p, key);
   const info = await probeMedia(p);
   const maxSeconds = opts.maxSeconds ?? 10;
+  // The sound is decoded by its own ffmpeg while the picture is decoded and searched.
+  const audioTrack = info.audio ? detectAudioTrack(p, maxSeconds) : null;
   if (!info.video && !info.audio)
     throw new UnsupportedMedia('no_media_streams', 'The file has neither video nor audio.');
   let video: WatermarkDetection['video'] = null;
@@ -386,8 +388,8 @@ export async function detectFile(
     }
   }
   let ad: AudioDetection | null = null;
-  if (info.audio) {
-    const a = await detectAudioTrack(p, maxSeconds);
+  if (audioTrack) {
+    const a = await audioTrack;
     if (a) ad = detectAudio(a.pcm, AUDIO_DETECT_RATE, key);
     else reasons.push('audio: the audio stream could not be decoded');
     if (ad && !ad.detected && ad.reason) reasons.push(`audio: ${ad.reason}`);
