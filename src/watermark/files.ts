@@ -366,7 +366,9 @@ export async function detectFile(
       if (frames === 0) reasons.push('the video stream has no decodable frames');
       else {
         const all = used.length === 1 ? used[0].acc.mean() : meanOf(used.map((s) => s.acc));
-        vd = detectLuma(all, w, h, key);
+        // A delivered clip re-encoded, trimmed or halved keeps the tile at the frame's origin: that
+        // test costs a handful of trials instead of the search's hundreds of millions.
+        vd = detectLuma(all, w, h, key, { originPrior: true });
         const t = vd.transform;
         // Segments are checked only at the geometry the whole clip revealed: one fold each.
         const segments =
@@ -374,7 +376,8 @@ export async function detectFile(
             ? used.map((s) => ({
                 startSec: s.start,
                 endSec: s.end,
-                detected: vd!.detected && t !== null && confirmLuma(s.acc.mean(), w, h, key, t).detected,
+                detected:
+                  vd!.detected && t !== null && confirmLuma(s.acc.mean(), w, h, key, t, vd!.trials).detected,
               }))
             : [{ startSec: 0, endSec: frames / info.video.fps, detected: vd.detected }];
         video = {

@@ -18,7 +18,7 @@ import { unionPValue } from './stats';
  */
 export const CHIP = 8;
 export const SMALL_CHIP = 6;
-export const LARGE_SIDE = 540;
+export const LARGE_SIDE = Number(process.env.WM_LARGE_SIDE ?? 540);
 export const GRID = 32;
 export const TILE = CHIP * GRID;
 const NSYNC = 256;
@@ -326,6 +326,8 @@ export interface LumaDetection {
   reason?: string;
   /** the decoder's best guess even when not detected, for bit-accuracy measurements */
   rawPayloadHex?: string;
+  /** how many hypotheses the stage that produced this result chose among (its p-value's multiplier) */
+  trials?: number;
 }
 
 export const P_THRESHOLD = 1e-9;
@@ -716,18 +718,34 @@ export function detectLuma(
   const spec = syncSpectrum(key, layout);
   const r = residual(lf, w, h);
   const stages = opts.originPrior ? 2 : 1;
+  const fixed = opts.fixedScales ?? FIXED_SCALES;
+  // The fixed geometries are folded once: the origin test and the quick path both read them.
+  const fixedFolds = fixed.map((scale) => ({ scale, f: foldResidual(r, w, h, scale, 0) }));
   let origin: LumaDetection | null = null;
   if (opts.originPrior) {
-    const o = foldAndSync(r, w, h, chipFor(w, h) / CHIP, 0, false, spec, { ox: 0, oy: 0 });
-    const od = decodeAt(layout, o);
-    const pValue = Math.min(1, stages * unionPValue(o.z, 1, od.crcOk ? -16 * Math.log10(2) : 0));
+    let o: (FoldResult & { scale: number }) | null = null;
+    for (const { scale, f } of fixedFolds) {
+      const fr = syncFold(f, spec, { ox: 0, oy: 0 });
+      if (!o || fr.z > o.z) o = { ...fr, scale };
+    }
+    const od = decodeAt(layout, o!);
+    const trials = fixed.length;
+    const pValue = Math.min(1, stages * unionPValue(o!.z, trials, od.crcOk ? -16 * Math.log10(2) : 0));
     origin = {
       detected: pValue <= P_THRESHOLD,
       payloadHex: pValue <= P_THRESHOLD && od.crcOk ? bitsToHex(od.payload) : null,
       crcOk: od.crcOk,
       pValue,
-      score: o.z,
-      transform: { scale: 1, rotationDeg: 0, flipped: false, offsetX: 0, offsetY: 0 },
+      score: o!.z,
+      transform: {
+        scale: undoneScale(o!.scale, Math.min(w, h)),
+        tileScale: o!.scale,
+        rotationDeg: 0,
+        flipped: false,
+        offsetX: 0,
+        offsetY: 0,
+      },
+      trials: stages * trials,
       rawPayloadHex: bitsToHex(od.payload),
     };
     // Already decided: the search below could only add a second, larger p-value.
@@ -735,14 +753,13 @@ export function detectLuma(
   }
   // Every (lattice cell, polish step, flip, offset) the full search below could return: the p-value
   // always carries this whole count, including when the quick geometries decide early.
-  const fixed = opts.fixedScales ?? FIXED_SCALES;
   const sweep = sweepGeometries();
   const trials = searchTrials(w, h, fixed.length);
   const decide = (b: Best): LumaDetection => finish(layout, Math.min(w, h), b, trials, stages, origin);
 
   let best: Best | null = null;
-  const consider = (scale: number, theta: number): void => {
-    const f = foldResidual(r, w, h, scale, theta);
+  const consider = (scale: number, theta: number, folded?: Float64Array): void => {
+    const f = folded ?? foldResidual(r, w, h, scale, theta);
     for (const flip of [false, true]) {
       const fr = syncFold(flip ? mirrorFold(f) : f, spec);
       if (!best || fr.z > best.z) best = { ...fr, scale, theta, flip };
@@ -750,7 +767,7 @@ export function detectLuma(
   };
   // Quick path: what platforms do most (re-encode, crop, halve) keeps the tile unrotated at scale 1
   // or 0.5. When one of those already decides, the autocorrelation (the costliest step) is skipped.
-  for (const sc of fixed) consider(sc, 0);
+  for (const { scale, f } of fixedFolds) consider(scale, 0, f);
   // Polishing a hopeless quick winner would only cost time: deciding needs z of about 7.3 or more.
   if (best && (best as Best).z >= 6) {
     const quick = decide(polish(r, w, h, spec, best));
@@ -888,13 +905,14 @@ function finish(
     transform,
     reason: detected ? undefined : 'no mark above the operating threshold',
     rawPayloadHex: bitsToHex(payload),
+    trials: stages * trials,
   };
 }
 
 /**
  * Tests one known geometry and offset (found on a whole clip) in part of it, e.g. a segment of the
- * timeline. The p-value keeps the full search's trial count, because that geometry was chosen by a
- * search over data that includes this part.
+ * timeline. The p-value keeps the trial count of the stage that found the geometry (the whole
+ * search unless told), because that geometry was chosen among them on data that includes this part.
  */
 export function confirmLuma(
   l: Float32Array,
@@ -902,6 +920,7 @@ export function confirmLuma(
   h: number,
   key: Buffer,
   t: LumaTransform,
+  foundAmong?: number,
 ): { detected: boolean; pValue: number; payloadHex: string | null; score: number } {
   if (w < MIN_SIDE || h < MIN_SIDE) return { detected: false, pValue: 1, payloadHex: null, score: 0 };
   const layout = layoutFor(key);
@@ -912,7 +931,7 @@ export function confirmLuma(
     ox: Math.round(t.offsetX / BIN) & (NB - 1),
     oy: Math.round(t.offsetY / BIN) & (NB - 1),
   });
-  const trials = searchTrials(w, h);
+  const trials = foundAmong ?? searchTrials(w, h);
   const { payload, crcOk } = decodeAt(layout, fr);
   const pValue = Math.min(1, unionPValue(fr.z, trials, crcOk ? -16 * Math.log10(2) : 0));
   const detected = pValue <= P_THRESHOLD;

@@ -1,4 +1,4 @@
-import { createLumaEmbedder, detectLuma, LumaAccumulator } from '../../../src/watermark/luma';
+import { confirmLuma, createLumaEmbedder, detectLuma, LumaAccumulator } from '../../../src/watermark/luma';
 import { psnr, ssim } from '../../../src/watermark/quality';
 import {
   addNoise,
@@ -98,6 +98,35 @@ describe('luma watermark chip size by frame size', () => {
     expect(d.payloadHex).toBe(payload);
     expect(d.transform?.tileScale).toBeCloseTo(0.75, 2);
     expect(d.transform?.scale).toBeCloseTo(1, 2);
+  });
+});
+
+describe('the origin test (a delivered clip re-encoded without resizing or cropping)', () => {
+  const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 16, 7);
+
+  it('decides with a handful of trials where the full search cannot clear its union bound', () => {
+    const searched = detectLuma(noisy.y, noisy.w, noisy.h, key);
+    const withOrigin = detectLuma(noisy.y, noisy.w, noisy.h, key, { originPrior: true });
+    expect(searched.detected).toBe(false);
+    expect(withOrigin.detected).toBe(true);
+    expect(withOrigin.trials).toBeLessThanOrEqual(8);
+    expect(searched.trials).toBeGreaterThan(1e8);
+    expect(withOrigin.transform).toMatchObject({ offsetX: 0, offsetY: 0, rotationDeg: 0, flipped: false });
+  });
+
+  it('confirms a part at the geometry found, charged the trials of the stage that found it', () => {
+    const d = detectLuma(noisy.y, noisy.w, noisy.h, key, { originPrior: true });
+    const asFound = confirmLuma(Float32Array.from(noisy.y), noisy.w, noisy.h, key, d.transform!, d.trials);
+    const asSearched = confirmLuma(Float32Array.from(noisy.y), noisy.w, noisy.h, key, d.transform!);
+    expect(asFound.detected).toBe(true);
+    expect(asSearched.pValue).toBeGreaterThan(asFound.pValue * 1e6);
+  });
+
+  it('is not fooled on unmarked frames: the origin alone never reaches the threshold', () => {
+    for (let i = 0; i < 6; i++) {
+      const f = syntheticFrame(640, 480, 300 + i);
+      expect(detectLuma(f.y, f.w, f.h, key, { originPrior: true }).detected).toBe(false);
+    }
   });
 });
 
