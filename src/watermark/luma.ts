@@ -18,7 +18,7 @@ import { unionPValue } from './stats';
  */
 export const CHIP = 8;
 export const SMALL_CHIP = 6;
-export const LARGE_SIDE = Number(process.env.WM_LARGE_SIDE ?? 540);
+export const LARGE_SIDE = 540;
 export const GRID = 32;
 export const TILE = CHIP * GRID;
 const NSYNC = 256;
