@@ -113,9 +113,10 @@
         });
       parts.push('in the picture at ' + (seen.join(', ') || 'no single segment'));
     } else if (w.video && w.video.detected) parts.push('in the image');
-    parts.push(w.audio ? (w.audio.detected ? 'in the sound' : 'not in the sound') : 'no sound to check');
+    if (w.audio) parts.push(w.audio.detected ? 'in the sound' : 'not in the sound');
+    else if (!w.note) parts.push('no sound to check');
     if (w.pValue != null) parts.push('chance of a false find ' + Number(w.pValue).toExponential(1));
-    return parts.join('; ') + '.';
+    return parts.join('; ') + '.' + (w.note ? ' ' + w.note : '');
   }
 
   function ledgerLine(l) {
@@ -145,7 +146,7 @@
   }
 
   function fingerprintLine(f) {
-    if (!f.checked) return 'Not computed.';
+    if (!f.checked) return f.note || 'Not computed.';
     if (!f.matched) return 'No similar clip in the ledger.';
     return (
       (f.strong ? 'Strong match' : 'Weak match (not counted)') +

@@ -80,7 +80,7 @@ export function summary(file: string, r: VerifyReport): string {
       .filter((s) => s.detected)
       .map((s) => `${s.startSec.toFixed(1)}-${s.endSec.toFixed(1)} s`) ?? [];
   lines.push(
-    `  Watermark: ${!w.checked ? `not checked (${w.reason})` : w.detected ? `found (p=${(w.pValue ?? 1).toExponential(1)})${segs.length ? ` in ${segs.join(', ')}` : ''}; sound: ${w.audio ? (w.audio.detected ? 'found' : 'not found') : 'none'}` : `not found${w.reason ? ` (${w.reason})` : ''}`}`,
+    `  Watermark: ${!w.checked ? `not checked (${w.reason})` : w.detected ? `found (p=${(w.pValue ?? 1).toExponential(1)})${segs.length ? ` in ${segs.join(', ')}` : ''}; sound: ${w.audio ? (w.audio.detected ? 'found' : 'not found') : w.note ? 'not analysed' : 'none'}${w.note ? `. ${w.note}` : ''}` : `not found${w.reason ? ` (${w.reason})` : ''}`}`,
   );
   const l = e.ledger;
   lines.push(
@@ -88,7 +88,7 @@ export function summary(file: string, r: VerifyReport): string {
   );
   const f = e.fingerprint;
   lines.push(
-    `  Fingerprint: ${!f.checked ? 'not computed' : f.matched ? `${f.strong ? 'strong' : 'weak'} match, ${f.matchedFrames}/${f.queryFrames} frames, ${f.matchedAudio}/${f.queryAudio} audio` : 'no match'}`,
+    `  Fingerprint: ${!f.checked ? (f.note ?? 'not computed') : f.matched ? `${f.strong ? 'strong' : 'weak'} match, ${f.matchedFrames}/${f.queryFrames} frames, ${f.matchedAudio}/${f.queryAudio} audio` : 'no match'}`,
   );
   return lines.join('\n');
 }

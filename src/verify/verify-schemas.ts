@@ -32,6 +32,8 @@ const watermarkEvidence = z.object({
   pValue: z.number().nullable(),
   score: z.number().nullable(),
   reason: z.string().nullable(),
+  /** What was left unanalysed because an early look already settled it. */
+  note: z.string().nullable(),
   video: z
     .object({
       detected: z.boolean(),
@@ -64,6 +66,8 @@ const fingerprintEvidence = z.object({
   matchedAudio: z.number(),
   meanDistance: z.number().nullable(),
   generationId: z.string().nullable(),
+  /** Why it was not computed, when it was not needed. */
+  note: z.string().nullable(),
 });
 
 export const recoveredManifestSchema = z.object({

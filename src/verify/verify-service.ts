@@ -28,6 +28,11 @@ import type { RecoveredManifest, VerifyReport } from './verify-schemas';
 export const MAX_DURATION_SEC = 300;
 /** The watermark detector reads at most this much of a clip (the production clips are ~10 s). */
 const WATERMARK_SECONDS = 12;
+/**
+ * It looks once after this much picture: a delivered clip, even re-encoded, halved or trimmed,
+ * shows its mark and identifier there, and stopping saves most of the decoding (issue 8's 2 s).
+ */
+const WATERMARK_QUICK_SECONDS = 3;
 
 export type VerifyStage = 'probing' | 'analysing' | 'ledger' | 'done';
 export type ProgressFn = (stage: VerifyStage, fraction: number) => void;
@@ -35,7 +40,7 @@ export type ProgressFn = (stage: VerifyStage, fraction: number) => void;
 export type DetectWatermark = (
   path: string,
   key: Buffer,
-  opts: { maxSeconds?: number },
+  opts: { maxSeconds?: number; quickSeconds?: number },
 ) => Promise<WatermarkDetection>;
 
 export interface VerifyServiceDeps {
@@ -157,7 +162,10 @@ export function createVerifyService(deps: VerifyServiceDeps) {
 
   async function detect(path: string): Promise<WatermarkDetection | null> {
     try {
-      return await deps.detectWatermark(path, deps.watermarkKey, { maxSeconds: WATERMARK_SECONDS });
+      return await deps.detectWatermark(path, deps.watermarkKey, {
+        maxSeconds: WATERMARK_SECONDS,
+        quickSeconds: WATERMARK_QUICK_SECONDS,
+      });
     } catch (e) {
       deps.logger?.warn({ err: (e as Error).message }, 'watermark detection failed');
       return null;
@@ -182,33 +190,38 @@ export function createVerifyService(deps: VerifyServiceDeps) {
           onProgress?.('analysing', done / 5);
         });
       onProgress?.('analysing', 0);
-      const [sha256, manifest, wm, fp, thumb] = await Promise.all([
+      const [sha256, manifest, wm, thumb] = await Promise.all([
         step(meta.sha256 ? Promise.resolve(meta.sha256) : sha256File(path)),
         step(readManifest(path)),
         step(detect(path)),
-        step(fingerprintMedia(path, probed).catch(() => null)),
         step(
           kind === 'audio'
             ? Promise.resolve(null)
             : thumbnailDataUrl(path, { isImage: kind === 'image', durationSec: probed.durationSec }),
         ),
       ]);
-      onProgress?.('ledger', 0);
       const wmPayload = wm?.detected
         ? wm.video?.segments.some((s) => s.detected) || !wm.audio?.detected
           ? wm.payloadHex
           : wm.audio.payloadHex
         : null;
-      const [byContentHash, byWatermark, byManifest, fpMatch] = await Promise.all([
+      const [byContentHash, byWatermark, byManifest] = await Promise.all([
         ledgerRepository.findByContentSha256(deps.db, sha256),
         wmPayload ? ledgerRepository.findByPayload(deps.db, wmPayload) : Promise.resolve(null),
         manifest?.generationId
           ? ledgerRepository.findByGenerationId(deps.db, manifest.generationId)
           : Promise.resolve(null),
-        fp
-          ? ledgerRepository.nearestByFingerprint(deps.db, fp)
-          : Promise.resolve(null as FingerprintMatch | null),
       ]);
+      // The fingerprint is the route for copies the watermark cannot identify: when the exact
+      // bytes or the watermark already named the ledger entry, its decode is not spent.
+      const identified = byContentHash ?? (wm?.detected && wmPayload ? byWatermark : null);
+      const fp = identified ? null : await fingerprintMedia(path, probed).catch(() => null);
+      onProgress?.('analysing', 1);
+      onProgress?.('ledger', 0);
+      const fpMatch = fp ? await ledgerRepository.nearestByFingerprint(deps.db, fp) : null;
+      const fingerprintNote = identified
+        ? `Not needed: ${byContentHash ? 'the exact file' : 'the watermark'} already identified the clip.`
+        : null;
       const ours = isOurs(manifest);
       const d = decide({
         kind,
@@ -269,6 +282,7 @@ export function createVerifyService(deps: VerifyServiceDeps) {
             pValue: wm?.pValue ?? null,
             score: wm?.score ?? null,
             reason: wm?.reason ?? (wm ? null : 'the watermark detector could not read this file'),
+            note: wm?.skipped ?? null,
             video: wm?.video
               ? {
                   detected: videoDetected,
@@ -302,6 +316,7 @@ export function createVerifyService(deps: VerifyServiceDeps) {
             meanDistance:
               fpMatch && fpMatch.matchedFrames ? Math.round(fpMatch.meanDistance * 100) / 100 : null,
             generationId: fpMatch?.record.generationId ?? null,
+            note: fingerprintNote,
           },
         },
         recoveredManifest: recover,

@@ -329,28 +329,58 @@ async function detectAudioTrack(p: string, maxSeconds: number): Promise<{ pcm: F
 export async function detectFile(
   p: string,
   key: Buffer,
-  opts: { maxSeconds?: number } = {},
+  opts: {
+    maxSeconds?: number;
+    /**
+     * Look once after this many seconds of picture: a mark found there with its identifier ends the
+     * analysis (the rest of the picture and the sound are not decoded). Two looks share the
+     * false-detection budget, so each p-value carries a factor of two.
+     */
+    quickSeconds?: number;
+  } = {},
 ): Promise<WatermarkDetection> {
   checkKey(key);
   if (!fs.existsSync(p)) throw new Invalid('file_not_found', `No file at ${p}.`);
   if (await imageFormat(p)) return detectImage(p, key);
   const info = await probeMedia(p);
   const maxSeconds = opts.maxSeconds ?? 10;
-  // The sound is decoded by its own ffmpeg while the picture is decoded and searched.
-  const audioTrack = info.audio ? detectAudioTrack(p, maxSeconds) : null;
   if (!info.video && !info.audio)
     throw new UnsupportedMedia('no_media_streams', 'The file has neither video nor audio.');
+  const pictureUsable = !!info.video && info.video.width >= MIN_SIDE && info.video.height >= MIN_SIDE;
+  const quick =
+    pictureUsable && opts.quickSeconds !== undefined && opts.quickSeconds < maxSeconds
+      ? opts.quickSeconds
+      : null;
+  // Without a quick look the sound is decoded by its own ffmpeg while the picture is decoded and
+  // searched; with one, only once the quick look has not settled it.
+  const audio: { track: Promise<{ pcm: Float32Array } | null> | null } = { track: null };
+  const startAudio = () => {
+    if (info.audio && !audio.track) audio.track = detectAudioTrack(p, maxSeconds);
+  };
+  if (quick === null) startAudio();
   let video: WatermarkDetection['video'] = null;
   let vd: LumaDetection | null = null;
+  let skipped: string | undefined;
   const reasons: string[] = [];
   if (info.video) {
     const { width: w, height: h } = info.video;
-    if (w < MIN_SIDE || h < MIN_SIDE)
-      reasons.push(`video ${w}x${h} is smaller than the ${MIN_SIDE}px minimum`);
+    if (!pictureUsable) reasons.push(`video ${w}x${h} is smaller than the ${MIN_SIDE}px minimum`);
     else {
       // Each frame is added once, to its timeline segment; the whole clip is the sum of those.
       const segs: { acc: LumaAccumulator; start: number; end: number }[] = [];
+      let looked = false;
       for await (const f of decodeLuma(p, info, maxSeconds)) {
+        if (quick !== null && !looked && f.timeSec >= quick) {
+          looked = true;
+          const used = segs.filter((s) => s.acc.frames > 0);
+          const d = detectLuma(meanOf(used.map((s) => s.acc)), w, h, key, { originPrior: true, looks: 2 });
+          if (d.detected && d.payloadHex) {
+            vd = d;
+            skipped = `The first ${quick} s of the picture carried the mark with its identifier, so the rest of the picture${info.audio ? ' and the sound were' : ' was'} not analysed.`;
+            break;
+          }
+          startAudio();
+        }
         const si = Math.floor(f.timeSec / SEGMENT_SEC);
         while (segs.length <= si)
           segs.push({
@@ -361,14 +391,17 @@ export async function detectFile(
         segs[si].acc.add(new Uint8Array(f.y.buffer, f.y.byteOffset, w * h));
         segs[si].end = f.timeSec + 1 / info.video.fps;
       }
+      if (!skipped) startAudio();
       const used = segs.filter((s) => s.acc.frames > 0);
       const frames = used.reduce((n, s) => n + s.acc.frames, 0);
       if (frames === 0) reasons.push('the video stream has no decodable frames');
       else {
-        const all = used.length === 1 ? used[0].acc.mean() : meanOf(used.map((s) => s.acc));
         // A delivered clip re-encoded, trimmed or halved keeps the tile at the frame's origin: that
         // test costs a handful of trials instead of the search's hundreds of millions.
-        vd = detectLuma(all, w, h, key, { originPrior: true });
+        vd ??= detectLuma(meanOf(used.map((s) => s.acc)), w, h, key, {
+          originPrior: true,
+          looks: looked ? 2 : 1,
+        });
         const t = vd.transform;
         // Segments are checked only at the geometry the whole clip revealed: one fold each.
         const segments =
@@ -389,10 +422,10 @@ export async function detectFile(
         if (!vd.detected && vd.reason) reasons.push(`video: ${vd.reason}`);
       }
     }
-  }
+  } else startAudio();
   let ad: AudioDetection | null = null;
-  if (audioTrack) {
-    const a = await audioTrack;
+  if (audio.track) {
+    const a = await audio.track;
     if (a) ad = detectAudio(a.pcm, AUDIO_DETECT_RATE, key);
     else reasons.push('audio: the audio stream could not be decoded');
     if (ad && !ad.detected && ad.reason) reasons.push(`audio: ${ad.reason}`);
@@ -411,5 +444,6 @@ export async function detectFile(
     audio: ad
       ? { secondsUsed: ad.secondsUsed, detected: ad.detected, payloadHex: ad.payloadHex, pValue: ad.pValue }
       : null,
+    skipped,
   };
 }

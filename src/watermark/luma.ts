@@ -678,6 +678,11 @@ export interface LumaDetectOptions {
    * millions. The two tests share the false-detection budget (Bonferroni, factor 2).
    */
   originPrior?: boolean;
+  /**
+   * How many times the caller tests growing parts of the same clip (a quick look, then the whole):
+   * the looks share the false-detection budget (Bonferroni).
+   */
+  looks?: number;
 }
 
 function decodeAt(layout: ChipLayout, fr: FoldResult): { payload: Uint8Array; crcOk: boolean } {
@@ -717,7 +722,7 @@ export function detectLuma(
   const layout = layoutFor(key);
   const spec = syncSpectrum(key, layout);
   const r = residual(lf, w, h);
-  const stages = opts.originPrior ? 2 : 1;
+  const stages = (opts.originPrior ? 2 : 1) * (opts.looks ?? 1);
   const fixed = opts.fixedScales ?? FIXED_SCALES;
   // The fixed geometries are folded once: the origin test and the quick path both read them.
   const fixedFolds = fixed.map((scale) => ({ scale, f: foldResidual(r, w, h, scale, 0) }));

@@ -20,4 +20,6 @@ export interface WatermarkDetection {
     transform: WatermarkTransform;
   } | null;
   audio?: { secondsUsed: number; detected: boolean; payloadHex: string | null; pValue: number } | null;
+  /** what was left unanalysed because an early look already settled it, as a sentence */
+  skipped?: string;
 }

@@ -60,6 +60,11 @@ describe.each(backends())('verification verdicts ($name)', (backend) => {
       payloadHex: stamped.payloadHex,
     });
     expect(r.body.evidence.watermark.video.segments.length).toBeGreaterThan(0);
+    // The exact bytes already named the ledger entry: the fingerprint's decode is not spent.
+    expect(r.body.evidence.fingerprint).toMatchObject({
+      checked: false,
+      note: expect.stringMatching(/exact file/),
+    });
     expect(r.body.thumbnail).toMatch(/^data:image\/jpeg;base64,/);
     expect(r.body.file).toMatchObject({ kind: 'video', mimeType: 'video/mp4', width: 640, height: 360 });
     expect(leftovers(svc.dataDir)).toEqual([]);
@@ -70,7 +75,8 @@ describe.each(backends())('verification verdicts ($name)', (backend) => {
     expect(r.body.verdict).toBe('no_evidence');
     expect(r.body.evidence.ledger.found).toBe(false);
     expect(r.body.evidence.watermark.detected).toBe(false);
-    expect(r.body.evidence.fingerprint.strong).toBe(false);
+    expect(r.body.evidence.fingerprint).toMatchObject({ checked: true, strong: false, note: null });
+    expect(r.body.evidence.watermark.note).toBeNull();
     expect(r.body.recoveredManifest).toBeNull();
     expect(r.body.explanation).toMatch(/No evidence/);
   });

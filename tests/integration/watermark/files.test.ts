@@ -71,6 +71,34 @@ describe('watermark on files', () => {
     }
   });
 
+  it('stops after a quick look that finds the mark with its identifier, and reads the whole clip and its sound when it does not', async () => {
+    const src = path.join(dir, 'quick-src.mp4');
+    ff([
+      '-i',
+      fixture('selfie', 'talking-a.mp4'),
+      '-t',
+      '8',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-c:a',
+      'aac',
+      src,
+    ]);
+    const marked = path.join(dir, 'quick-marked.mp4');
+    await embedVideoFile(src, marked, payload, key);
+    const quick = await detectFile(marked, key, { maxSeconds: 8, quickSeconds: 3 });
+    expect(quick).toMatchObject({ detected: true, payloadHex: payload, audio: null });
+    expect(quick.video?.secondsUsed).toBeLessThanOrEqual(3.05);
+    expect(quick.skipped).toMatch(/first 3 s .* sound were not analysed/);
+    const plain = await detectFile(src, key, { maxSeconds: 8, quickSeconds: 3 });
+    expect(plain).toMatchObject({ detected: false, payloadHex: null });
+    expect(plain.skipped).toBeUndefined();
+    expect(plain.video?.secondsUsed).toBeGreaterThan(7.5);
+    expect(plain.audio?.secondsUsed).toBeGreaterThan(7.5);
+  });
+
   const stills: [string, string][] = [
     ['media', 'coffee.png'],
     ['media', 'chelsea.png'],
