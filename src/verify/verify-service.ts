@@ -12,7 +12,6 @@ import {
   fingerprintMedia,
   ledgerRepository,
   probeFile,
-  type FingerprintMatch,
   type LedgerRecord,
   type ProbedMedia,
 } from '../ledger';
