@@ -11,6 +11,7 @@ import { AppError, Invalid, PayloadTooLarge, UnsupportedMedia } from '../http/er
 import {
   fingerprintMedia,
   ledgerRepository,
+  type MediaFingerprint,
   probeFile,
   type LedgerRecord,
   type ProbedMedia,
@@ -39,7 +40,7 @@ export type ProgressFn = (stage: VerifyStage, fraction: number) => void;
 export type DetectWatermark = (
   path: string,
   key: Buffer,
-  opts: { maxSeconds?: number; quickSeconds?: number },
+  opts: { maxSeconds?: number; quickSeconds?: number; onUndecided?: () => void },
 ) => Promise<WatermarkDetection>;
 
 export interface VerifyServiceDeps {
@@ -159,11 +160,12 @@ export function createVerifyService(deps: VerifyServiceDeps) {
     }
   }
 
-  async function detect(path: string): Promise<WatermarkDetection | null> {
+  async function detect(path: string, onUndecided: () => void): Promise<WatermarkDetection | null> {
     try {
       return await deps.detectWatermark(path, deps.watermarkKey, {
         maxSeconds: WATERMARK_SECONDS,
         quickSeconds: WATERMARK_QUICK_SECONDS,
+        onUndecided,
       });
     } catch (e) {
       deps.logger?.warn({ err: (e as Error).message }, 'watermark detection failed');
@@ -189,10 +191,15 @@ export function createVerifyService(deps: VerifyServiceDeps) {
           onProgress?.('analysing', done / 5);
         });
       onProgress?.('analysing', 0);
+      // The fingerprint is the route for copies the watermark cannot identify. It starts once the
+      // watermark's quick look has not settled the clip (the picture and sound are then read whole
+      // anyway) and is skipped when that look, or the exact bytes, named the ledger entry.
+      let fingerprinting: Promise<MediaFingerprint | null> | null = null;
+      const startFingerprint = () => (fingerprinting ??= fingerprintMedia(path, probed).catch(() => null));
       const [sha256, manifest, wm, thumb] = await Promise.all([
         step(meta.sha256 ? Promise.resolve(meta.sha256) : sha256File(path)),
         step(readManifest(path)),
-        step(detect(path)),
+        step(detect(path, startFingerprint)),
         step(
           kind === 'audio'
             ? Promise.resolve(null)
@@ -211,16 +218,15 @@ export function createVerifyService(deps: VerifyServiceDeps) {
           ? ledgerRepository.findByGenerationId(deps.db, manifest.generationId)
           : Promise.resolve(null),
       ]);
-      // The fingerprint is the route for copies the watermark cannot identify: when the exact
-      // bytes or the watermark already named the ledger entry, its decode is not spent.
       const identified = byContentHash ?? (wm?.detected && wmPayload ? byWatermark : null);
-      const fp = identified ? null : await fingerprintMedia(path, probed).catch(() => null);
+      const fp = fingerprinting || !identified ? await startFingerprint() : null;
       onProgress?.('analysing', 1);
       onProgress?.('ledger', 0);
       const fpMatch = fp ? await ledgerRepository.nearestByFingerprint(deps.db, fp) : null;
-      const fingerprintNote = identified
-        ? `Not needed: ${byContentHash ? 'the exact file' : 'the watermark'} already identified the clip.`
-        : null;
+      const fingerprintNote =
+        !fp && identified
+          ? `Not needed: ${byContentHash ? 'the exact file' : 'the watermark'} already identified the clip.`
+          : null;
       const ours = isOurs(manifest);
       const d = decide({
         kind,

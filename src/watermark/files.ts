@@ -337,6 +337,8 @@ export async function detectFile(
      * false-detection budget, so each p-value carries a factor of two.
      */
     quickSeconds?: number;
+    /** Called once it is known that the whole clip will be read (no quick look, or it did not settle). */
+    onUndecided?: () => void;
   } = {},
 ): Promise<WatermarkDetection> {
   checkKey(key);
@@ -354,7 +356,12 @@ export async function detectFile(
   // Without a quick look the sound is decoded by its own ffmpeg while the picture is decoded and
   // searched; with one, only once the quick look has not settled it.
   const audio: { track: Promise<{ pcm: Float32Array } | null> | null } = { track: null };
+  let undecided = false;
   const startAudio = () => {
+    if (!undecided) {
+      undecided = true;
+      opts.onUndecided?.();
+    }
     if (info.audio && !audio.track) audio.track = detectAudioTrack(p, maxSeconds);
   };
   if (quick === null) startAudio();
