@@ -685,8 +685,8 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
     trials += r.trials;
     if (r.best.z > best.z) best = r.best;
   }
-  const { payload, crcOk } = decodePayload(softBits(kd.layout, best.soft));
-  const pValue = unionPValue(best.z, trials, crcOk ? -16 * Math.log10(2) : 0);
+  const { payload, crcOk, crcLog10 } = decodePayload(softBits(kd.layout, best.soft));
+  const pValue = unionPValue(best.z, trials, crcLog10);
   const detected = pValue <= AUDIO_P_THRESHOLD;
   return {
     detected,

@@ -56,18 +56,34 @@ export function encodePayload(payload: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Paths the list decoder keeps per state; the CRC picks among them. */
+export const LIST_SIZE = 16;
+
+export interface DecodedPayload {
+  payload: Uint8Array;
+  crcOk: boolean;
+  /**
+   * log10 of the chance that an unmarked input passes the CRC as early in the list as this one
+   * did ((rank + 1) * 2^-16; 0 when no path passed): the CRC's share of the p-value.
+   */
+  crcLog10: number;
+}
+
 /**
- * Soft Viterbi. soft[i] > 0 means coded bit i is more likely 0. Returns the payload and whether
- * its CRC matched.
+ * CRC-aided list Viterbi (soft input). soft[i] > 0 means coded bit i is more likely 0. Each state
+ * keeps its `listSize` best paths; the best path whose CRC holds is the payload, otherwise the best
+ * path is returned with crcOk false. The list recovers payloads a single survivor loses by one or
+ * two wrong branches, at the cost of a larger CRC share when a lower-ranked path is the one that passes.
  */
-export function decodePayload(soft: Float64Array | Float32Array): { payload: Uint8Array; crcOk: boolean } {
+export function decodePayload(soft: Float64Array | Float32Array, listSize = LIST_SIZE): DecodedPayload {
+  const L = Math.max(1, listSize);
   const nStates = 1 << (K - 1);
   const steps = INFO_BITS + K - 1;
-  let metric = new Float64Array(nStates).fill(-Infinity);
+  let metric = new Float64Array(nStates * L).fill(-Infinity);
   metric[0] = 0;
-  let next = new Float64Array(nStates);
-  const decisions = new Uint8Array(steps * nStates);
-  // Precompute output of (state, input).
+  let next = new Float64Array(nStates * L);
+  // (predecessor state * L + predecessor rank) of each (step, state, rank).
+  const back = new Int32Array(steps * nStates * L);
   const outs = new Int8Array(nStates * 2 * GENS.length);
   for (let s = 0; s < nStates; s++)
     for (let b = 0; b < 2; b++) {
@@ -75,22 +91,37 @@ export function decodePayload(soft: Float64Array | Float32Array): { payload: Uin
       for (let g = 0; g < GENS.length; g++)
         outs[(s * 2 + b) * GENS.length + g] = parity(reg & GENS[g]) ? -1 : 1;
     }
+  const hiBit = 1 << (K - 2);
   for (let t = 0; t < steps; t++) {
     next.fill(-Infinity);
     const s0 = soft[t * 3],
       s1 = soft[t * 3 + 1],
       s2 = soft[t * 3 + 2];
     const forceZero = t >= INFO_BITS;
-    for (let s = 0; s < nStates; s++) {
-      const m = metric[s];
-      if (m === -Infinity) continue;
-      for (let b = 0; b < (forceZero ? 1 : 2); b++) {
-        const o = (s * 2 + b) * 3;
-        const v = m + outs[o] * s0 + outs[o + 1] * s1 + outs[o + 2] * s2;
-        const ns = ((s << 1) | b) & (nStates - 1);
-        if (v > next[ns]) {
-          next[ns] = v;
-          decisions[t * nStates + ns] = s >> (K - 2); // the bit shifted out identifies the predecessor
+    for (let ns = 0; ns < nStates; ns++) {
+      const b = ns & 1;
+      if (forceZero && b) continue;
+      // The two predecessors differ in the bit shifted out; each list is sorted, so merge them.
+      const pa = ns >> 1,
+        pb = pa | hiBit;
+      const oa = (pa * 2 + b) * 3,
+        ob = (pb * 2 + b) * 3;
+      const ba = outs[oa] * s0 + outs[oa + 1] * s1 + outs[oa + 2] * s2;
+      const bb = outs[ob] * s0 + outs[ob + 1] * s1 + outs[ob + 2] * s2;
+      let ia = 0,
+        ib = 0;
+      const base = ns * L;
+      const bt = (t * nStates + ns) * L;
+      for (let k = 0; k < L; k++) {
+        const va = ia < L ? metric[pa * L + ia] + ba : -Infinity;
+        const vb = ib < L ? metric[pb * L + ib] + bb : -Infinity;
+        if (va === -Infinity && vb === -Infinity) break;
+        if (va >= vb) {
+          next[base + k] = va;
+          back[bt + k] = pa * L + ia++;
+        } else {
+          next[base + k] = vb;
+          back[bt + k] = pb * L + ib++;
         }
       }
     }
@@ -98,15 +129,32 @@ export function decodePayload(soft: Float64Array | Float32Array): { payload: Uin
     metric = next;
     next = tmp;
   }
-  const info = new Uint8Array(steps);
-  let s = 0;
-  for (let t = steps - 1; t >= 0; t--) {
-    info[t] = s & 1;
-    const hi = decisions[t * nStates + s];
-    s = (s >> 1) | (hi << (K - 2));
+  const trace = (rank: number): Uint8Array => {
+    const info = new Uint8Array(steps);
+    let s = 0,
+      k = rank;
+    for (let t = steps - 1; t >= 0; t--) {
+      info[t] = s & 1;
+      const p = back[(t * nStates + s) * L + k];
+      s = Math.floor(p / L);
+      k = p % L;
+    }
+    return info;
+  };
+  const crcOf = (info: Uint8Array): boolean => {
+    const payload = info.subarray(0, PAYLOAD_BITS);
+    let crc = 0;
+    for (let i = 0; i < CRC_BITS; i++) crc = (crc << 1) | info[PAYLOAD_BITS + i];
+    return crc === crc16(payload);
+  };
+  for (let k = 0; k < L && metric[k] !== -Infinity; k++) {
+    const info = trace(k);
+    if (crcOf(info))
+      return {
+        payload: info.slice(0, PAYLOAD_BITS),
+        crcOk: true,
+        crcLog10: Math.log10(k + 1) - CRC_BITS * Math.log10(2),
+      };
   }
-  const payload = info.slice(0, PAYLOAD_BITS);
-  let crc = 0;
-  for (let i = 0; i < CRC_BITS; i++) crc = (crc << 1) | info[PAYLOAD_BITS + i];
-  return { payload, crcOk: crc === crc16(payload) };
+  return { payload: trace(0).slice(0, PAYLOAD_BITS), crcOk: false, crcLog10: 0 };
 }

@@ -1,4 +1,4 @@
-import { bitsToHex, decodePayload, encodePayload, hexToBits } from './ecc';
+import { bitsToHex, decodePayload, encodePayload, hexToBits, type DecodedPayload } from './ecc';
 import { fft2, nextPow2 } from './fft';
 import { boxMean } from './filters';
 import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
@@ -685,7 +685,7 @@ export interface LumaDetectOptions {
   looks?: number;
 }
 
-function decodeAt(layout: ChipLayout, fr: FoldResult): { payload: Uint8Array; crcOk: boolean } {
+function decodeAt(layout: ChipLayout, fr: FoldResult): DecodedPayload {
   return decodePayload(softBits(layout, chipSoftFromFold(fr)));
 }
 
@@ -735,7 +735,7 @@ export function detectLuma(
     }
     const od = decodeAt(layout, o!);
     const trials = fixed.length;
-    const pValue = Math.min(1, stages * unionPValue(o!.z, trials, od.crcOk ? -16 * Math.log10(2) : 0));
+    const pValue = Math.min(1, stages * unionPValue(o!.z, trials, od.crcLog10));
     origin = {
       detected: pValue <= P_THRESHOLD,
       payloadHex: pValue <= P_THRESHOLD && od.crcOk ? bitsToHex(od.payload) : null,
@@ -889,8 +889,8 @@ function finish(
   stages: number,
   origin: LumaDetection | null,
 ): LumaDetection {
-  const { payload, crcOk } = decodeAt(layout, best);
-  const pValue = Math.min(1, stages * unionPValue(best.z, trials, crcOk ? -16 * Math.log10(2) : 0));
+  const { payload, crcOk, crcLog10 } = decodeAt(layout, best);
+  const pValue = Math.min(1, stages * unionPValue(best.z, trials, crcLog10));
   if (origin && origin.pValue < pValue) return { ...origin, reason: 'no mark above the operating threshold' };
   const detected = pValue <= P_THRESHOLD;
   const transform: LumaTransform = {
@@ -937,8 +937,8 @@ export function confirmLuma(
     oy: Math.round(t.offsetY / BIN) & (NB - 1),
   });
   const trials = foundAmong ?? searchTrials(w, h);
-  const { payload, crcOk } = decodeAt(layout, fr);
-  const pValue = Math.min(1, unionPValue(fr.z, trials, crcOk ? -16 * Math.log10(2) : 0));
+  const { payload, crcOk, crcLog10 } = decodeAt(layout, fr);
+  const pValue = Math.min(1, unionPValue(fr.z, trials, crcLog10));
   const detected = pValue <= P_THRESHOLD;
   return { detected, pValue, payloadHex: detected && crcOk ? bitsToHex(payload) : null, score: fr.z };
 }

@@ -1,4 +1,11 @@
-import { bitsToHex, CODED_BITS, decodePayload, encodePayload, hexToBits } from '../../../src/watermark/ecc';
+import {
+  bitsToHex,
+  CODED_BITS,
+  decodePayload,
+  encodePayload,
+  hexToBits,
+  LIST_SIZE,
+} from '../../../src/watermark/ecc';
 import { gaussian, rng } from '../../../bench/watermark/frames';
 
 describe('watermark error-correcting code', () => {
@@ -35,6 +42,37 @@ describe('watermark error-correcting code', () => {
     for (let t = 0; t < 300; t++)
       if (decodePayload(Float64Array.from({ length: CODED_BITS }, () => gaussian(r))).crcOk) passes++;
     expect(passes).toBeLessThanOrEqual(1);
+  });
+
+  it('recovers with the list decoder payloads a single survivor loses, and charges the CRC for the rank that passed', () => {
+    const r = rng(5);
+    const hex = '0f1e2d3c4b5a6978';
+    const coded = encodePayload(hexToBits(hex));
+    let single = 0,
+      list = 0;
+    const ranks: number[] = [];
+    for (let t = 0; t < 200; t++) {
+      const soft = Float64Array.from(coded, (b) => (b ? -1 : 1) + 1.3 * gaussian(r));
+      if (decodePayload(soft, 1).crcOk) single++;
+      const d = decodePayload(soft);
+      if (d.crcOk && bitsToHex(d.payload) === hex) {
+        list++;
+        ranks.push(Math.round(10 ** (d.crcLog10 + 16 * Math.log10(2))));
+      }
+    }
+    expect(list).toBeGreaterThan(single * 1.3);
+    expect(Math.min(...ranks)).toBe(1);
+    expect(Math.max(...ranks)).toBeGreaterThan(1);
+    expect(Math.max(...ranks)).toBeLessThanOrEqual(LIST_SIZE);
+  });
+
+  it('keeps pure noise passing the CRC within the list bound (at most LIST_SIZE in 65536)', () => {
+    const r = rng(11);
+    let passes = 0;
+    for (let t = 0; t < 600; t++)
+      if (decodePayload(Float64Array.from({ length: CODED_BITS }, () => gaussian(r))).crcOk) passes++;
+    // expected at most 600 * 16 / 65536 = 0.15 (bench/watermark.bench.ts counts CRC passes on 20,000 frames)
+    expect(passes).toBeLessThanOrEqual(2);
   });
 
   it('rejects payloads that are not 16 hex digits', () => {
