@@ -2,7 +2,7 @@
  * Enrollment analysis bench: time for a 10 s 720p recording, and the presentation-attack table
  * (ISO/IEC 30107-3: APCER = share of attack presentations wrongly accepted, per attack type;
  * BPCER = share of bona fide presentations wrongly rejected). Every sample is built from the shared
- * fixtures by bench/consent/attacks.ts.
+ * fixtures by bench/consent/attacks.ts. CONSENT_BENCH_ONLY=timing prints the timing table alone.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -87,6 +87,8 @@ export async function run(): Promise<void> {
   const dir = A.workDir('consent-bench-');
   try {
     await timing(dir);
+    // CONSENT_BENCH_ONLY=timing: the timing table alone (for a quiet machine), without the attacks.
+    if (process.env.CONSENT_BENCH_ONLY === 'timing') return;
     const still = (t: number) => A.grabFrame(dir, A.TALKING_B, t);
     const attacks: AttackType[] = [
       {
