@@ -474,6 +474,11 @@ export function createPipeline(deps: PipelineDeps) {
         payloadHex,
         verdict: manifest.verdict,
         watermarkPValue: detection.pValue,
+        // The picture mark is required above; the sound mark is recorded (it cannot mark silence
+        // or pure tones, so requiring it would refuse clips the picture mark already carries).
+        soundMark: detection.audio
+          ? { detected: detection.audio.detected, payloadRead: detection.audio.payloadHex === payloadHex }
+          : null,
       },
     );
     lap('stamping', t0);
