@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import { z } from 'zod';
 import { Invalid, PayloadTooLarge, UnsupportedMedia } from '../../http/errors';
-import { ffmpegBin, ffprobeBin, runTool } from '../../media/tools';
+import { ffprobe, ProbeFailed, type Ffprobe } from '../../media/ffprobe';
+import { ffmpegBin, runTool } from '../../media/tools';
 import {
   ANALYSIS_DEFAULT_SIDE,
   ANALYSIS_MAX_SIDE,
@@ -13,25 +13,6 @@ import {
   MAX_RECORDING_SECONDS,
   MIN_RECORDING_SECONDS,
 } from './limits';
-
-const probeSchema = z.object({
-  streams: z
-    .array(
-      z.object({
-        codec_type: z.string().optional(),
-        codec_name: z.string().optional(),
-        width: z.number().optional(),
-        height: z.number().optional(),
-        duration: z.string().optional(),
-        disposition: z.object({ attached_pic: z.number().optional() }).partial().optional(),
-      }),
-    )
-    .default([]),
-  format: z
-    .object({ duration: z.string().optional(), format_name: z.string().optional() })
-    .partial()
-    .default({}),
-});
 
 export interface MediaInfo {
   sizeBytes: number;
@@ -59,24 +40,18 @@ export async function probeRecording(path: string): Promise<MediaInfo> {
       },
     );
   }
-  let raw: unknown;
+  let probe: Ffprobe;
   try {
-    const { stdout } = await runTool(
-      ffprobeBin(),
-      ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', path],
-      {
-        timeoutMs: 20000,
-      },
-    );
-    raw = JSON.parse(stdout.toString('utf8'));
-  } catch {
-    throw new UnsupportedMedia('not_a_video', 'The upload is not a video file we can read.');
+    probe = await ffprobe(path, { timeoutMs: 20000 });
+  } catch (e) {
+    if (e instanceof ProbeFailed)
+      throw new UnsupportedMedia('not_a_video', 'The upload is not a video file we can read.');
+    throw e;
   }
-  const probe = probeSchema.parse(raw);
-  const video = probe.streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic);
-  const format = probe.format.format_name ?? '';
+  const video = probe.video;
+  const format = probe.formatName;
   // Still images (png, jpeg...) probe as a one-frame "video" stream through the image2 demuxer.
-  if (!video || !video.width || !video.height || /image2|png_pipe|jpeg_pipe|webp_pipe|gif/.test(format)) {
+  if (!video?.width || !video.height || /image2|png_pipe|jpeg_pipe|webp_pipe|gif/.test(format)) {
     throw new UnsupportedMedia(
       'not_a_video',
       'The upload is not a video: no moving picture was found in it.',
@@ -88,7 +63,7 @@ export async function probeRecording(path: string): Promise<MediaInfo> {
       'The recording has no sound track; the code must be read aloud on the recording.',
     );
   }
-  const durationSec = Number(probe.format.duration ?? video.duration ?? 'NaN');
+  const durationSec = probe.durationSec;
   if (!Number.isFinite(durationSec)) {
     throw new UnsupportedMedia('unknown_duration', 'The length of the recording could not be read.');
   }
