@@ -3,7 +3,7 @@
  * 32 bits saying whether the energy difference between adjacent log-spaced bands grew or shrank
  * since the previous window. Codecs (AAC, MP3) and level changes keep those signs.
  */
-import { fftInPlace } from './fft';
+import { fft } from '../media/fft';
 import { bitsToHex, popcountHex } from './hamming';
 
 export const AUDIO_RATE = 8000;
@@ -42,7 +42,7 @@ function bandEnergies(pcm: Int16Array, start: number): Float64Array | null {
     re[i] = s * HANN[i];
   }
   if (power / WINDOW < MIN_POWER) return null;
-  fftInPlace(re, im);
+  fft(re, im);
   const e = new Float64Array(BANDS);
   for (let b = 0; b < BANDS; b++) {
     let s = 0;

@@ -1,6 +1,6 @@
 import { resample } from './audio-resample';
 import { bitsToHex, CODED_BITS, decodePayload, encodePayload, hexToBits } from './ecc';
-import { fft, nextPow2 } from './fft';
+import { fft, nextPow2 } from '../media/fft';
 import { keyedBytes } from './keyed';
 import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
 import { unionPValue } from './stats';

@@ -1,5 +1,5 @@
 import { bitsToHex, decodePayload, encodePayload, hexToBits, type DecodedPayload } from './ecc';
-import { fft2, nextPow2 } from './fft';
+import { fft2, nextPow2 } from '../media/fft';
 import { boxMean } from './filters';
 import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
 import { unionPValue } from './stats';

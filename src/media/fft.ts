@@ -1,4 +1,4 @@
-/** In-place iterative radix-2 complex FFT on split arrays; n must be a power of two. */
+/** In-place iterative radix-2 complex FFT on split arrays (n a power of two): the watermark, the audio fingerprint and their benches share it. */
 const twiddleCache = new Map<number, { cos: Float64Array; sin: Float64Array; rev: Uint32Array }>();
 
 function tables(n: number): { cos: Float64Array; sin: Float64Array; rev: Uint32Array } {
