@@ -3,7 +3,7 @@
  * <= 3 s), false-positive calibration, audio, speed; invisible-watermark (dwtDct, dwtDctSvd) beside
  * ours when IMWATERMARK_DIR points at a checkout of ShieldMnt/invisible-watermark.
  * Switches: WM_BENCH_QUICK=1 (or --quick) for a few-minute run; WM_BENCH_FP_FRAMES,
- * WM_BENCH_AUDIO_MIN override the calibration sizes; WM_BENCH_ONLY=inv,rob,fp,audio,speed picks
+ * WM_BENCH_AUDIO_MIN override the calibration sizes; WM_BENCH_ONLY=inv,rob,ecc,fp,audio,speed picks
  * sections; WM_BENCH_IMWM_VIDEO=0 skips the (slow, frame-by-frame python) video comparison.
  */
 import fs from 'node:fs';
@@ -14,6 +14,14 @@ import { fixture } from '../tests/helpers/fixtures';
 import { detectAudio, embedAudio } from '../src/watermark/audio';
 import { embedVideoFile } from '../src/watermark/files';
 import { createLumaEmbedder, detectLuma, LumaAccumulator, P_THRESHOLD } from '../src/watermark/luma';
+import {
+  bitsToHex,
+  CODED_BITS,
+  decodePayload,
+  encodePayload,
+  hexToBits,
+  LIST_SIZE,
+} from '../src/watermark/ecc';
 import { decodeAudio, probeMedia } from '../src/watermark/media';
 import { psnr, ssim } from '../src/watermark/quality';
 import { log10NormalTail } from '../src/watermark/stats';
@@ -316,6 +324,37 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
     console.log(`| ${row.join(' | ')} |`);
   }
   console.log(`\nours: full payload on ${held}/${ATTACKS.length} attacks\n`);
+}
+
+/** The payload decoder alone: a single Viterbi survivor against the CRC-aided list, on a noisy soft channel. */
+function listDecoding(): void {
+  const r = rng(5);
+  const hex = '0f1e2d3c4b5a6978';
+  const coded = encodePayload(hexToBits(hex));
+  const n = quick ? 200 : 1000;
+  console.log(`### Payload decoding: one survivor vs the CRC-aided list (${LIST_SIZE} paths)\n`);
+  const rows: (string | number)[][] = [];
+  for (const sigma of [1.0, 1.2, 1.4, 1.6]) {
+    let one = 0,
+      list = 0;
+    for (let t = 0; t < n; t++) {
+      const soft = Float64Array.from(coded, (b) => (b ? -1 : 1) + sigma * gaussian(r));
+      const a = decodePayload(soft, 1);
+      const b = decodePayload(soft);
+      if (a.crcOk && bitsToHex(a.payload) === hex) one++;
+      if (b.crcOk && bitsToHex(b.payload) === hex) list++;
+    }
+    rows.push([sigma, `${one}/${n}`, `${list}/${n}`]);
+  }
+  table(['noise sigma (signal 1)', 'payload, one survivor', `payload, list of ${LIST_SIZE}`], rows);
+  const m = quick ? 2000 : 20000;
+  let passes = 0;
+  const t0 = cpuMs();
+  for (let t = 0; t < m; t++)
+    if (decodePayload(Float64Array.from({ length: CODED_BITS }, () => gaussian(r))).crcOk) passes++;
+  console.log(
+    `Pure noise: ${passes}/${m} CRC passes (bound ${((m * LIST_SIZE) / 65536).toFixed(2)}); ${((cpuMs() - t0) / m).toFixed(2)} ms CPU per decode.\n`,
+  );
 }
 
 async function falsePositives(tmp: string): Promise<void> {
@@ -746,7 +785,7 @@ export async function run(): Promise<void> {
   console.log(
     `key: fixed bench key; payload ${PAYLOAD}; ${quick ? 'QUICK run' : 'full run'}; invisible-watermark: ${IMWM ?? 'not configured (set IMWATERMARK_DIR)'}\n`,
   );
-  const only = (process.env.WM_BENCH_ONLY ?? 'inv,rob,fp,audio,speed').split(',');
+  const only = (process.env.WM_BENCH_ONLY ?? 'inv,rob,ecc,fp,audio,speed').split(',');
   try {
     if (only.includes('inv')) await invisibility(tmp);
     if (only.includes('rob')) {
@@ -757,6 +796,7 @@ export async function run(): Promise<void> {
       );
       if (!quick) await robustness(tmp, fixture('selfie', 'talking-a.mp4'), 'selfie/talking-a.mp4 (512x512)');
     }
+    if (only.includes('ecc')) listDecoding();
     if (only.includes('fp')) await falsePositives(tmp);
     if (only.includes('audio')) await audio(tmp);
     if (only.includes('speed')) await speed(tmp);
