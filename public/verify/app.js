@@ -247,7 +247,7 @@
     data.append('file', chosen, chosen.name);
     var xhr = new XMLHttpRequest();
     // The answer streams NDJSON lines: analysis progress as it happens, then the result.
-    xhr.open('POST', '/v1/verify?progress=ndjson');
+    xhr.open('POST', '/v1/verify?progress=ndjson' + ($('whole').checked ? '&scope=whole' : ''));
     xhr.responseType = 'text';
     var seen = 0;
     var last = null;

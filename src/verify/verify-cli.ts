@@ -94,8 +94,13 @@ export function summary(file: string, r: VerifyReport): string {
 }
 
 /** Uploads one file as multipart/form-data, streaming it and reporting upload progress. */
-export function uploadToServer(server: string, file: string, onProgress: ProgressFn): Promise<VerifyReport> {
-  const url = new URL('/v1/verify?progress=ndjson', server);
+export function uploadToServer(
+  server: string,
+  file: string,
+  onProgress: ProgressFn,
+  opts: { whole?: boolean } = {},
+): Promise<VerifyReport> {
+  const url = new URL(`/v1/verify?progress=ndjson${opts.whole ? '&scope=whole' : ''}`, server);
   const size = fs.statSync(file).size;
   const boundary = `----consentry${crypto.randomBytes(12).toString('hex')}`;
   const name = path.basename(file).replace(/["\r\n]/g, '_');
@@ -200,8 +205,9 @@ export function registerVerifyCommands(program: Command): void {
     .argument('<files...>', 'video, image or audio files')
     .option('--json', 'print one JSON report per file (an array) on stdout')
     .option('--server <url>', 'verify through a running service instead of in this process')
+    .option('--whole', 'read the whole clip and compute every signal, even when the first seconds settle it')
     .addHelpText('after', HELP)
-    .action(async (files: string[], o: { json?: boolean; server?: string }) => {
+    .action(async (files: string[], o: { json?: boolean; server?: string; whole?: boolean }) => {
       const outcomes: Outcome[] = [];
       const run = async (verifyOne: (file: string, progress: ProgressFn) => Promise<VerifyReport>) => {
         for (const file of files) {
@@ -238,10 +244,10 @@ export function registerVerifyCommands(program: Command): void {
           }
         }
       };
-      if (o.server) await run((file, p) => uploadToServer(o.server!, file, p));
+      if (o.server) await run((file, p) => uploadToServer(o.server!, file, p, { whole: o.whole }));
       else
         await withRuntime((rt) =>
-          run((file, p) => rt.verify.verifyFile(file, { name: path.basename(file) }, p)),
+          run((file, p) => rt.verify.verifyFile(file, { name: path.basename(file), whole: o.whole }, p)),
         );
 
       if (o.json) {

@@ -35,10 +35,15 @@ export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): voi
       summary:
         'Verify whether a clip, image or sound was generated here, with the evidence of each signal (public, rate limited). ' +
         'With ?progress=ndjson the answer, once the upload is admitted, is application/x-ndjson: progress lines, then one ' +
-        '"result" line with the same report, or one "error" line with the status the error would have had.',
+        '"result" line with the same report, or one "error" line with the status the error would have had. ' +
+        'By default the watermark looks once after 3 s and a settled clip is not read further; ?scope=whole reads the ' +
+        'whole clip (every timeline segment, the sound) and computes the fingerprint too.',
       tags: ['verify'],
       auth: null,
-      query: z.strictObject({ progress: z.literal('ndjson').optional() }),
+      query: z.strictObject({
+        progress: z.literal('ndjson').optional(),
+        scope: z.enum(['quick', 'whole']).optional(),
+      }),
       rawBody: {
         contentTypes: ['multipart/form-data'],
         description:
@@ -60,7 +65,7 @@ export function registerVerifyRoutes(api: ApiRouter, deps: VerifyRouteDeps): voi
       const dir = await fs.promises.mkdtemp(path.join(deps.tmpDir, 'req-'));
       try {
         const up = await receiveUpload(req, dir, deps.uploadLimitBytes);
-        const meta = { name: up.filename, sha256: up.sha256 };
+        const meta = { name: up.filename, sha256: up.sha256, whole: query?.scope === 'whole' };
         if (!query?.progress) return await deps.service.verifyFile(up.path, meta);
         await streamVerification(res, requestId, deps, (onProgress) =>
           deps.service.verifyFile(up.path, meta, onProgress),

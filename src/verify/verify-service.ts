@@ -59,6 +59,11 @@ export interface VerifyMeta {
   name?: string | null;
   /** Already computed while the upload streamed to disk. */
   sha256?: string;
+  /**
+   * Read the whole clip (up to the watermark's limit) and compute every signal, even when the
+   * watermark's quick look already settled it: the full timeline, the sound and the fingerprint.
+   */
+  whole?: boolean;
 }
 
 const NEUTRAL_DN = (s: string) =>
@@ -160,11 +165,15 @@ export function createVerifyService(deps: VerifyServiceDeps) {
     }
   }
 
-  async function detect(path: string, onUndecided: () => void): Promise<WatermarkDetection | null> {
+  async function detect(
+    path: string,
+    onUndecided: () => void,
+    whole: boolean,
+  ): Promise<WatermarkDetection | null> {
     try {
       return await deps.detectWatermark(path, deps.watermarkKey, {
         maxSeconds: WATERMARK_SECONDS,
-        quickSeconds: WATERMARK_QUICK_SECONDS,
+        quickSeconds: whole ? undefined : WATERMARK_QUICK_SECONDS,
         onUndecided,
       });
     } catch (e) {
@@ -199,7 +208,7 @@ export function createVerifyService(deps: VerifyServiceDeps) {
       const [sha256, manifest, wm, thumb] = await Promise.all([
         step(meta.sha256 ? Promise.resolve(meta.sha256) : sha256File(path)),
         step(readManifest(path)),
-        step(detect(path, startFingerprint)),
+        step(detect(path, startFingerprint, !!meta.whole)),
         step(
           kind === 'audio'
             ? Promise.resolve(null)
@@ -219,7 +228,7 @@ export function createVerifyService(deps: VerifyServiceDeps) {
           : Promise.resolve(null),
       ]);
       const identified = byContentHash ?? (wm?.detected && wmPayload ? byWatermark : null);
-      const fp = fingerprinting || !identified ? await startFingerprint() : null;
+      const fp = fingerprinting || !identified || meta.whole ? await startFingerprint() : null;
       onProgress?.('analysing', 1);
       onProgress?.('ledger', 0);
       const fpMatch = fp ? await ledgerRepository.nearestByFingerprint(deps.db, fp) : null;

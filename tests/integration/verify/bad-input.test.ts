@@ -157,6 +157,9 @@ describe.each(backends())('bad uploads to POST /v1/verify ($name)', (backend) =>
       const report = await uploadToServer(url, files.small, (stage) => seen.push(stage));
       expect(report.verdict).toBe('no_evidence');
       expect(seen).toEqual(expect.arrayContaining(['probing', 'analysing', 'ledger', 'done']));
+      // --whole asks the server for every signal (scope=whole): the fingerprint is always computed.
+      const whole = await uploadToServer(url, files.small, () => undefined, { whole: true });
+      expect(whole.evidence.fingerprint.checked).toBe(true);
       await expect(uploadToServer(url, files.zip, () => undefined)).rejects.toMatchObject({
         code: 'media_archive',
       });

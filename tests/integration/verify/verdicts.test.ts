@@ -70,6 +70,28 @@ describe.each(backends())('verification verdicts ($name)', (backend) => {
     expect(leftovers(svc.dataDir)).toEqual([]);
   });
 
+  it('reads the whole clip and every signal with ?scope=whole, where the default stops after the first 3 s', async () => {
+    const quick = await upload(svc.app, stamped.path).expect(200);
+    expect(quick.body.evidence.watermark.video.secondsUsed).toBeLessThanOrEqual(3.1);
+    expect(quick.body.evidence.watermark.note).toMatch(/first 3 s/);
+    const whole = await request(svc.app)
+      .post('/v1/verify?scope=whole')
+      .attach('file', stamped.path, 'whole.mp4')
+      .expect(200);
+    expect(whole.body.verdict).toBe('generated_here');
+    expect(whole.body.evidence.watermark.note).toBeNull();
+    expect(whole.body.evidence.watermark.video.secondsUsed).toBeGreaterThan(3.5);
+    expect(whole.body.evidence.watermark.video.segments).toHaveLength(2);
+    expect(whole.body.evidence.watermark.audio).not.toBeNull();
+    expect(whole.body.evidence.fingerprint).toMatchObject({ checked: true, strong: true, note: null });
+    const bad = await request(svc.app)
+      .post('/v1/verify?scope=everything')
+      .attach('file', stamped.path)
+      .expect(400);
+    expect(bad.body.error.code).toBeTruthy();
+    expect(leftovers(svc.dataDir)).toEqual([]);
+  });
+
   it('reports a clip never made here as no_evidence', async () => {
     const r = await upload(svc.app, plain).expect(200);
     expect(r.body.verdict).toBe('no_evidence');
