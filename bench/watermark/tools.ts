@@ -24,7 +24,8 @@ export async function detectVideoLuma(
   const acc = new LumaAccumulator(w, h);
   for await (const f of decodeLuma(p, info, maxSeconds))
     acc.add(new Uint8Array(f.y.buffer, f.y.byteOffset, w * h));
-  return { ...detectLuma(acc.mean(), w, h, key), frames: acc.frames };
+  // As detectFile reads a clip and a still: the origin test first, then the search.
+  return { ...detectLuma(acc.mean(), w, h, key, { originPrior: true }), frames: acc.frames };
 }
 
 export async function detectImageLuma(p: string, key: Buffer): Promise<LumaDetection> {
@@ -39,7 +40,7 @@ export async function detectImageLuma(p: string, key: Buffer): Promise<LumaDetec
       0.299 * data[i * info.channels] +
       0.587 * data[i * info.channels + 1] +
       0.114 * data[i * info.channels + 2];
-  return detectLuma(y, info.width, info.height, key);
+  return detectLuma(y, info.width, info.height, key, { originPrior: true });
 }
 
 export function bitsAgree(a: string | null | undefined, b: string): number {
