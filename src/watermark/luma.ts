@@ -722,7 +722,9 @@ export function detectLuma(
   const layout = layoutFor(key);
   const spec = syncSpectrum(key, layout);
   const r = residual(lf, w, h);
-  const stages = (opts.originPrior ? 2 : 1) * (opts.looks ?? 1);
+  // Every point that can report a detection spends part of the false-detection budget
+  // (Bonferroni): the origin test, the quick geometries, and the full search.
+  const stages = ((opts.originPrior ? 1 : 0) + 2) * (opts.looks ?? 1);
   const fixed = opts.fixedScales ?? FIXED_SCALES;
   // The fixed geometries are folded once: the origin test and the quick path both read them.
   const fixedFolds = fixed.map((scale) => ({ scale, f: foldResidual(r, w, h, scale, 0) }));

@@ -104,12 +104,12 @@ describe('luma watermark chip size by frame size', () => {
 describe('the origin test (a delivered clip re-encoded without resizing or cropping)', () => {
   const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 16, 7);
 
-  it('decides with a handful of trials where the full search cannot clear its union bound', () => {
+  it('decides with a dozen trials where the full search cannot clear its union bound', () => {
     const searched = detectLuma(noisy.y, noisy.w, noisy.h, key);
     const withOrigin = detectLuma(noisy.y, noisy.w, noisy.h, key, { originPrior: true });
     expect(searched.detected).toBe(false);
     expect(withOrigin.detected).toBe(true);
-    expect(withOrigin.trials).toBeLessThanOrEqual(8);
+    expect(withOrigin.trials).toBeLessThanOrEqual(12);
     expect(searched.trials).toBeGreaterThan(1e8);
     expect(withOrigin.transform).toMatchObject({ offsetX: 0, offsetY: 0, rotationDeg: 0, flipped: false });
   });
