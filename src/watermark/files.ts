@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../http/errors';
-import { detectAudio, embedAudio, type AudioDetection } from './audio';
+import { embedAudio, type AudioDetection } from './audio';
+import { detectAudioOffThread } from './audio-off-thread';
 import {
   confirmLuma,
   createLumaEmbedder,
@@ -355,14 +356,19 @@ export async function detectFile(
       : null;
   // Without a quick look the sound is decoded by its own ffmpeg while the picture is decoded and
   // searched; with one, only once the quick look has not settled it.
-  const audio: { track: Promise<{ pcm: Float32Array } | null> | null } = { track: null };
+  // The sound's search runs on its own thread as soon as its samples are decoded; null when the
+  // sound could not be decoded.
+  const audio: { result: Promise<AudioDetection | null> | null } = { result: null };
   let undecided = false;
   const startAudio = () => {
     if (!undecided) {
       undecided = true;
       opts.onUndecided?.();
     }
-    if (info.audio && !audio.track) audio.track = detectAudioTrack(p, maxSeconds);
+    if (info.audio && !audio.result)
+      audio.result = detectAudioTrack(p, maxSeconds).then((a) =>
+        a ? detectAudioOffThread(a.pcm, AUDIO_DETECT_RATE, key) : null,
+      );
   };
   if (quick === null) startAudio();
   let video: WatermarkDetection['video'] = null;
@@ -380,7 +386,11 @@ export async function detectFile(
         if (quick !== null && !looked && f.timeSec >= quick) {
           looked = true;
           const used = segs.filter((s) => s.acc.frames > 0);
-          const d = detectLuma(meanOf(used.map((s) => s.acc)), w, h, key, { originPrior: true, looks: 2 });
+          const d = detectLuma(meanOf(used.map((s) => s.acc)), w, h, key, {
+            originPrior: true,
+            looks: 2,
+            cheapOnly: true,
+          });
           if (d.detected && d.payloadHex) {
             vd = d;
             skipped = `The first ${quick} s of the picture carried the mark with its identifier, so the rest of the picture${info.audio ? ' and the sound were' : ' was'} not analysed.`;
@@ -431,10 +441,9 @@ export async function detectFile(
     }
   } else startAudio();
   let ad: AudioDetection | null = null;
-  if (audio.track) {
-    const a = await audio.track;
-    if (a) ad = detectAudio(a.pcm, AUDIO_DETECT_RATE, key);
-    else reasons.push('audio: the audio stream could not be decoded');
+  if (audio.result) {
+    ad = await audio.result;
+    if (!ad) reasons.push('audio: the audio stream could not be decoded');
     if (ad && !ad.detected && ad.reason) reasons.push(`audio: ${ad.reason}`);
   }
   // Two independent tests: Bonferroni over both keeps the false-detection bound.

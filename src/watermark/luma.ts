@@ -683,6 +683,11 @@ export interface LumaDetectOptions {
    * the looks share the false-detection budget (Bonferroni).
    */
   looks?: number;
+  /**
+   * Stop after the origin test and the fixed geometries (no autocorrelation, no angle sweep): for
+   * an early look at part of a clip that a full look at the whole will back up.
+   */
+  cheapOnly?: boolean;
 }
 
 function decodeAt(layout: ChipLayout, fr: FoldResult): DecodedPayload {
@@ -780,6 +785,7 @@ export function detectLuma(
     const quick = decide(polish(r, w, h, spec, best));
     if (quick.detected && quick.crcOk) return quick;
   }
+  if (opts.cheapOnly) return best ? decide(best) : none('no geometry candidate');
   const acf = autocorr(r, w, h);
   for (const c of latticeCandidates(acf)) consider(Math.hypot(c.vx, c.vy) / TILE, Math.atan2(c.vy, c.vx));
   // The autocorrelation can miss a weak lattice (rotated + recompressed): sweep angles at the

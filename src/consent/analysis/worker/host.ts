@@ -9,8 +9,7 @@
  * the call in flight is rejected with a reason. Here the worker code is TypeScript: under tsx and
  * jest the bootstrap registers tsx in the worker; a tsc build runs the compiled entry.js.
  */
-import path from 'node:path';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import {
   AppError,
   Conflict,
@@ -23,6 +22,7 @@ import {
   Unavailable,
   UnsupportedMedia,
 } from '../../../http/errors';
+import { moduleBeside, startModuleWorker } from '../../../media/module-worker';
 import type { Challenge } from '../../challenge';
 import type { AnalysisReport } from '../types';
 import { fromWorkerSchema, type WorkerError } from './protocol';
@@ -33,18 +33,8 @@ import { fromWorkerSchema, type WorkerError } from './protocol';
  */
 export class AnalysisStopped extends Unavailable {}
 
-/** Plain JavaScript evaluated as the worker's main script; it only loads the real entry. */
-const BOOTSTRAP = String.raw`
-'use strict';
-const { workerData } = require('node:worker_threads');
-if (workerData.entry.endsWith('.ts')) require('tsx/cjs/api').register();
-require(workerData.entry);
-`;
-
 /** Next to this file: entry.ts from source (tsx, ts-jest), entry.js in a tsc build. */
-function entryPath(): string {
-  return path.join(__dirname, `entry${path.extname(__filename)}`);
-}
+const ENTRY = moduleBeside(__dirname, __filename, 'entry');
 
 /** Time allowed to load the models in a fresh worker. */
 const START_TIMEOUT_MS = 120_000;
@@ -97,7 +87,7 @@ function dropWorker(aw: AnalysisWorker): void {
 }
 
 function startWorker(): AnalysisWorker {
-  const w = new Worker(BOOTSTRAP, { eval: true, workerData: { entry: entryPath() } });
+  const w = startModuleWorker(ENTRY);
   let markReady: () => void = () => undefined;
   let failStart: (e: Error) => void = () => undefined;
   const ready = new Promise<void>((resolve, reject) => {
