@@ -26,8 +26,15 @@ import { decide, OPERATING_P_VALUE, strongFingerprint } from './verdict';
 import type { RecoveredManifest, VerifyReport } from './verify-schemas';
 
 export const MAX_DURATION_SEC = 300;
-/** The watermark detector reads at most this much of a clip (the production clips are ~10 s). */
-const WATERMARK_SECONDS = 12;
+/**
+ * How much of a clip the watermark detector reads by default. The mark's payload comes back from
+ * 3 s after every transformation the service is built to survive, so a clip's first 6 s carry
+ * twice that; sound alone gets 12 s, because the sound mark needs about 10 s after lossy codecs.
+ * The fingerprint always covers the whole clip. `whole` reads up to WATERMARK_WHOLE_SECONDS.
+ */
+const WATERMARK_SECONDS = 6;
+const WATERMARK_SOUND_SECONDS = 12;
+const WATERMARK_WHOLE_SECONDS = 60;
 /**
  * It looks once after this much picture: a delivered clip, even re-encoded, halved or trimmed,
  * shows its mark and identifier there, and stopping saves most of the decoding (issue 8's 2 s).
@@ -169,10 +176,15 @@ export function createVerifyService(deps: VerifyServiceDeps) {
     path: string,
     onUndecided: () => void,
     whole: boolean,
+    kind: MediaKind,
   ): Promise<WatermarkDetection | null> {
     try {
       return await deps.detectWatermark(path, deps.watermarkKey, {
-        maxSeconds: WATERMARK_SECONDS,
+        maxSeconds: whole
+          ? WATERMARK_WHOLE_SECONDS
+          : kind === 'audio'
+            ? WATERMARK_SOUND_SECONDS
+            : WATERMARK_SECONDS,
         quickSeconds: whole ? undefined : WATERMARK_QUICK_SECONDS,
         onUndecided,
       });
@@ -208,7 +220,7 @@ export function createVerifyService(deps: VerifyServiceDeps) {
       const [sha256, manifest, wm, thumb] = await Promise.all([
         step(meta.sha256 ? Promise.resolve(meta.sha256) : sha256File(path)),
         step(readManifest(path)),
-        step(detect(path, startFingerprint, !!meta.whole)),
+        step(detect(path, startFingerprint, !!meta.whole, kind)),
         step(
           kind === 'audio'
             ? Promise.resolve(null)

@@ -30,7 +30,15 @@ const replySchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(false), message: z.string() }),
 ]);
 
-function inWorker(pcm: Float32Array, sampleRate: number, key: Buffer): Promise<AudioDetection> {
+/** The search was stopped by its caller (the answer is no longer wanted). */
+export class AudioSearchStopped extends Error {}
+
+function inWorker(
+  pcm: Float32Array,
+  sampleRate: number,
+  key: Buffer,
+  signal?: AbortSignal,
+): Promise<AudioDetection> {
   return new Promise((resolve, reject) => {
     const w = startModuleWorker(ENTRY);
     const timer = setTimeout(() => finish(new Error('audio detection timed out')), TIMEOUT_MS);
@@ -51,6 +59,9 @@ function inWorker(pcm: Float32Array, sampleRate: number, key: Buffer): Promise<A
     });
     w.once('error', (e) => finish(e));
     w.once('exit', (code) => finish(new Error(`audio detection worker exited with ${code}`)));
+    const stop = () => finish(new AudioSearchStopped('audio search stopped'));
+    if (signal?.aborted) stop();
+    else signal?.addEventListener('abort', stop, { once: true });
     // The samples are copied, not transferred: the caller may still hold them.
     w.postMessage({ pcm, sampleRate, key: new Uint8Array(key) });
   });
@@ -60,11 +71,13 @@ export async function detectAudioOffThread(
   pcm: Float32Array,
   sampleRate: number,
   key: Buffer,
-  opts: { onFallback?: (e: Error) => void } = {},
+  opts: { onFallback?: (e: Error) => void; signal?: AbortSignal } = {},
 ): Promise<AudioDetection> {
   try {
-    return await inWorker(pcm, sampleRate, key);
+    return await inWorker(pcm, sampleRate, key, opts.signal);
   } catch (e) {
+    // A stopped search is not retried here: nobody waits for its answer.
+    if (e instanceof AudioSearchStopped) throw e;
     opts.onFallback?.(e as Error);
     return detectAudio(pcm, sampleRate, key);
   }

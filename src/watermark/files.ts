@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../http/errors';
 import { embedAudio, type AudioDetection } from './audio';
-import { detectAudioOffThread } from './audio-off-thread';
+import { AudioSearchStopped, detectAudioOffThread } from './audio-off-thread';
 import {
   confirmLuma,
   createLumaEmbedder,
@@ -354,23 +354,31 @@ export async function detectFile(
     pictureUsable && opts.quickSeconds !== undefined && opts.quickSeconds < maxSeconds
       ? opts.quickSeconds
       : null;
-  // Without a quick look the sound is decoded by its own ffmpeg while the picture is decoded and
-  // searched; with one, only once the quick look has not settled it.
-  // The sound's search runs on its own thread as soon as its samples are decoded; null when the
-  // sound could not be decoded.
+  // The sound is decoded by its own ffmpeg and searched on its own thread from the start, beside
+  // the picture; a quick look that settles the clip cancels it. null: the sound was undecodable.
   const audio: { result: Promise<AudioDetection | null> | null } = { result: null };
+  const audioStop = new AbortController();
+  if (info.audio) {
+    audio.result = detectAudioTrack(p, maxSeconds)
+      .then((a) =>
+        a && !audioStop.signal.aborted
+          ? detectAudioOffThread(a.pcm, AUDIO_DETECT_RATE, key, { signal: audioStop.signal })
+          : null,
+      )
+      .catch((e: unknown) => {
+        if (e instanceof AudioSearchStopped) return null;
+        throw e;
+      });
+    // Once cancelled nobody awaits it: a late failure must not become an unhandled rejection.
+    audio.result.catch(() => undefined);
+  }
   let undecided = false;
-  const startAudio = () => {
-    if (!undecided) {
-      undecided = true;
-      opts.onUndecided?.();
-    }
-    if (info.audio && !audio.result)
-      audio.result = detectAudioTrack(p, maxSeconds).then((a) =>
-        a ? detectAudioOffThread(a.pcm, AUDIO_DETECT_RATE, key) : null,
-      );
+  const markUndecided = () => {
+    if (undecided) return;
+    undecided = true;
+    opts.onUndecided?.();
   };
-  if (quick === null) startAudio();
+  if (quick === null) markUndecided();
   let video: WatermarkDetection['video'] = null;
   let vd: LumaDetection | null = null;
   let skipped: string | undefined;
@@ -394,9 +402,11 @@ export async function detectFile(
           if (d.detected && d.payloadHex) {
             vd = d;
             skipped = `The first ${quick} s of the picture carried the mark with its identifier, so the rest of the picture${info.audio ? ' and the sound were' : ' was'} not analysed.`;
+            audioStop.abort();
+            audio.result = null;
             break;
           }
-          startAudio();
+          markUndecided();
         }
         const si = Math.floor(f.timeSec / SEGMENT_SEC);
         while (segs.length <= si)
@@ -408,7 +418,7 @@ export async function detectFile(
         segs[si].acc.add(new Uint8Array(f.y.buffer, f.y.byteOffset, w * h));
         segs[si].end = f.timeSec + 1 / info.video.fps;
       }
-      if (!skipped) startAudio();
+      if (!skipped) markUndecided();
       const used = segs.filter((s) => s.acc.frames > 0);
       const frames = used.reduce((n, s) => n + s.acc.frames, 0);
       if (frames === 0) reasons.push('the video stream has no decodable frames');
@@ -439,7 +449,7 @@ export async function detectFile(
         if (!vd.detected && vd.reason) reasons.push(`video: ${vd.reason}`);
       }
     }
-  } else startAudio();
+  } else markUndecided();
   let ad: AudioDetection | null = null;
   if (audio.result) {
     ad = await audio.result;

@@ -1,5 +1,5 @@
 import { detectAudio, embedAudio } from '../../../src/watermark/audio';
-import { detectAudioOffThread } from '../../../src/watermark/audio-off-thread';
+import { AudioSearchStopped, detectAudioOffThread } from '../../../src/watermark/audio-off-thread';
 import { decodeAudio } from '../../../src/watermark/media';
 import { resample } from '../../../src/watermark/audio-resample';
 import { fixture } from '../../helpers/fixtures';
@@ -26,5 +26,18 @@ describe('the sound-mark search on its own thread', () => {
     expect(silent.reason).toMatch(/silent/);
     const speech = await decodeAudio(fixture('selfie', 'talking-a.mp4'), 16000, 1, 4);
     expect((await detectAudioOffThread(speech, 16000, Buffer.alloc(32, 0x33))).detected).toBe(false);
+  });
+
+  it('stops when its caller no longer wants the answer, without running the search here instead', async () => {
+    const speech = await decodeAudio(fixture('selfie', 'talking-a.mp4'), 16000, 1, 10);
+    const stop = new AbortController();
+    const fallbacks: Error[] = [];
+    const pending = detectAudioOffThread(speech, 16000, key, {
+      signal: stop.signal,
+      onFallback: (e) => fallbacks.push(e),
+    });
+    stop.abort();
+    await expect(pending).rejects.toBeInstanceOf(AudioSearchStopped);
+    expect(fallbacks).toEqual([]);
   });
 });
