@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { detectLuma, LumaAccumulator, type LumaDetection } from '../../src/watermark/luma';
 import { decodeLuma, probeMedia } from '../../src/watermark/media';
+import { decideByIssued, issuedPValue, type IssuedCandidate } from '../../src/watermark/issued';
 import { ffmpegBin } from '../../src/media/tools';
 
 const pexec = promisify(execFile);
@@ -91,4 +92,22 @@ export function table(head: string[], rows: (string | number)[][]): void {
   console.log(`| ${head.map(() => '---').join(' | ')} |`);
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
   if (rows.length) console.log('');
+}
+
+/** A ledger size for the ledger-aided column: a billion issued clips. */
+export const BENCH_LEDGER_SIZE = 1e9;
+
+/**
+ * The ledger-aided verdict the verifier reaches (issued.ts) when the ledger holds the true payload
+ * among BENCH_LEDGER_SIZE issued identifiers: the p-value, or null when no candidate names it.
+ */
+export function ledgerAided(
+  d: { detected: boolean; payloadHex: string | null; pValue: number; candidates?: IssuedCandidate[] },
+  payload: string,
+): { ok: boolean; pValue: number | null } {
+  if (d.detected && d.payloadHex === payload) return { ok: true, pValue: d.pValue };
+  const hit = decideByIssued(d.candidates ?? [], new Set([payload]), BENCH_LEDGER_SIZE);
+  if (hit) return { ok: true, pValue: hit.pValue };
+  const c = (d.candidates ?? []).find((x) => x.payloadHex === payload);
+  return { ok: false, pValue: c ? issuedPValue(c, BENCH_LEDGER_SIZE) : null };
 }

@@ -115,6 +115,7 @@
     } else if (w.video && w.video.detected) parts.push('in the image');
     if (w.audio) parts.push(w.audio.detected ? 'in the sound' : 'not in the sound');
     else if (!w.note) parts.push('no sound to check');
+    if (w.decidedBy === 'ledger') parts.push('its weak mark decoded to an identifier this service issued');
     if (w.pValue != null) parts.push('chance of a false find ' + Number(w.pValue).toExponential(1));
     return parts.join('; ') + '.' + (w.note ? ' ' + w.note : '');
   }

@@ -174,6 +174,29 @@ export const ledgerRepository = {
     return r.rows[0] ? toRecord(r.rows[0]) : null;
   },
 
+  /**
+   * Which of these payloads the ledger issued, and how many it has issued in all (the N of the
+   * watermark's ledger-aided p-value, so it is counted, never estimated).
+   */
+  async issuedAmong(
+    db: Queryable,
+    payloads: string[],
+  ): Promise<{ issued: Set<string>; issuedCount: number }> {
+    const wanted = [
+      ...new Set(payloads.filter((p) => /^[0-9a-fA-F]{16}$/.test(p)).map((p) => p.toLowerCase())),
+    ];
+    const [hits, count] = await Promise.all([
+      wanted.length
+        ? db.query<{ payload_hex: string }>(
+            'select payload_hex from ledger_entries where payload_hex = any($1::text[])',
+            [wanted],
+          )
+        : Promise.resolve({ rows: [] as { payload_hex: string }[] }),
+      db.query<{ n: string | number }>('select count(*) as n from ledger_entries'),
+    ]);
+    return { issued: new Set(hits.rows.map((r) => r.payload_hex)), issuedCount: Number(count.rows[0].n) };
+  },
+
   async findByContentSha256(db: Queryable, sha: string): Promise<LedgerRecord | null> {
     const r = await db.query<Row>(
       'select * from ledger_entries where content_sha256 = $1 order by created_at limit 1',

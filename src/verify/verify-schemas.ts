@@ -28,6 +28,12 @@ const watermarkEvidence = z.object({
   detected: z.boolean(),
   /** The watermark counts only when detected with a p-value below this and its payload is in the ledger. */
   operatingPValue: z.number(),
+  /**
+   * code: the mark alone beat the operating p-value over every possible payload; ledger: its
+   * payload decoded to an identifier this service issued, which an unmarked file does with the
+   * (smaller) p-value given here.
+   */
+  decidedBy: z.enum(['code', 'ledger']).nullable(),
   payloadHex: z.string().nullable(),
   pValue: z.number().nullable(),
   score: z.number().nullable(),

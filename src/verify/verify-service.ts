@@ -17,7 +17,7 @@ import {
   type ProbedMedia,
 } from '../ledger';
 import type { ManifestSummary, Provenance } from '../provenance';
-import type { WatermarkDetection } from '../watermark';
+import type { IssuedLookup, WatermarkDetection } from '../watermark';
 import { Semaphore } from './semaphore';
 import { SNIFF_BYTES, sniffMedia, type MediaKind } from './sniff';
 import { thumbnailDataUrl } from './thumbnail';
@@ -47,7 +47,12 @@ export type ProgressFn = (stage: VerifyStage, fraction: number) => void;
 export type DetectWatermark = (
   path: string,
   key: Buffer,
-  opts: { maxSeconds?: number; quickSeconds?: number; onUndecided?: () => void },
+  opts: {
+    maxSeconds?: number;
+    quickSeconds?: number;
+    onUndecided?: () => void;
+    issued?: IssuedLookup;
+  },
 ) => Promise<WatermarkDetection>;
 
 export interface VerifyServiceDeps {
@@ -187,6 +192,7 @@ export function createVerifyService(deps: VerifyServiceDeps) {
             : WATERMARK_SECONDS,
         quickSeconds: whole ? undefined : WATERMARK_QUICK_SECONDS,
         onUndecided,
+        issued: (payloads) => ledgerRepository.issuedAmong(deps.db, payloads),
       });
     } catch (e) {
       deps.logger?.warn({ err: (e as Error).message }, 'watermark detection failed');
@@ -304,6 +310,7 @@ export function createVerifyService(deps: VerifyServiceDeps) {
             checked: wm !== null,
             detected: !!wm?.detected,
             operatingPValue: OPERATING_P_VALUE,
+            decidedBy: wm?.detected ? (wm.decidedBy ?? 'code') : null,
             payloadHex: wmPayload,
             pValue: wm?.pValue ?? null,
             score: wm?.score ?? null,

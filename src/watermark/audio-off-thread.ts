@@ -24,6 +24,15 @@ const detectionSchema = z.object({
   speed: z.number(),
   reason: z.string().optional(),
   rawPayloadHex: z.string().optional(),
+  candidates: z
+    .array(
+      z.object({
+        payloadHex: z.string().regex(/^[0-9a-f]{16}$/),
+        log10PerIssued: z.number(),
+        source: z.literal('sound'),
+      }),
+    )
+    .optional(),
 });
 const replySchema = z.discriminatedUnion('ok', [
   z.object({ ok: z.literal(true), detection: detectionSchema }),

@@ -3,6 +3,7 @@ import { bitsToHex, CODED_BITS, decodePayload, encodePayload, hexToBits } from '
 import { fft, nextPow2 } from '../media/fft';
 import { keyedBytes } from './keyed';
 import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
+import { issuedCandidates, type IssuedCandidate } from './issued';
 import { unionPValue } from './stats';
 
 /**
@@ -450,6 +451,8 @@ export interface AudioDetection {
   reason?: string;
   /** the decoder's best guess even when not detected, for bit-accuracy measurements */
   rawPayloadHex?: string;
+  /** CRC-valid decodes, for a ledger-aided decision (issued.ts) */
+  candidates?: IssuedCandidate[];
 }
 
 export const AUDIO_P_THRESHOLD = 1e-9;
@@ -685,7 +688,8 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
     trials += r.trials;
     if (r.best.z > best.z) best = r.best;
   }
-  const { payload, crcOk, crcLog10 } = decodePayload(softBits(kd.layout, best.soft));
+  const dec = decodePayload(softBits(kd.layout, best.soft));
+  const { payload, crcOk, crcLog10 } = dec;
   const pValue = unionPValue(best.z, trials, crcLog10);
   const detected = pValue <= AUDIO_P_THRESHOLD;
   return {
@@ -698,5 +702,6 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
     speed: Math.round(best.speed * 10000) / 10000,
     reason: detected ? undefined : 'no mark above the operating threshold',
     rawPayloadHex: bitsToHex(payload),
+    candidates: issuedCandidates(dec, best.z, trials, 1, 'sound'),
   };
 }

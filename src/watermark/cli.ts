@@ -19,7 +19,7 @@ async function isImage(p: string): Promise<boolean> {
   }
 }
 
-/** Adds `watermark embed IN OUT --payload HEX` and `watermark detect FILE [--json]`. */
+/** Adds `watermark embed IN OUT --payload HEX` and `watermark detect FILE [--json] [--expect HEX]`. */
 export function registerWatermarkCommands(program: Command, getKey: () => Promise<Buffer>): void {
   const wm = program.command('watermark').description('Embed or detect the invisible watermark');
   wm.command('embed <in> <out>')
@@ -42,15 +42,23 @@ export function registerWatermarkCommands(program: Command, getKey: () => Promis
     .description('Look for the watermark and print the payload, p-value and undone geometry')
     .option('--json', 'print the full result as JSON')
     .option('--max-seconds <n>', 'analyse at most this many seconds', '10')
-    .action(async (file: string, o: { json?: boolean; maxSeconds: string }) => {
+    .option(
+      '--expect <hex>',
+      'also accept this payload when it decodes below the code-alone threshold (a ledger of one identifier)',
+    )
+    .action(async (file: string, o: { json?: boolean; maxSeconds: string; expect?: string }) => {
       const key = await getKey();
-      const r = await detectFile(file, key, { maxSeconds: z.coerce.number().positive().parse(o.maxSeconds) });
+      const expected = o.expect === undefined ? null : payloadSchema.parse(o.expect).toLowerCase();
+      const r = await detectFile(file, key, {
+        maxSeconds: z.coerce.number().positive().parse(o.maxSeconds),
+        ...(expected ? { issued: async () => ({ issued: new Set([expected]), issuedCount: 1 }) } : {}),
+      });
       if (o.json) {
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
         return;
       }
       const lines = [
-        `detected: ${r.detected ? 'yes' : 'no'}`,
+        `detected: ${r.detected ? `yes (${r.decidedBy === 'ledger' ? 'the expected payload decoded' : 'by the code alone'})` : 'no'}`,
         `payload: ${r.payloadHex ?? '-'}`,
         `p-value: ${r.pValue.toExponential(2)} (score ${r.score.toFixed(2)})`,
       ];

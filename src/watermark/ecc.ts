@@ -56,8 +56,20 @@ export function encodePayload(payload: Uint8Array): Uint8Array {
   return out;
 }
 
+/**
+ * A module constant, not the global: under a sandboxed global object (jest's vm context) every
+ * read of `Infinity` is a slow property lookup, and the decoder's inner loop reads it constantly.
+ */
+const NEG_INF = -Infinity;
+
 /** Paths the list decoder keeps per state; the CRC picks among them. */
 export const LIST_SIZE = 16;
+/**
+ * Paths searched for identifiers the ledger issued (see issued.ts). Only the first LIST_SIZE can
+ * decide on the code alone; a deeper path must also name an issued identifier, which an unmarked
+ * input does with probability (rank + 1) * N * 2^-80.
+ */
+export const ISSUED_LIST_SIZE = 64;
 
 export interface DecodedPayload {
   payload: Uint8Array;
@@ -67,6 +79,8 @@ export interface DecodedPayload {
    * did ((rank + 1) * 2^-16; 0 when no path passed): the CRC's share of the p-value.
    */
   crcLog10: number;
+  /** every path (best first, up to the decoder's depth) whose CRC holds, with its rank */
+  crcPasses: { payloadHex: string; rank: number }[];
 }
 
 /**
@@ -75,11 +89,17 @@ export interface DecodedPayload {
  * path is returned with crcOk false. The list recovers payloads a single survivor loses by one or
  * two wrong branches, at the cost of a larger CRC share when a lower-ranked path is the one that passes.
  */
-export function decodePayload(soft: Float64Array | Float32Array, listSize = LIST_SIZE): DecodedPayload {
-  const L = Math.max(1, listSize);
+export function decodePayload(
+  soft: Float64Array | Float32Array,
+  listSize = LIST_SIZE,
+  depth = ISSUED_LIST_SIZE,
+): DecodedPayload {
+  const decideWithin = Math.max(1, listSize);
+  // The list Viterbi finds the L best paths exactly, so a deeper list keeps the first ones as they were.
+  const L = Math.max(decideWithin, depth);
   const nStates = 1 << (K - 1);
   const steps = INFO_BITS + K - 1;
-  let metric = new Float64Array(nStates * L).fill(-Infinity);
+  let metric = new Float64Array(nStates * L).fill(NEG_INF);
   metric[0] = 0;
   let next = new Float64Array(nStates * L);
   // (predecessor state * L + predecessor rank) of each (step, state, rank).
@@ -93,7 +113,7 @@ export function decodePayload(soft: Float64Array | Float32Array, listSize = LIST
     }
   const hiBit = 1 << (K - 2);
   for (let t = 0; t < steps; t++) {
-    next.fill(-Infinity);
+    next.fill(NEG_INF);
     const s0 = soft[t * 3],
       s1 = soft[t * 3 + 1],
       s2 = soft[t * 3 + 2];
@@ -113,9 +133,9 @@ export function decodePayload(soft: Float64Array | Float32Array, listSize = LIST
       const base = ns * L;
       const bt = (t * nStates + ns) * L;
       for (let k = 0; k < L; k++) {
-        const va = ia < L ? metric[pa * L + ia] + ba : -Infinity;
-        const vb = ib < L ? metric[pb * L + ib] + bb : -Infinity;
-        if (va === -Infinity && vb === -Infinity) break;
+        const va = ia < L ? metric[pa * L + ia] + ba : NEG_INF;
+        const vb = ib < L ? metric[pb * L + ib] + bb : NEG_INF;
+        if (va === NEG_INF && vb === NEG_INF) break;
         if (va >= vb) {
           next[base + k] = va;
           back[bt + k] = pa * L + ia++;
@@ -147,14 +167,15 @@ export function decodePayload(soft: Float64Array | Float32Array, listSize = LIST
     for (let i = 0; i < CRC_BITS; i++) crc = (crc << 1) | info[PAYLOAD_BITS + i];
     return crc === crc16(payload);
   };
-  for (let k = 0; k < L && metric[k] !== -Infinity; k++) {
+  const crcPasses: { payloadHex: string; rank: number }[] = [];
+  let first: DecodedPayload | null = null;
+  for (let k = 0; k < L && metric[k] !== NEG_INF; k++) {
     const info = trace(k);
-    if (crcOf(info))
-      return {
-        payload: info.slice(0, PAYLOAD_BITS),
-        crcOk: true,
-        crcLog10: Math.log10(k + 1) - CRC_BITS * Math.log10(2),
-      };
+    if (!crcOf(info)) continue;
+    const payload = info.slice(0, PAYLOAD_BITS);
+    crcPasses.push({ payloadHex: bitsToHex(payload), rank: k });
+    if (!first && k < decideWithin)
+      first = { payload, crcOk: true, crcLog10: Math.log10(k + 1) - CRC_BITS * Math.log10(2), crcPasses };
   }
-  return { payload: trace(0).slice(0, PAYLOAD_BITS), crcOk: false, crcLog10: 0 };
+  return first ?? { payload: trace(0).slice(0, PAYLOAD_BITS), crcOk: false, crcLog10: 0, crcPasses };
 }

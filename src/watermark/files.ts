@@ -4,6 +4,14 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../http/errors';
 import { embedAudio, type AudioDetection } from './audio';
+import {
+  chargeCandidates,
+  issuedPValue,
+  ISSUED_P_THRESHOLD,
+  lookUpIssued,
+  type IssuedDecision,
+  type IssuedLookup,
+} from './issued';
 import { AudioSearchStopped, detectAudioOffThread } from './audio-off-thread';
 import {
   confirmLuma,
@@ -283,7 +291,7 @@ function fromLuma(
   };
 }
 
-async function detectImage(p: string, key: Buffer): Promise<WatermarkDetection> {
+async function detectImage(p: string, key: Buffer, issued?: IssuedLookup): Promise<WatermarkDetection> {
   const { data, info } = await sharp(p)
     .rotate()
     .removeAlpha()
@@ -295,8 +303,14 @@ async function detectImage(p: string, key: Buffer): Promise<WatermarkDetection> 
   for (let i = 0; i < w * h; i++)
     y[i] = 0.299 * data[i * c] + 0.587 * data[i * c + 1] + 0.114 * data[i * c + 2];
   const d = detectLuma(y, w, h, key, { originPrior: true });
+  const byIssued = !d.detected && issued ? await lookUpIssued(d.candidates ?? [], issued) : null;
   return {
     ...fromLuma(d),
+    ...(byIssued
+      ? { detected: true, payloadHex: byIssued.payloadHex, pValue: byIssued.pValue, reason: undefined }
+      : {}),
+    decidedBy: byIssued ? 'ledger' : d.detected ? 'code' : null,
+    candidates: d.candidates ?? [],
     video: { framesUsed: 1, secondsUsed: 0, segments: [], transform: d.transform ?? identity() },
     audio: null,
   };
@@ -340,11 +354,16 @@ export async function detectFile(
     quickSeconds?: number;
     /** Called once it is known that the whole clip will be read (no quick look, or it did not settle). */
     onUndecided?: () => void;
+    /**
+     * The ledger: when the code alone does not decide, a decoded payload that names an identifier
+     * it issued does, at a p-value charged for how many it issued (issued.ts).
+     */
+    issued?: IssuedLookup;
   } = {},
 ): Promise<WatermarkDetection> {
   checkKey(key);
   if (!fs.existsSync(p)) throw new Invalid('file_not_found', `No file at ${p}.`);
-  if (await imageFormat(p)) return detectImage(p, key);
+  if (await imageFormat(p)) return detectImage(p, key, opts.issued);
   const info = await probeMedia(p);
   const maxSeconds = opts.maxSeconds ?? 10;
   if (!info.video && !info.audio)
@@ -379,6 +398,10 @@ export async function detectFile(
     opts.onUndecided?.();
   };
   if (quick === null) markUndecided();
+  // The tests this file can have (picture, sound), fixed before either runs: each ledger-aided
+  // decision is charged for all of them.
+  const plannedTests = (pictureUsable ? 1 : 0) + (info.audio ? 1 : 0) || 1;
+  let byIssued: IssuedDecision | null = null;
   let video: WatermarkDetection['video'] = null;
   let vd: LumaDetection | null = null;
   let skipped: string | undefined;
@@ -429,24 +452,33 @@ export async function detectFile(
           originPrior: true,
           looks: looked ? 2 : 1,
         });
+        if (!vd.detected && opts.issued)
+          byIssued = await lookUpIssued(chargeCandidates(vd.candidates ?? [], plannedTests), opts.issued);
         const t = vd.transform;
-        // Segments are checked only at the geometry the whole clip revealed: one fold each.
+        const found = vd;
+        const hit = byIssued;
+        // Segments are checked only at the geometry the whole clip revealed: one fold each. After a
+        // ledger-aided decision a segment counts when it decodes that identifier within the budget.
+        const confirmed = (acc: LumaAccumulator): boolean => {
+          if (!t || (!found.detected && !hit)) return false;
+          const c = confirmLuma(acc.mean(), w, h, key, t, found.trials);
+          if (found.detected) return c.detected;
+          return chargeCandidates(c.candidates, plannedTests).some(
+            (x) =>
+              x.payloadHex === hit!.payloadHex && issuedPValue(x, hit!.issuedCount) <= ISSUED_P_THRESHOLD,
+          );
+        };
         const segments =
           used.length > 1
-            ? used.map((s) => ({
-                startSec: s.start,
-                endSec: s.end,
-                detected:
-                  vd!.detected && t !== null && confirmLuma(s.acc.mean(), w, h, key, t, vd!.trials).detected,
-              }))
-            : [{ startSec: 0, endSec: frames / info.video.fps, detected: vd.detected }];
+            ? used.map((s) => ({ startSec: s.start, endSec: s.end, detected: confirmed(s.acc) }))
+            : [{ startSec: 0, endSec: frames / info.video.fps, detected: vd.detected || !!byIssued }];
         video = {
           framesUsed: frames,
           secondsUsed: frames / info.video.fps,
           segments,
           transform: vd.transform ?? identity(),
         };
-        if (!vd.detected && vd.reason) reasons.push(`video: ${vd.reason}`);
+        if (!vd.detected && !byIssued && vd.reason) reasons.push(`video: ${vd.reason}`);
       }
     }
   } else markUndecided();
@@ -459,17 +491,28 @@ export async function detectFile(
   // Two independent tests: Bonferroni over both keeps the false-detection bound.
   const tests = (vd ? 1 : 0) + (ad ? 1 : 0) || 1;
   const pv = Math.min(1, tests * Math.min(vd?.pValue ?? 1, ad?.pValue ?? 1));
-  const detected = Boolean(vd?.detected || ad?.detected);
+  const byCode = Boolean(vd?.detected || ad?.detected);
+  if (!byCode && !byIssued && ad && opts.issued)
+    byIssued = await lookUpIssued(chargeCandidates(ad.candidates ?? [], plannedTests), opts.issued);
+  const detected = byCode || !!byIssued;
+  const soundByIssued = byIssued?.source === 'sound';
   return {
     detected,
-    payloadHex: vd?.payloadHex ?? ad?.payloadHex ?? null,
-    pValue: pv,
+    decidedBy: byCode ? 'code' : byIssued ? 'ledger' : null,
+    payloadHex: vd?.payloadHex ?? ad?.payloadHex ?? byIssued?.payloadHex ?? null,
+    pValue: byCode || !byIssued ? pv : byIssued.pValue,
     score: Math.max(vd?.score ?? 0, ad?.score ?? 0),
     reason: detected ? undefined : reasons.join('; ') || 'no mark found',
     video,
     audio: ad
-      ? { secondsUsed: ad.secondsUsed, detected: ad.detected, payloadHex: ad.payloadHex, pValue: ad.pValue }
+      ? {
+          secondsUsed: ad.secondsUsed,
+          detected: ad.detected || soundByIssued,
+          payloadHex: ad.payloadHex ?? (soundByIssued ? byIssued!.payloadHex : null),
+          pValue: soundByIssued ? byIssued!.pValue : ad.pValue,
+        }
       : null,
     skipped,
+    candidates: chargeCandidates([...(vd?.candidates ?? []), ...(ad?.candidates ?? [])], plannedTests),
   };
 }

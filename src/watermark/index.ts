@@ -18,3 +18,5 @@ export {
 export type { LumaDetection, LumaEmbedOptions, LumaEmbedder } from './luma';
 export { embedAudio, detectAudio, segmentalSnr, AUDIO_P_THRESHOLD, SEG_SNR_DB } from './audio';
 export type { AudioDetection, AudioEmbedOptions } from './audio';
+export { decideByIssued, issuedPValue, ISSUED_P_THRESHOLD } from './issued';
+export type { IssuedCandidate, IssuedLookup } from './issued';

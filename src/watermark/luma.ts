@@ -2,6 +2,7 @@ import { bitsToHex, decodePayload, encodePayload, hexToBits, type DecodedPayload
 import { fft2, nextPow2 } from '../media/fft';
 import { boxMean } from './filters';
 import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
+import { issuedCandidates, type IssuedCandidate } from './issued';
 import { unionPValue } from './stats';
 
 /**
@@ -328,6 +329,8 @@ export interface LumaDetection {
   rawPayloadHex?: string;
   /** how many hypotheses the stage that produced this result chose among (its p-value's multiplier) */
   trials?: number;
+  /** CRC-valid decodes, for a ledger-aided decision (issued.ts) */
+  candidates?: IssuedCandidate[];
 }
 
 export const P_THRESHOLD = 1e-9;
@@ -759,6 +762,7 @@ export function detectLuma(
       },
       trials: stages * trials,
       rawPayloadHex: bitsToHex(od.payload),
+      candidates: issuedCandidates(od, o!.z, trials, stages, 'picture'),
     };
     // Already decided: the search below could only add a second, larger p-value.
     if (origin.detected) return origin;
@@ -897,9 +901,15 @@ function finish(
   stages: number,
   origin: LumaDetection | null,
 ): LumaDetection {
-  const { payload, crcOk, crcLog10 } = decodeAt(layout, best);
+  const dec = decodeAt(layout, best);
+  const { payload, crcOk, crcLog10 } = dec;
   const pValue = Math.min(1, stages * unionPValue(best.z, trials, crcLog10));
-  if (origin && origin.pValue < pValue) return { ...origin, reason: 'no mark above the operating threshold' };
+  const candidates = [
+    ...(origin?.candidates ?? []),
+    ...issuedCandidates(dec, best.z, trials, stages, 'picture'),
+  ];
+  if (origin && origin.pValue < pValue)
+    return { ...origin, candidates, reason: 'no mark above the operating threshold' };
   const detected = pValue <= P_THRESHOLD;
   const transform: LumaTransform = {
     scale: undoneScale(best.scale, minSide),
@@ -919,6 +929,7 @@ function finish(
     reason: detected ? undefined : 'no mark above the operating threshold',
     rawPayloadHex: bitsToHex(payload),
     trials: stages * trials,
+    candidates,
   };
 }
 
@@ -934,8 +945,15 @@ export function confirmLuma(
   key: Buffer,
   t: LumaTransform,
   foundAmong?: number,
-): { detected: boolean; pValue: number; payloadHex: string | null; score: number } {
-  if (w < MIN_SIDE || h < MIN_SIDE) return { detected: false, pValue: 1, payloadHex: null, score: 0 };
+): {
+  detected: boolean;
+  pValue: number;
+  payloadHex: string | null;
+  score: number;
+  candidates: IssuedCandidate[];
+} {
+  if (w < MIN_SIDE || h < MIN_SIDE)
+    return { detected: false, pValue: 1, payloadHex: null, score: 0, candidates: [] };
   const layout = layoutFor(key);
   const spec = syncSpectrum(key, layout);
   const r = residual(l, w, h);
@@ -945,8 +963,15 @@ export function confirmLuma(
     oy: Math.round(t.offsetY / BIN) & (NB - 1),
   });
   const trials = foundAmong ?? searchTrials(w, h);
-  const { payload, crcOk, crcLog10 } = decodeAt(layout, fr);
+  const dec = decodeAt(layout, fr);
+  const { payload, crcOk, crcLog10 } = dec;
   const pValue = Math.min(1, unionPValue(fr.z, trials, crcLog10));
   const detected = pValue <= P_THRESHOLD;
-  return { detected, pValue, payloadHex: detected && crcOk ? bitsToHex(payload) : null, score: fr.z };
+  return {
+    detected,
+    pValue,
+    payloadHex: detected && crcOk ? bitsToHex(payload) : null,
+    score: fr.z,
+    candidates: issuedCandidates(dec, fr.z, trials, 1, 'picture'),
+  };
 }

@@ -1,3 +1,5 @@
+import type { IssuedCandidate } from './issued';
+
 export interface WatermarkTransform {
   scale: number;
   tileScale?: number;
@@ -9,6 +11,11 @@ export interface WatermarkTransform {
 
 export interface WatermarkDetection {
   detected: boolean;
+  /**
+   * code: the mark alone beat the threshold over every possible payload; ledger: its payload named
+   * an identifier the ledger issued (issued.ts); null: not detected.
+   */
+  decidedBy?: 'code' | 'ledger' | null;
   payloadHex: string | null;
   pValue: number;
   score: number;
@@ -22,4 +29,9 @@ export interface WatermarkDetection {
   audio?: { secondsUsed: number; detected: boolean; payloadHex: string | null; pValue: number } | null;
   /** what was left unanalysed because an early look already settled it, as a sentence */
   skipped?: string;
+  /**
+   * CRC-valid payloads the picture or the sound decoded, charged for every test the file had: a
+   * caller holding the ledger can decide on them when the code alone does not (issued.ts).
+   */
+  candidates?: IssuedCandidate[];
 }

@@ -121,6 +121,47 @@ describe('watermark on files', () => {
     },
   );
 
+  it('identifies through the ledger a cropped still whose mark the code alone cannot decide, and only with an issued identifier', async () => {
+    const marked = path.join(dir, 'obama-marked.png');
+    await embedImageFile(fixture('faces', 'obama-1.jpg'), marked, payload, key);
+    // 35% of the area at an offset: the tile's origin is lost, so the full search (about 1e9
+    // alignments) must decide, and the sync alone falls short of 1e-9 there.
+    const m = await sharp(marked).metadata();
+    const cropped = path.join(dir, 'obama-crop35.png');
+    await sharp(marked)
+      .extract({
+        left: Math.round(m.width! * 0.13) + 3,
+        top: Math.round(m.height! * 0.21) + 5,
+        width: Math.round(m.width! * Math.sqrt(0.35)),
+        height: Math.round(m.height! * Math.sqrt(0.35)),
+      })
+      .png()
+      .toFile(cropped);
+    const alone = await detectFile(cropped, key);
+    expect(alone).toMatchObject({ detected: false, payloadHex: null, decidedBy: null });
+    expect(alone.pValue).toBeGreaterThan(1e-9);
+    expect(alone.candidates?.map((c) => c.payloadHex)).toContain(payload);
+    const asked: string[][] = [];
+    const withLedger = await detectFile(cropped, key, {
+      issued: async (ps) => {
+        asked.push(ps);
+        return { issued: new Set([payload]), issuedCount: 1e9 };
+      },
+    });
+    expect(asked).toHaveLength(1);
+    expect(withLedger).toMatchObject({ detected: true, payloadHex: payload, decidedBy: 'ledger' });
+    expect(withLedger.pValue).toBeLessThanOrEqual(1e-11);
+    const otherLedger = await detectFile(cropped, key, {
+      issued: async () => ({ issued: new Set(['0123456789abcdef']), issuedCount: 1e9 }),
+    });
+    expect(otherLedger).toMatchObject({ detected: false, payloadHex: null });
+    // an unmarked photo offers the ledger nothing to confirm
+    const clean = await detectFile(fixture('faces', 'obama-1.jpg'), key, {
+      issued: async () => ({ issued: new Set([payload]), issuedCount: 1e9 }),
+    });
+    expect(clean).toMatchObject({ detected: false, payloadHex: null });
+  });
+
   it('answers "not detected" with a reason for a video too small to carry the mark and for silent audio', async () => {
     const tiny = path.join(dir, 'tiny.mp4');
     ff([

@@ -1,0 +1,88 @@
+import {
+  CODED_BITS,
+  decodePayload,
+  encodePayload,
+  hexToBits,
+  ISSUED_LIST_SIZE,
+} from '../../../src/watermark/ecc';
+import {
+  decideByIssued,
+  ISSUED_P_THRESHOLD,
+  issuedCandidates,
+  issuedPValue,
+  lookUpIssued,
+} from '../../../src/watermark/issued';
+import { log10NormalTail } from '../../../src/watermark/stats';
+import { gaussian, rng } from '../../../bench/watermark/frames';
+
+const HEX = '0f1e2d3c4b5a6978';
+
+/** Soft values of HEX's coded bits at amplitude 1 plus gaussian noise of sigma. */
+function noisy(sigma: number, seed: number): Float64Array {
+  const r = rng(seed);
+  return Float64Array.from(encodePayload(hexToBits(HEX)), (b) => (b ? -1 : 1) + sigma * gaussian(r));
+}
+
+describe('ledger-aided watermark decision', () => {
+  it('decides a payload the code alone cannot, when it names an issued identifier', () => {
+    // A weak sync (z 4 among 1e9 alignments) gives the code alone p = 1, far above 1e-9.
+    let decided = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const dec = decodePayload(noisy(1.2, seed));
+      const cs = issuedCandidates(dec, 4, 1e9, 3, 'picture');
+      const hit = decideByIssued(cs, new Set([HEX]), 1e9);
+      if (hit) {
+        expect(hit.payloadHex).toBe(HEX);
+        expect(hit.pValue).toBeLessThanOrEqual(ISSUED_P_THRESHOLD);
+        decided++;
+      }
+    }
+    // sigma 1.2 is where the 16-path list alone reads about 88% (ecc bench); the 64-deep list reads more
+    expect(decided).toBeGreaterThanOrEqual(17);
+  });
+
+  it('charges (looks) x min(1, trials Q(z)) x (rank + 1) x N x 2^-80', () => {
+    const dec = decodePayload(noisy(0.3, 7));
+    expect(dec.crcPasses[0]).toEqual({ payloadHex: HEX, rank: 0 });
+    const [c] = issuedCandidates(dec, 6, 1000, 3, 'sound');
+    const expected = Math.log10(3) + log10NormalTail(6) + 3 - 80 * Math.log10(2);
+    expect(c.log10PerIssued).toBeCloseTo(expected, 9);
+    expect(Math.log10(issuedPValue(c, 1e6))).toBeCloseTo(expected + 6, 9);
+    // a sync that says nothing costs at most 1, never more
+    const [weak] = issuedCandidates(dec, -3, 1e12, 1, 'sound');
+    expect(weak.log10PerIssued).toBeCloseTo(-80 * Math.log10(2), 9);
+  });
+
+  it('refuses an identifier the ledger did not issue, and a ledger too large for the budget', () => {
+    const cs = issuedCandidates(decodePayload(noisy(0.3, 8)), 2, 1e9, 3, 'picture');
+    expect(decideByIssued(cs, new Set(['0123456789abcdef']), 1e9)).toBeNull();
+    // 3 * 2^-80 * N > 1e-11 once N passes about 4e12
+    expect(decideByIssued(cs, new Set([HEX]), 1e13)).toBeNull();
+    expect(decideByIssued(cs, new Set([HEX]), 1e12)).not.toBeNull();
+  });
+
+  it('asks the ledger once about the distinct candidates and reports the N it charged', async () => {
+    const cs = [
+      ...issuedCandidates(decodePayload(noisy(0.3, 9)), 3, 100, 1, 'picture'),
+      ...issuedCandidates(decodePayload(noisy(0.3, 10)), 3, 100, 1, 'sound'),
+    ];
+    const asked: string[][] = [];
+    const d = await lookUpIssued(cs, async (ps) => {
+      asked.push(ps);
+      return { issued: new Set([HEX]), issuedCount: 5000 };
+    });
+    expect(asked).toEqual([[HEX]]);
+    expect(d).toMatchObject({ payloadHex: HEX, issuedCount: 5000 });
+    expect(await lookUpIssued([], async () => ({ issued: new Set(), issuedCount: 0 }))).toBeNull();
+  });
+
+  it('finds CRC-valid paths in pure noise no more often than the charge assumes', () => {
+    // Each of the 64 list paths passes the CRC with probability 2^-16: about 1.95 in 2000 decodes.
+    const r = rng(21);
+    let passes = 0;
+    for (let i = 0; i < 2000; i++)
+      passes += decodePayload(Float64Array.from({ length: CODED_BITS }, () => gaussian(r))).crcPasses.length;
+    const bound = (2000 * ISSUED_LIST_SIZE) / 2 ** 16;
+    expect(passes).toBeLessThanOrEqual(bound + 4 * Math.sqrt(bound) + 2);
+  });
+});
