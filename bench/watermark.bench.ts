@@ -676,6 +676,7 @@ async function audio(tmp: string): Promise<void> {
   let max = -Infinity,
     minP = 1,
     det = 0,
+    cands = 0,
     n = 0;
   const t0 = cpuMs();
   const win = 10;
@@ -684,6 +685,7 @@ async function audio(tmp: string): Promise<void> {
     const d = detectAudio(a, 16000, KEY);
     max = Math.max(max, d.score);
     minP = Math.min(minP, d.pValue);
+    cands += d.candidates?.length ?? 0;
     if (d.detected) det++;
     if (((n + 1) * win) % 600 === 0)
       console.log(
@@ -697,12 +699,21 @@ async function audio(tmp: string): Promise<void> {
       const d = detectAudio(y.subarray(s, s + 3 * 16000), 16000, KEY);
       max = Math.max(max, d.score);
       minP = Math.min(minP, d.pValue);
+      cands += d.candidates?.length ?? 0;
       if (d.detected) det++;
       fx++;
     }
   }
   table(
-    ['unmarked audio', 'windows', 'max z', 'smallest p-value', 'detected at p <= 1e-9'],
+    [
+      'unmarked audio',
+      'windows',
+      'max z',
+      'smallest p-value',
+      'detected at p <= 1e-9',
+      'CRC-valid paths (64-deep)',
+      `expected issued among them (ledger ${BENCH_LEDGER_SIZE.toExponential(0)})`,
+    ],
     [
       [
         `${minutes} min synthetic noise/tones/chirps/music (10 s windows) + ${fx} fixture 3 s windows`,
@@ -710,6 +721,8 @@ async function audio(tmp: string): Promise<void> {
         max.toFixed(2),
         minP.toExponential(1),
         det,
+        cands,
+        (cands * BENCH_LEDGER_SIZE * 2 ** -64).toExponential(1),
       ],
     ],
   );
