@@ -3,7 +3,7 @@
  * <= 3 s), false-positive calibration, audio, speed; invisible-watermark (dwtDct, dwtDctSvd) beside
  * ours when IMWATERMARK_DIR points at a checkout of ShieldMnt/invisible-watermark.
  * Switches: WM_BENCH_QUICK=1 (or --quick) for a few-minute run; WM_BENCH_FP_FRAMES,
- * WM_BENCH_AUDIO_MIN override the calibration sizes; WM_BENCH_ONLY=inv,rob,ecc,fp,audio,speed picks
+ * WM_BENCH_AUDIO_MIN override the calibration sizes; WM_BENCH_ONLY=inv,rob,stills,ecc,fp,audio,speed picks
  * sections; WM_BENCH_IMWM_VIDEO=0 skips the (slow, frame-by-frame python) video comparison.
  */
 import fs from 'node:fs';
@@ -26,6 +26,7 @@ import { decodeAudio, probeMedia } from '../src/watermark/media';
 import { psnr, ssim } from '../src/watermark/quality';
 import { log10NormalTail } from '../src/watermark/stats';
 import { gaussian, rng, syntheticFrame } from './watermark/frames';
+import { stillsRobustness } from './watermark/stills';
 import {
   bitsAgree,
   BENCH_LEDGER_SIZE,
@@ -828,7 +829,7 @@ export async function run(): Promise<void> {
   console.log(
     `key: fixed bench key; payload ${PAYLOAD}; ${quick ? 'QUICK run' : 'full run'}; invisible-watermark: ${IMWM ?? 'not configured (set IMWATERMARK_DIR)'}\n`,
   );
-  const only = (process.env.WM_BENCH_ONLY ?? 'inv,rob,ecc,fp,audio,speed').split(',');
+  const only = (process.env.WM_BENCH_ONLY ?? 'inv,rob,stills,ecc,fp,audio,speed').split(',');
   try {
     if (only.includes('inv')) await invisibility(tmp);
     if (only.includes('rob')) {
@@ -839,6 +840,7 @@ export async function run(): Promise<void> {
       );
       if (!quick) await robustness(tmp, fixture('selfie', 'talking-a.mp4'), 'selfie/talking-a.mp4 (512x512)');
     }
+    if (only.includes('stills')) await stillsRobustness(tmp, KEY, PAYLOAD);
     if (only.includes('ecc')) listDecoding();
     if (only.includes('fp')) await falsePositives(tmp);
     if (only.includes('audio')) await audio(tmp);

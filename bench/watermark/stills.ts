@@ -1,0 +1,92 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { fixture } from '../../tests/helpers/fixtures';
+import { detectFile, embedImageFile } from '../../src/watermark/files';
+import { BENCH_LEDGER_SIZE, ledgerAided, table } from './tools';
+
+/** Keeps `frac` of the area, offset from the corner so the tile's origin is lost. */
+function crop(frac: number) {
+  return async (src: string, out: string) => {
+    const m = await sharp(src).metadata();
+    await sharp(src)
+      .extract({
+        left: Math.round(m.width! * 0.13) + 3,
+        top: Math.round(m.height! * 0.21) + 5,
+        width: Math.round(m.width! * Math.sqrt(frac)),
+        height: Math.round(m.height! * Math.sqrt(frac)),
+      })
+      .png()
+      .toFile(out);
+  };
+}
+
+const ATTACKS: [string, string, (src: string, out: string) => Promise<unknown>][] = [
+  ['as written (PNG)', 'png', async (s, o) => fs.promises.copyFile(s, o)],
+  ['JPEG q75', 'jpg', (s, o) => sharp(s).jpeg({ quality: 75 }).toFile(o)],
+  ['JPEG q50', 'jpg', (s, o) => sharp(s).jpeg({ quality: 50 }).toFile(o)],
+  ['JPEG q30', 'jpg', (s, o) => sharp(s).jpeg({ quality: 30 }).toFile(o)],
+  ['crop 50% of the area at an offset', 'png', crop(0.5)],
+  ['crop 35% of the area at an offset', 'png', crop(0.35)],
+  [
+    'downscale to 75% of the width',
+    'png',
+    async (s, o) => {
+      const m = await sharp(s).metadata();
+      await sharp(s)
+        .resize(Math.round(m.width! * 0.75))
+        .png()
+        .toFile(o);
+    },
+  ],
+];
+
+const STILLS = [
+  'media/coffee.png',
+  'media/chelsea.png',
+  'faces/astronaut.png',
+  'faces/obama-1.jpg',
+  'faces/obama-2.jpg',
+  'faces/biden-1.jpg',
+  'faces/biden-2.jpg',
+];
+
+/**
+ * Stills (marked at the still-image strength, read as detectFile reads an image): each attack
+ * decided by the code alone, and by the ledger-aided test with a billion issued identifiers.
+ */
+export async function stillsRobustness(tmp: string, key: Buffer, payload: string): Promise<void> {
+  console.log(
+    `### Stills (embedImageFile; payload read back by the code alone / with a ledger of ${BENCH_LEDGER_SIZE.toExponential(0)})\n`,
+  );
+  const dir = fs.mkdtempSync(path.join(tmp, 'stills-'));
+  const tally = new Map<string, [number, number, number]>();
+  const rows: (string | number)[][] = [];
+  for (const s of STILLS) {
+    const marked = path.join(dir, `${path.basename(s)}.png`);
+    const { psnrDb } = await embedImageFile(fixture(...s.split('/')), marked, payload, key);
+    const m = await sharp(marked).metadata();
+    for (const [name, ext, attack] of ATTACKS) {
+      const out = path.join(dir, `a.${ext}`);
+      await attack(marked, out);
+      const d = await detectFile(out, key);
+      const ok = d.detected && d.payloadHex === payload;
+      const la = ledgerAided(d, payload);
+      const t = tally.get(name) ?? [0, 0, 0];
+      tally.set(name, [t[0] + (ok ? 1 : 0), t[1] + (la.ok ? 1 : 0), t[2] + 1]);
+      rows.push([
+        `${s} (${m.width}x${m.height}, ${psnrDb?.toFixed(1)} dB)`,
+        name,
+        ok ? 'yes' : 'no',
+        d.pValue.toExponential(1),
+        la.ok ? `yes (${la.pValue!.toExponential(1)})` : 'no',
+      ]);
+    }
+  }
+  table(['still', 'attack', 'code alone', 'p-value', 'with the ledger (p)'], rows);
+  table(
+    ['attack', 'code alone', 'with the ledger'],
+    [...tally.entries()].map(([k, [a, b, n]]) => [k, `${a}/${n}`, `${b}/${n}`]),
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+}
