@@ -42,12 +42,23 @@ const UNITS = GROUPS * PERIOD;
 const NSYNC = UNITS - CODED_BITS;
 /** quantiser step of y (natural log of an energy ratio) */
 const DELTA = 0.9;
-/** fraction of a chip ignored at each edge when measuring (gain transitions, time offsets) */
-const GUARD = 0.3;
+/**
+ * Fraction of a chip ignored at each edge when measuring (gain transitions, time offsets). The
+ * embedder measures the same cells, so it corrects what the transitions smear; measuring 76% of
+ * each chip instead of 40% averages codec noise over twice the frames (AAC 64k, 3 s: mean sync z
+ * 7.0 -> 8.0 on the speech fixtures).
+ */
+const GUARD = 0.12;
 /** largest change of one cell's log-energy */
 const DMAX = 1.2;
-/** Default mark level: at least this many dB below each frame's energy (segmental SNR). */
+/** Default mark level: the mark's segmental SNR (mean over 20 ms segments) is at least this. */
 export const SEG_SNR_DB = 30.5;
+/**
+ * No analysis frame gets a mark louder than this many dB below its own energy. The QIM moves
+ * adapt to the host (many cells need little), so a floor of 25 dB per frame lands the mean near
+ * 31 dB; the embedder raises the floor where that mean would fall below the target.
+ */
+const FRAME_SNR_FLOOR_DB = 25;
 const SILENCE_RMS = 1e-4; // about -80 dBFS: frames quieter than this are left alone
 /** a cell with less power than this (per sample, in the band) is treated as silent */
 const CELL_FLOOR = 1e-12;
@@ -257,7 +268,7 @@ function cells(bp: BandPrefix, ts: number, offset: number): Cells {
 }
 
 export interface AudioEmbedOptions {
-  /** target segmental SNR of the mark in dB (default SEG_SNR_DB) */
+  /** least segmental SNR of the mark in dB (default SEG_SNR_DB) */
   snrDb?: number;
 }
 
@@ -273,7 +284,8 @@ export function embedAudio(
   key: Buffer,
   opts: AudioEmbedOptions = {},
 ): { segSnrDb: number } {
-  const snrDb = opts.snrDb ?? SEG_SNR_DB;
+  const target = opts.snrDb ?? SEG_SNR_DB;
+  let snrDb = Math.min(FRAME_SNR_FLOOR_DB, target);
   const kd = keyed(key);
   const chips = chipValues(kd.layout, encodePayload(hexToBits(payloadHex)));
   const len = channels.length ? channels[0].length : 0;
@@ -316,12 +328,17 @@ export function embedAudio(
     }
     cur = applyGains(mix16, MEASURE_SR, D, snrDb, null);
   }
-  // channels two at a time (one complex FFT carries a pair)
-  for (let ch = 0; ch < channels.length; ch += 2)
-    if (ch + 1 < channels.length)
-      applyGains(originals[ch], sampleRate, D, snrDb, channels[ch], originals[ch + 1], channels[ch + 1]);
-    else applyGains(originals[ch], sampleRate, D, snrDb, channels[ch]);
-  return { segSnrDb: segmentalSnr(originals, channels, sampleRate) };
+  // channels two at a time (one complex FFT carries a pair); a per-frame floor that leaves the
+  // mean below the target is raised until it does not
+  for (;;) {
+    for (let ch = 0; ch < channels.length; ch += 2)
+      if (ch + 1 < channels.length)
+        applyGains(originals[ch], sampleRate, D, snrDb, channels[ch], originals[ch + 1], channels[ch + 1]);
+      else applyGains(originals[ch], sampleRate, D, snrDb, channels[ch]);
+    const segSnrDb = segmentalSnr(originals, channels, sampleRate);
+    if (segSnrDb >= target || snrDb >= target) return { segSnrDb };
+    snrDb = Math.min(target, snrDb + 1.5);
+  }
 }
 
 function clamp(x: number): number {
