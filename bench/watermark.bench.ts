@@ -26,7 +26,7 @@ import { decodeAudio, probeMedia } from '../src/watermark/media';
 import { psnr, ssim } from '../src/watermark/quality';
 import { log10NormalTail } from '../src/watermark/stats';
 import { gaussian, rng, syntheticFrame } from './watermark/frames';
-import { stillsRobustness } from './watermark/stills';
+import { STILLS, stillsRobustness } from './watermark/stills';
 import {
   bitsAgree,
   BENCH_LEDGER_SIZE,
@@ -54,15 +54,7 @@ const cpuMs = (): number => {
 async function invisibility(tmp: string): Promise<void> {
   console.log('### Invisibility (luma PSNR / SSIM, marked vs original)\n');
   const sources: { name: string; png: string }[] = [];
-  for (const f of [
-    'media/coffee.png',
-    'media/chelsea.png',
-    'faces/astronaut.png',
-    'faces/obama-1.jpg',
-    'faces/obama-2.jpg',
-    'faces/biden-1.jpg',
-    'faces/biden-2.jpg',
-  ]) {
+  for (const f of STILLS) {
     const png = path.join(tmp, `inv-${path.basename(f)}.png`);
     await sharp(fixture(...f.split('/')))
       .removeAlpha()
@@ -432,15 +424,7 @@ async function falsePositives(tmp: string): Promise<void> {
     ]);
     for (const f of fs.readdirSync(fd)) fixtureFrames.push(await lumaOfPng(path.join(fd, f)));
   }
-  for (const f of [
-    'media/coffee.png',
-    'media/chelsea.png',
-    'faces/astronaut.png',
-    'faces/obama-1.jpg',
-    'faces/obama-2.jpg',
-    'faces/biden-1.jpg',
-    'faces/biden-2.jpg',
-  ]) {
+  for (const f of STILLS) {
     const png = path.join(tmp, `fp-${path.basename(f)}.png`);
     await sharp(fixture(...f.split('/')))
       .removeAlpha()

@@ -1,25 +1,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
+import { cropAtOffset } from '../../tests/helpers/crops';
 import { fixture } from '../../tests/helpers/fixtures';
 import { detectFile, embedImageFile } from '../../src/watermark/files';
 import { BENCH_LEDGER_SIZE, ledgerAided, table } from './tools';
 
-/** Keeps `frac` of the area, offset from the corner so the tile's origin is lost. */
-function crop(frac: number) {
-  return async (src: string, out: string) => {
-    const m = await sharp(src).metadata();
-    await sharp(src)
-      .extract({
-        left: Math.round(m.width! * 0.13) + 3,
-        top: Math.round(m.height! * 0.21) + 5,
-        width: Math.round(m.width! * Math.sqrt(frac)),
-        height: Math.round(m.height! * Math.sqrt(frac)),
-      })
-      .png()
-      .toFile(out);
-  };
-}
+const crop = (frac: number) => (src: string, out: string) => cropAtOffset(src, out, frac);
 
 const ATTACKS: [string, string, (src: string, out: string) => Promise<unknown>][] = [
   ['as written (PNG)', 'png', async (s, o) => fs.promises.copyFile(s, o)],
@@ -41,7 +28,8 @@ const ATTACKS: [string, string, (src: string, out: string) => Promise<unknown>][
   ],
 ];
 
-const STILLS = [
+/** The fixture stills every still-image section reads. */
+export const STILLS = [
   'media/coffee.png',
   'media/chelsea.png',
   'faces/astronaut.png',

@@ -2,8 +2,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Command } from 'commander';
-import sharp from 'sharp';
 import { registerWatermarkCommands } from '../../../src/watermark';
+import { cropAtOffset } from '../../helpers/crops';
 import { fixture } from '../../helpers/fixtures';
 
 const key = Buffer.alloc(32, 0x42);
@@ -45,17 +45,7 @@ describe('consentry watermark (command line)', () => {
     const json = JSON.parse((await run('detect', marked, '--json')).out);
     expect(json).toMatchObject({ detected: true, payloadHex: payload, decidedBy: 'code' });
 
-    const m = await sharp(marked).metadata();
-    const cropped = path.join(dir, 'crop.png');
-    await sharp(marked)
-      .extract({
-        left: Math.round(m.width! * 0.13) + 3,
-        top: Math.round(m.height! * 0.21) + 5,
-        width: Math.round(m.width! * Math.sqrt(0.35)),
-        height: Math.round(m.height! * Math.sqrt(0.35)),
-      })
-      .png()
-      .toFile(cropped);
+    const cropped = await cropAtOffset(marked, path.join(dir, 'crop.png'), 0.35);
     const alone = await run('detect', cropped);
     expect(alone.out).toMatch(/^detected: no/);
     expect(alone.code).toBe(2);

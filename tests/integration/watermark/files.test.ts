@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../../../src/http/errors';
 import { ffmpegBin } from '../../../src/media/tools';
 import { detectFile, embedImageFile, embedVideoFile } from '../../../src/watermark';
+import { cropAtOffset } from '../../helpers/crops';
 import { fixture } from '../../helpers/fixtures';
 
 const key = Buffer.alloc(32, 0x42);
@@ -126,17 +127,7 @@ describe('watermark on files', () => {
     await embedImageFile(fixture('faces', 'obama-1.jpg'), marked, payload, key);
     // 35% of the area at an offset: the tile's origin is lost, so the full search (about 1e9
     // alignments) must decide, and the sync alone falls short of 1e-9 there.
-    const m = await sharp(marked).metadata();
-    const cropped = path.join(dir, 'obama-crop35.png');
-    await sharp(marked)
-      .extract({
-        left: Math.round(m.width! * 0.13) + 3,
-        top: Math.round(m.height! * 0.21) + 5,
-        width: Math.round(m.width! * Math.sqrt(0.35)),
-        height: Math.round(m.height! * Math.sqrt(0.35)),
-      })
-      .png()
-      .toFile(cropped);
+    const cropped = await cropAtOffset(marked, path.join(dir, 'obama-crop35.png'), 0.35);
     const alone = await detectFile(cropped, key);
     expect(alone).toMatchObject({ detected: false, payloadHex: null, decidedBy: null });
     expect(alone.pValue).toBeGreaterThan(1e-9);
