@@ -174,27 +174,23 @@ export const ledgerRepository = {
     return r.rows[0] ? toRecord(r.rows[0]) : null;
   },
 
-  /**
-   * Which of these payloads the ledger issued, and how many it has issued in all (the N of the
-   * watermark's ledger-aided p-value, so it is counted, never estimated).
-   */
-  async issuedAmong(
-    db: Queryable,
-    payloads: string[],
-  ): Promise<{ issued: Set<string>; issuedCount: number }> {
+  /** Which of these payloads the ledger issued (for the watermark's ledger-aided decision). */
+  async issuedAmong(db: Queryable, payloads: string[]): Promise<Set<string>> {
     const wanted = [
       ...new Set(payloads.filter((p) => /^[0-9a-fA-F]{16}$/.test(p)).map((p) => p.toLowerCase())),
     ];
-    const [hits, count] = await Promise.all([
-      wanted.length
-        ? db.query<{ payload_hex: string }>(
-            'select payload_hex from ledger_entries where payload_hex = any($1::text[])',
-            [wanted],
-          )
-        : Promise.resolve({ rows: [] as { payload_hex: string }[] }),
-      db.query<{ n: string | number }>('select count(*) as n from ledger_entries'),
-    ]);
-    return { issued: new Set(hits.rows.map((r) => r.payload_hex)), issuedCount: Number(count.rows[0].n) };
+    if (!wanted.length) return new Set();
+    const r = await db.query<{ payload_hex: string }>(
+      'select payload_hex from ledger_entries where payload_hex = any($1::text[])',
+      [wanted],
+    );
+    return new Set(r.rows.map((x) => x.payload_hex));
+  },
+
+  /** How many identifiers the ledger has issued (entries are never deleted: takedowns keep them). */
+  async countIssued(db: Queryable): Promise<number> {
+    const r = await db.query<{ n: string | number }>('select count(*) as n from ledger_entries');
+    return Number(r.rows[0].n);
   },
 
   async findByContentSha256(db: Queryable, sha: string): Promise<LedgerRecord | null> {

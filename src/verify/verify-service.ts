@@ -18,6 +18,7 @@ import {
 } from '../ledger';
 import type { ManifestSummary, Provenance } from '../provenance';
 import type { IssuedLookup, WatermarkDetection } from '../watermark';
+import { createIssuedCountCache } from './issued-count';
 import { Semaphore } from './semaphore';
 import { SNIFF_BYTES, sniffMedia, type MediaKind } from './sniff';
 import { thumbnailDataUrl } from './thumbnail';
@@ -120,6 +121,8 @@ function recovered(r: LedgerRecord): RecoveredManifest {
 export function createVerifyService(deps: VerifyServiceDeps) {
   const maxDuration = deps.maxDurationSec ?? MAX_DURATION_SEC;
   const gate = new Semaphore(deps.maxConcurrent ?? Math.max(2, os.cpus().length));
+  // N for the watermark's ledger-aided decision, counted at most once a minute (issued-count.ts).
+  const issuedCountBound = createIssuedCountCache(() => ledgerRepository.countIssued(deps.db));
   const own = deps.provenance.signerInfo();
 
   // Names alone can be copied by any CA (two development CAs even share them), so "ours" also
@@ -192,7 +195,13 @@ export function createVerifyService(deps: VerifyServiceDeps) {
             : WATERMARK_SECONDS,
         quickSeconds: whole ? undefined : WATERMARK_QUICK_SECONDS,
         onUndecided,
-        issued: (payloads) => ledgerRepository.issuedAmong(deps.db, payloads),
+        issued: async (payloads) => {
+          const [issued, issuedCount] = await Promise.all([
+            ledgerRepository.issuedAmong(deps.db, payloads),
+            issuedCountBound(),
+          ]);
+          return { issued, issuedCount };
+        },
       });
     } catch (e) {
       deps.logger?.warn({ err: (e as Error).message }, 'watermark detection failed');

@@ -74,6 +74,20 @@ describe.each(backends())('ledger repository ($name)', (backend) => {
     expect(await ledgerRepository.findByPayload(db, 'not hex')).toBeNull();
   });
 
+  it('says which payloads it issued among a list (case and junk tolerated), and how many it issued', async () => {
+    const stranger = rnd64();
+    const hits = await ledgerRepository.issuedAmong(db, [
+      entries[3].payloadHex.toUpperCase(),
+      entries[7].payloadHex,
+      entries[7].payloadHex,
+      stranger,
+      'not hex',
+    ]);
+    expect([...hits].sort()).toEqual([entries[3].payloadHex, entries[7].payloadHex].sort());
+    expect(await ledgerRepository.issuedAmong(db, [])).toEqual(new Set());
+    expect(await ledgerRepository.countIssued(db)).toBe(entries.length);
+  });
+
   it('refuses a second entry with the same payload or generation, and malformed input', async () => {
     const e = entries[0];
     await expect(
