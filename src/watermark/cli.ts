@@ -29,8 +29,10 @@ export function registerWatermarkCommands(program: Command, getKey: () => Promis
       const payload = payloadSchema.parse(o.payload).toLowerCase();
       const key = await getKey();
       if (await isImage(inPath)) {
-        await embedImageFile(inPath, outPath, payload, key);
-        process.stdout.write(`marked image ${outPath}\n`);
+        const r = await embedImageFile(inPath, outPath, payload, key);
+        process.stdout.write(
+          `marked image ${outPath} (luma PSNR ${r.psnrDb.toFixed(1)} dB, SSIM ${r.ssim.toFixed(4)})\n`,
+        );
       } else {
         const r = await embedVideoFile(inPath, outPath, payload, key);
         process.stdout.write(

@@ -27,16 +27,21 @@ const NB = GRID * 2; // fold resolution: two bins per chip
 const BIN = TILE / NB;
 export const MIN_SIDE = 96;
 
-// SSIM's C2 for 8-bit; the per-block energy budget is a fraction of the SSIM denominator.
+// SSIM's constants for 8-bit: the mark's budget is counted in SSIM loss as well as squared change.
 const C2 = (0.03 * 255) ** 2;
 const C1 = (0.01 * 255) ** 2;
-const FLAT_SHARE = 0.5;
 const DARK_SHARE = 0.008;
-/** Share of SSIM's contrast denominator spent on the mark unless the caller says otherwise. */
-export const DEFAULT_STRENGTH = 0.016;
+/**
+ * The share of the mark's energy that an SSIM window's variance sees: chips are about as wide as
+ * the window, so much of the mark moves the window's mean instead. Measured on the fixture media,
+ * SSIM loses about a third of a^2 / (2 variance + C2) with 8-pixel chips, half with 6-pixel ones.
+ */
+const ssimSeen = (chip: number): number => (chip >= CHIP ? 1 / 3 : 1 / 2);
+/** Mean SSIM loss the mark may cost a frame unless the caller says otherwise (SSIM ~0.992). */
+export const DEFAULT_STRENGTH = 0.007;
 
 export interface LumaEmbedOptions {
-  /** fraction of the SSIM contrast denominator spent on the mark (default 0.016) */
+  /** mean SSIM loss allowed (default 0.007) */
   strength?: number;
   /** largest mean squared change allowed, levels^2 (default 3.3, i.e. PSNR >= 42.9 dB before rounding) */
   maxMse?: number;
@@ -93,6 +98,54 @@ const CLAMP_OFF = 4096;
 const CLAMP = new Uint8Array(2 * CLAMP_OFF + 256);
 for (let i = 0; i < CLAMP.length; i++) CLAMP[i] = Math.max(0, Math.min(255, i - CLAMP_OFF));
 
+// Candidate knees of the amplitude curve, in units of C2 (0: the same amplitude everywhere).
+const KNEES = [0, 0.25, 0.5, 1, 2, 4, 8, 16, 32];
+
+/**
+ * Block amplitudes a = A d / (d + K), d = 2 variance + C2: flat up to the knee K, then level.
+ * The detector whitens its residual by the local spread, so a level share of the mark in every
+ * block serves it best (amplitude in textured blocks is divided by their spread, while flat blocks
+ * carry it at almost no host noise); what limits the flat share is SSIM, which there loses about
+ * seen a^2 / d. For each knee the scale A is the largest that keeps both the mean squared change
+ * (<= maxMse) and the mean SSIM loss (<= strength); the knee kept is the one with the largest total
+ * amplitude. Clipping caps near black and white only lower a block, so both bounds still hold.
+ */
+export function allocate(
+  den: Float32Array,
+  cap: Float32Array,
+  area: Float32Array,
+  blocks: number,
+  pixels: number,
+  strength: number,
+  maxMse: number,
+  seen: number,
+  amp: Float32Array,
+): void {
+  let bestK = 0,
+    bestA = 0,
+    bestObj = -1;
+  for (const knee of KNEES) {
+    const K = knee * C2;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0;
+    for (let i = 0; i < blocks; i++) {
+      const f = den[i] / (den[i] + K);
+      const nf = area[i] * f;
+      s0 += nf;
+      s2 += nf * f;
+      s1 += (seen * nf * f) / den[i];
+    }
+    const A = Math.sqrt(Math.min((maxMse * pixels) / s2, (strength * pixels) / s1));
+    if (A * s0 > bestObj) {
+      bestObj = A * s0;
+      bestK = K;
+      bestA = A;
+    }
+  }
+  for (let i = 0; i < blocks; i++) amp[i] = Math.min(cap[i], (bestA * den[i]) / (den[i] + bestK));
+}
+
 export interface LumaEmbedder {
   /** Marks an 8-bit luma plane in place; returns the mean squared change. */
   embed(y: Uint8Array, width: number, height: number, stride?: number): number;
@@ -120,6 +173,9 @@ export function createLumaEmbedder(
   const maxMse = opts.maxMse ?? 3.3;
   let amp = new Float32Array(0);
   let ampQ = new Int32Array(0);
+  let den = new Float32Array(0);
+  let cap = new Float32Array(0);
+  let area = new Float32Array(0);
   return {
     embed(y, width, height, stride = width) {
       if (width < MIN_SIDE || height < MIN_SIDE) return 0;
@@ -131,9 +187,11 @@ export function createLumaEmbedder(
       if (amp.length < bw * bh) {
         amp = new Float32Array(bw * bh);
         ampQ = new Int32Array(bw * bh);
+        den = new Float32Array(bw * bh);
+        cap = new Float32Array(bw * bh);
+        area = new Float32Array(bw * bh);
       }
-      // Per-block variance -> amplitude whose energy is a fixed share of SSIM's denominator.
-      let sumA2 = 0;
+      // Per block: SSIM's contrast denominator (2 variance + C2) and the caps near black and white.
       for (let by = 0; by < bh; by++) {
         const y0 = by * 8,
           y1 = Math.min(height, y0 + 8);
@@ -154,23 +212,16 @@ export function createLumaEmbedder(
             n += x1 - x0;
           }
           const mean = s / n;
-          const variance = Math.max(0, s2 / n - mean * mean);
-          // Flat blocks get a smaller share: there SSIM loses about a2 / C2 outright. Near black or
-          // white the mark would be clipped on one side, and in dark blocks SSIM's luminance term
-          // (denominator 2 mean^2 + C1) feels the mark's local mean: both cap the amplitude.
+          const i = by * bw + bx;
+          den[i] = 2 * Math.max(0, s2 / n - mean * mean) + C2;
+          // Near black or white the mark would be clipped on one side, and in dark blocks SSIM's
+          // luminance term (denominator 2 mean^2 + C1) feels the mark's local mean.
           const headroom = Math.min(mean, 255 - mean) / 4;
-          const a2 = Math.min(
-            strength * 2 * variance + FLAT_SHARE * strength * C2,
-            headroom * headroom,
-            DARK_SHARE * (2 * mean * mean + C1),
-          );
-          amp[by * bw + bx] = a2;
-          sumA2 += a2 * (y1 - y0) * (x1 - x0);
+          cap[i] = Math.sqrt(Math.min(headroom * headroom, DARK_SHARE * (2 * mean * mean + C1)));
+          area[i] = (y1 - y0) * (x1 - x0);
         }
       }
-      const meanA2 = sumA2 / (width * height);
-      const g = meanA2 > maxMse ? maxMse / meanA2 : 1;
-      for (let i = 0; i < bw * bh; i++) amp[i] = Math.sqrt(amp[i] * g);
+      allocate(den, cap, area, bw * bh, width * height, strength, maxMse, ssimSeen(chip), amp);
       // Fixed point (tile and amplitude in 1/256ths) with a clamp table: about twice the speed of
       // float stores into a Uint8ClampedArray. A block never straddles a tile edge (TILE is a
       // multiple of 8), so each block reads 8 contiguous tile values. The squared error is sampled

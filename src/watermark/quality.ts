@@ -1,4 +1,4 @@
-/** Image quality measures used to prove the mark is invisible (bench and tests). */
+/** Image quality measures that prove the mark is invisible (the still embedder, bench and tests). */
 export function psnr(a: Uint8Array, b: Uint8Array): number {
   let se = 0;
   for (let i = 0; i < a.length; i++) se += (a[i] - b[i]) ** 2;

@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../../../src/http/errors';
 import { ffmpegBin } from '../../../src/media/tools';
 import { detectFile, embedImageFile, embedVideoFile } from '../../../src/watermark';
+import { psnr, ssim } from '../../../src/watermark/quality';
 import { cropAtOffset } from '../../helpers/crops';
 import { fixture } from '../../helpers/fixtures';
 
@@ -13,6 +14,17 @@ const key = Buffer.alloc(32, 0x42);
 const payload = '00c0ffee12345678';
 let dir: string;
 const ff = (args: string[]) => execFileSync(ffmpegBin(), ['-v', 'error', '-y', ...args]);
+
+/** The BT.601 luma of a picture as written on disk. */
+async function lumaOfImage(p: string): Promise<{ y: Uint8Array; w: number; h: number }> {
+  const { data, info } = await sharp(p).rotate().removeAlpha().raw().toBuffer({ resolveWithObject: true });
+  const y = new Uint8Array(info.width * info.height);
+  for (let i = 0; i < y.length; i++) {
+    const o = i * info.channels;
+    y[i] = Math.round(0.299 * data[o] + 0.587 * data[o + 1] + 0.114 * data[o + 2]);
+  }
+  return { y, w: info.width, h: info.height };
+}
 
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-it-'));
@@ -106,11 +118,15 @@ describe('watermark on files', () => {
     ['faces', 'obama-1.jpg'],
   ];
   it.each(stills)(
-    'marks the still %s/%s and reads the full payload back from the written PNG and from a JPEG q75 copy; the unmarked original is not detected',
+    'marks the still %s/%s within the invisibility bars (luma PSNR >= 42 dB, SSIM >= 0.99 as written) and reads the full payload back from the written PNG and from a JPEG q75 copy; the unmarked original is not detected',
     async (area, name) => {
       const out = path.join(dir, `${name}-marked.png`);
-      const { psnrDb } = await embedImageFile(fixture(area, name), out, payload, key);
-      expect(psnrDb).toBeGreaterThan(37);
+      const r = await embedImageFile(fixture(area, name), out, payload, key);
+      expect(r.psnrDb).toBeGreaterThanOrEqual(42);
+      expect(r.ssim).toBeGreaterThanOrEqual(0.99);
+      const [a, b] = await Promise.all([lumaOfImage(fixture(area, name)), lumaOfImage(out)]);
+      expect(psnr(a.y, b.y)).toBeGreaterThanOrEqual(42);
+      expect(ssim(a.y, b.y, a.w, a.h)).toBeGreaterThanOrEqual(0.99);
       const png = await detectFile(out, key);
       expect(png).toMatchObject({ detected: true, payloadHex: payload });
       expect(png.pValue).toBeLessThan(1e-9);
@@ -176,6 +192,18 @@ describe('watermark on files', () => {
     expect(d.detected).toBe(false);
     expect(d.reason).toMatch(/smaller/);
     expect(d.reason).toMatch(/silent|shorter/);
+  });
+
+  it('refuses with image_not_markable a still the mark cannot change (all black), writing nothing', async () => {
+    const black = path.join(dir, 'black.png');
+    await sharp({ create: { width: 320, height: 240, channels: 3, background: '#000' } })
+      .png()
+      .toFile(black);
+    const out = path.join(dir, 'black-marked.png');
+    await expect(embedImageFile(black, out, payload, key)).rejects.toMatchObject({
+      code: 'image_not_markable',
+    });
+    expect(fs.existsSync(out)).toBe(false);
   });
 
   it('throws Invalid for a missing file and UnsupportedMedia for a file that is not media', async () => {

@@ -1,4 +1,5 @@
 import { confirmLuma, createLumaEmbedder, detectLuma, LumaAccumulator } from '../../../src/watermark/luma';
+import { IMAGE_EMBED } from '../../../src/watermark/files';
 import { psnr, ssim } from '../../../src/watermark/quality';
 import {
   addNoise,
@@ -77,7 +78,7 @@ describe('luma watermark chip size by frame size', () => {
   // One frame without averaging: the still-image strength keeps these about the chip geometry.
   const strong = (p: Plane): Plane => {
     const y = Uint8Array.from(p.y);
-    createLumaEmbedder(payload, key, { strength: 0.04, maxMse: 10 }).embed(y, p.w, p.h);
+    createLumaEmbedder(payload, key, IMAGE_EMBED).embed(y, p.w, p.h);
     return { y, w: p.w, h: p.h };
   };
 
@@ -94,7 +95,7 @@ describe('luma watermark chip size by frame size', () => {
   });
 
   it('reports an untouched small-chip frame as unscaled', () => {
-    const d = detectLuma(strong(syntheticFrame(480, 360, 4)).y, 480, 360, key);
+    const d = detectLuma(strong(syntheticFrame(480, 360, 4)).y, 480, 360, key, { originPrior: true });
     expect(d.payloadHex).toBe(payload);
     expect(d.transform?.tileScale).toBeCloseTo(0.75, 2);
     expect(d.transform?.scale).toBeCloseTo(1, 2);
@@ -102,7 +103,7 @@ describe('luma watermark chip size by frame size', () => {
 });
 
 describe('the origin test (a delivered clip re-encoded without resizing or cropping)', () => {
-  const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 16, 7);
+  const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 20, 7);
 
   it('decides with a dozen trials where the full search cannot clear its union bound', () => {
     const searched = detectLuma(noisy.y, noisy.w, noisy.h, key);
@@ -159,9 +160,9 @@ describe('luma watermark on bad input', () => {
     expect(createLumaEmbedder(payload, key).embed(tiny, 50, 50)).toBe(0);
     expect(tiny.every((v) => v === 90)).toBe(true);
   });
-  it('handles odd sizes: a 333x201 still marked at the still-image level reads back', () => {
-    const m = syntheticFrame(333, 201, 4);
-    createLumaEmbedder(payload, key, { strength: 0.04, maxMse: 10 }).embed(m.y, m.w, m.h);
+  it('handles odd sizes: a 641x363 still marked at the still-image level reads back', () => {
+    const m = syntheticFrame(641, 363, 4);
+    createLumaEmbedder(payload, key, IMAGE_EMBED).embed(m.y, m.w, m.h);
     const d = detectLuma(m.y, m.w, m.h, key, { originPrior: true });
     expect(d.payloadHex).toBe(payload);
   });
