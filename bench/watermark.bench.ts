@@ -3,7 +3,8 @@
  * <= 3 s), false-positive calibration, audio, speed; invisible-watermark (dwtDct, dwtDctSvd) beside
  * ours when IMWATERMARK_DIR points at a checkout of ShieldMnt/invisible-watermark.
  * Switches: WM_BENCH_QUICK=1 (or --quick) for a few-minute run; WM_BENCH_FP_FRAMES,
- * WM_BENCH_AUDIO_MIN override the calibration sizes; WM_BENCH_ONLY=inv,rob,stills,ecc,fp,audio,speed picks
+ * WM_BENCH_AUDIO_MIN override the calibration sizes; WM_BENCH_ATTACKS=a,b keeps the robustness rows whose
+ * names contain one of the words; WM_BENCH_ONLY=inv,rob,stills,ecc,fp,audio,speed picks
  * sections; WM_BENCH_IMWM_VIDEO=0 skips the (slow, frame-by-frame python) video comparison.
  */
 import fs from 'node:fs';
@@ -297,7 +298,9 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
   table(head, []);
   let held = 0,
     heldLedger = 0;
+  const pick = process.env.WM_BENCH_ATTACKS?.split(',');
   for (const [i, a] of ATTACKS.entries()) {
+    if (pick && !pick.some((w) => a.name.includes(w))) continue;
     const out = await attackClip(marked, a, path.join(dir, `a${i}`));
     const d = out.endsWith('.mp4') ? await detectVideoLuma(out, KEY, 3) : await detectImageLuma(out, KEY);
     const ok = d.detected && d.payloadHex === PAYLOAD;

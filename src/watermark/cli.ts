@@ -36,7 +36,7 @@ export function registerWatermarkCommands(program: Command, getKey: () => Promis
       } else {
         const r = await embedVideoFile(inPath, outPath, payload, key);
         process.stdout.write(
-          `marked ${outPath}${r.psnrDb ? ` (luma PSNR ${r.psnrDb.toFixed(1)} dB)` : ''}\n`,
+          `marked ${outPath}${r.psnrDb ? ` (luma PSNR ${r.psnrDb.toFixed(1)} dB, lowest sampled SSIM ${r.ssimMin?.toFixed(4)})` : ''}\n`,
         );
       }
     });

@@ -16,6 +16,7 @@ import { AudioSearchStopped, detectAudioOffThread } from './audio-off-thread';
 import {
   confirmLuma,
   createLumaEmbedder,
+  defaultStrengthFor,
   detectLuma,
   LumaAccumulator,
   MIN_SIDE,
@@ -140,6 +141,59 @@ export async function embedImageFile(
   }
 }
 
+/** SSIM a sampled frame of a marked video must keep; below it the frame is marked again, weaker. */
+export const VIDEO_MIN_SSIM = 0.9905;
+const VIDEO_SSIM_AIM = 0.991;
+const QUALITY_SAMPLE_SEC = 3;
+
+/**
+ * Marks a clip's frames and measures one frame every few seconds (SSIM costs about 150 ms at 720p,
+ * too much for every frame). The embedder's SSIM bound is an estimate; a sampled frame that misses
+ * the floor is re-marked from its original at a lower strength, which then carries on, and a later
+ * sample with room to spare restores it towards the default.
+ */
+export function createQualityGuard(
+  payloadHex: string,
+  key: Buffer,
+  w: number,
+  h: number,
+  fps: number,
+  base = defaultStrengthFor(w, h),
+) {
+  let scale = 1;
+  let embedder = createLumaEmbedder(payloadHex, key, { strength: base });
+  let lowest = 1;
+  const every = Math.max(1, Math.round(QUALITY_SAMPLE_SEC * (fps > 0 ? fps : 30)));
+  const rescale = (s: number) => {
+    scale = Math.min(1, s);
+    embedder = createLumaEmbedder(payloadHex, key, { strength: base * scale });
+  };
+  return {
+    embed(y: Uint8Array, index: number): number {
+      if (index % every !== 0) return embedder.embed(y, w, h);
+      const original = Uint8Array.from(y);
+      let mse = embedder.embed(y, w, h);
+      let s = ssim(original, y, w, h);
+      if (s >= VIDEO_MIN_SSIM) {
+        if (scale < 1) rescale((scale * (1 - VIDEO_SSIM_AIM)) / (1 - s));
+      } else
+        for (let tries = 0; s < VIDEO_MIN_SSIM && tries < 8; tries++) {
+          // The loss is not quite proportional to the strength (the amplitude curve's knee moves).
+          rescale((0.95 * scale * (1 - VIDEO_SSIM_AIM)) / (1 - s));
+          y.set(original);
+          mse = embedder.embed(y, w, h);
+          s = ssim(original, y, w, h);
+        }
+      lowest = Math.min(lowest, s);
+      return mse;
+    },
+    /** The lowest SSIM among the sampled frames, as marked. */
+    ssimMin: () => lowest,
+    /** The strength now in use, as a share of the base. */
+    scale: () => scale,
+  };
+}
+
 /** Marks audio samples of a file in place of a temporary raw f32le file; returns its path. */
 async function markedAudioTrack(
   inPath: string,
@@ -175,7 +229,7 @@ export async function embedVideoFile(
   outPath: string,
   payloadHex: string,
   key: Buffer,
-): Promise<{ psnrDb?: number }> {
+): Promise<{ psnrDb?: number; ssimMin?: number }> {
   checkPayload(payloadHex);
   checkKey(key);
   const info = await probeMedia(inPath);
@@ -246,7 +300,7 @@ export async function embedVideoFile(
       outPath,
     );
     const enc = spawnFfmpeg(encArgs);
-    const embedder = createLumaEmbedder(payloadHex, key);
+    const quality = createQualityGuard(payloadHex, key, w, h, info.video.fps);
     const frameBytes = w * h + 2 * (w / 2) * (h / 2);
     let mseSum = 0,
       frames = 0;
@@ -260,7 +314,7 @@ export async function embedVideoFile(
     );
     for await (const f of rawFrames(dec.child, frameBytes)) {
       const buf = Buffer.from(f);
-      mseSum += embedder.embed(new Uint8Array(buf.buffer, buf.byteOffset, w * h), w, h);
+      mseSum += quality.embed(new Uint8Array(buf.buffer, buf.byteOffset, w * h), frames);
       frames++;
       if (!enc.child.stdin.write(buf))
         await new Promise<void>((r) => enc.child.stdin.once('drain', () => r()));
@@ -271,7 +325,10 @@ export async function embedVideoFile(
       throw new UnsupportedMedia('undecodable_video', 'The video stream could not be decoded.');
     if (ee) throw ee;
     const mse = mseSum / Math.max(1, frames);
-    return { psnrDb: mse > 0 ? 10 * Math.log10((255 * 255) / mse) : undefined };
+    return {
+      psnrDb: mse > 0 ? 10 * Math.log10((255 * 255) / mse) : undefined,
+      ssimMin: quality.ssimMin(),
+    };
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true });
   }

@@ -14,6 +14,7 @@ export {
   P_THRESHOLD,
   MIN_SIDE,
   DEFAULT_STRENGTH,
+  defaultStrengthFor,
 } from './luma';
 export type { LumaDetection, LumaEmbedOptions, LumaEmbedder } from './luma';
 export { embedAudio, detectAudio, segmentalSnr, AUDIO_P_THRESHOLD, SEG_SNR_DB } from './audio';

@@ -6,6 +6,7 @@ import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../../../src/http/errors';
 import { ffmpegBin } from '../../../src/media/tools';
 import { detectFile, embedImageFile, embedVideoFile } from '../../../src/watermark';
+import { VIDEO_MIN_SSIM } from '../../../src/watermark/files';
 import { psnr, ssim } from '../../../src/watermark/quality';
 import { cropAtOffset } from '../../helpers/crops';
 import { fixture } from '../../helpers/fixtures';
@@ -32,7 +33,7 @@ beforeAll(() => {
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('watermark on files', () => {
-  it('marks a fixture clip, and reads the payload back after a CRF 30 re-encode, a 50% downscale and a 50% crop with ffmpeg', async () => {
+  it('marks a fixture clip keeping its sampled frames above the SSIM floor, and reads the payload back after a CRF 30 re-encode, a 50% downscale and a 50% crop with ffmpeg', async () => {
     const src = path.join(dir, 'src.mp4');
     ff([
       '-i',
@@ -50,8 +51,9 @@ describe('watermark on files', () => {
       src,
     ]);
     const marked = path.join(dir, 'marked.mp4');
-    const { psnrDb } = await embedVideoFile(src, marked, payload, key);
+    const { psnrDb, ssimMin } = await embedVideoFile(src, marked, payload, key);
     expect(psnrDb).toBeGreaterThan(42);
+    expect(ssimMin).toBeGreaterThanOrEqual(VIDEO_MIN_SSIM);
     const attacks: [string, string[], number][] = [
       ['crf30', ['-crf', '30'], 1],
       ['half', ['-vf', 'scale=320:-2', '-crf', '23'], 0.5],
