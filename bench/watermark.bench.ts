@@ -280,7 +280,9 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
   const dir = fs.mkdtempSync(path.join(tmp, 'rob-'));
   const marked = path.join(dir, 'marked.mp4');
   const r = await embedVideoFile(src, marked, PAYLOAD, KEY);
-  console.log(`marked with luma PSNR ${r.psnrDb?.toFixed(2)} dB\n`);
+  console.log(
+    `marked with luma PSNR ${r.psnrDb?.toFixed(2)} dB, lowest sampled SSIM ${r.ssimMin?.toFixed(4)}\n`,
+  );
   const others: Record<string, string> = {};
   const cmp = IMWM && process.env.WM_BENCH_IMWM_VIDEO !== '0' ? IMWM : null;
   if (cmp) for (const m of ['dwtDct', 'dwtDctSvd']) others[m] = await imwmClip(src, m, dir);

@@ -82,7 +82,7 @@ export async function run(): Promise<void> {
     );
     const marked = path.join(tmp, 'marked.mp4');
     const t0 = Date.now();
-    const { psnrDb } = await embedVideoFile(rendered.path, marked, PAYLOAD, KEY);
+    const { psnrDb, ssimMin } = await embedVideoFile(rendered.path, marked, PAYLOAD, KEY);
     const embedS = (Date.now() - t0) / 1000;
     const q: string[] = [];
     for (const t of [1, 5, 9]) {
@@ -94,7 +94,7 @@ export async function run(): Promise<void> {
       `Scene "${prompt}", 10 s 1280x720 from the built-in model; marked in ${embedS.toFixed(1)} s wall`,
     );
     console.log(
-      `(load average ${os.loadavg()[0].toFixed(1)}); embed-time luma PSNR ${psnrDb?.toFixed(2)} dB.`,
+      `(load average ${os.loadavg()[0].toFixed(1)}); embed-time luma PSNR ${psnrDb?.toFixed(2)} dB, lowest sampled SSIM ${ssimMin?.toFixed(4)}.`,
     );
     console.log(`Delivered vs unmarked render, luma of decoded frames: ${q.join('; ')}.\n`);
 
