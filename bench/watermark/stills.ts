@@ -52,7 +52,7 @@ export async function stillsRobustness(tmp: string, key: Buffer, payload: string
   const rows: (string | number)[][] = [];
   for (const s of STILLS) {
     const marked = path.join(dir, `${path.basename(s)}.png`);
-    const { psnrDb } = await embedImageFile(fixture(...s.split('/')), marked, payload, key);
+    const q = await embedImageFile(fixture(...s.split('/')), marked, payload, key);
     const m = await sharp(marked).metadata();
     for (const [name, ext, attack] of ATTACKS) {
       const out = path.join(dir, `a.${ext}`);
@@ -63,7 +63,7 @@ export async function stillsRobustness(tmp: string, key: Buffer, payload: string
       const t = tally.get(name) ?? [0, 0, 0];
       tally.set(name, [t[0] + (ok ? 1 : 0), t[1] + (la.ok ? 1 : 0), t[2] + 1]);
       rows.push([
-        `${s} (${m.width}x${m.height}, ${psnrDb?.toFixed(1)} dB)`,
+        `${s} (${m.width}x${m.height}, ${q.psnrDb.toFixed(1)} dB, SSIM ${q.ssim.toFixed(4)})`,
         name,
         ok ? 'yes' : 'no',
         d.pValue.toExponential(1),
