@@ -40,6 +40,9 @@ const ATTACKS: Attack[] = [
   { name: 'downscale 50% width', ext: 'mp4', steps: [vf('scale=640:-2')] },
   { name: 'downscale 40% width', ext: 'mp4', steps: [vf('scale=512:-2')] },
   { name: 'downscale 35% width', ext: 'mp4', steps: [vf('scale=448:-2')] },
+  // How far below 50% it holds: the search reaches chips of about 2.3 px (30% of 8 px).
+  { name: 'downscale 30% width', ext: 'mp4', steps: [vf('scale=384:-2')] },
+  { name: 'downscale 25% width', ext: 'mp4', steps: [vf('scale=320:-2')] },
   { name: 'crop 50% area at an offset', ext: 'mp4', steps: [vf(CROP_HALF)] },
   { name: 'rotate 5 deg', ext: 'mp4', steps: [vf('rotate=5*PI/180')] },
   { name: 'brightness +30%', ext: 'mp4', steps: [vf('eq=brightness=0.12')] },

@@ -126,11 +126,14 @@ describe.each(backends())('ledger repository ($name)', (backend) => {
     expect(m?.matchedFrames).toBe(6);
   });
 
-  it('matches sound alone by its audio sub-fingerprints', async () => {
+  it('matches sound alone by its audio sub-fingerprints, each a bit off', async () => {
     const target = entries[120];
+    // One flipped bit leaves one of a sub-fingerprint's two 16-bit index bands intact. (Two random
+    // flips miss both bands of a sub-fingerprint about half the time, so six of them all miss the
+    // index in about 2% of runs: a property of the band index, not of this match.)
     const m = await ledgerRepository.nearestByFingerprint(db, {
       frameHashes: [],
-      audioHashes: target.fingerprint.audioHashes.slice(0, 6).map((h) => flip(h, 2)),
+      audioHashes: target.fingerprint.audioHashes.slice(0, 6).map((h) => flip(h, 1)),
     });
     expect(m?.record.payloadHex).toBe(target.payloadHex);
     expect(m?.matchedAudio).toBe(6);
