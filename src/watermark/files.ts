@@ -144,7 +144,7 @@ export async function embedImageFile(
 /** SSIM a sampled frame of a marked video must keep; below it the frame is marked again, weaker. */
 export const VIDEO_MIN_SSIM = 0.9905;
 const VIDEO_SSIM_AIM = 0.991;
-const QUALITY_SAMPLE_SEC = 3;
+const QUALITY_SAMPLE_SEC = 5;
 
 /**
  * Marks a clip's frames and measures one frame every few seconds (SSIM costs about 150 ms at 720p,
