@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { fixture } from '../tests/helpers/fixtures';
-import { detectAudio, embedAudio } from '../src/watermark/audio';
+import { AUDIO_ISSUED_DEPTH, AUDIO_LIST_SIZE, detectAudio, embedAudio } from '../src/watermark/audio';
 import { embedVideoFile } from '../src/watermark/files';
 import { createLumaEmbedder, detectLuma, LumaAccumulator, P_THRESHOLD } from '../src/watermark/luma';
 import {
@@ -514,6 +514,9 @@ async function audio(tmp: string): Promise<void> {
   console.log(
     '### Audio (QIM on band-energy ratios; marked at 48 kHz, detected at 16 kHz mono as files.ts does)\n',
   );
+  console.log(
+    `Payload: the code decides within the first ${AUDIO_LIST_SIZE} paths of the list decoder; the ledger-aided test searches ${AUDIO_ISSUED_DEPTH}.\n`,
+  );
   const sr = 48000;
   const speech = [
     'media/short-clip-faces.mp4',
@@ -609,11 +612,13 @@ async function audio(tmp: string): Promise<void> {
         const rr = rng(4);
         y = y.map((v) => v + sd * gaussian(rr));
       }
-      // 3 s clips from two start offsets (any alignment to the mark), and 9.5 s (what files.ts reads)
+      // 3 s clips from four start offsets (any alignment to the mark), and 9.5 s (what files.ts reads)
       const clips: [string, number, number][] = a.trim
         ? [['3 s', 0, 3]]
         : [
+            ['3 s @0.52', 0.52, 3],
             ['3 s @1.37', 1.37, 3],
+            ['3 s @3.64', 3.64, 3],
             ['3 s @5.81', 5.81, 3],
             ['9.5 s', 0.2, 9.5],
           ];
@@ -701,7 +706,7 @@ async function audio(tmp: string): Promise<void> {
       'max z',
       'smallest p-value',
       'detected at p <= 1e-9',
-      'CRC-valid paths (64-deep)',
+      `CRC-valid paths (${AUDIO_ISSUED_DEPTH}-deep)`,
       `expected issued among them (ledger ${BENCH_LEDGER_SIZE.toExponential(0)})`,
     ],
     [

@@ -1,5 +1,5 @@
 import { resample } from './audio-resample';
-import { bitsToHex, CODED_BITS, decodePayload, encodePayload, hexToBits } from './ecc';
+import { bitsToHex, CODED_BITS, decodePayload, encodePayload, hexToBits, ISSUED_LIST_SIZE } from './ecc';
 import { fft, nextPow2 } from '../media/fft';
 import { keyedBytes } from './keyed';
 import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
@@ -481,6 +481,16 @@ const DRIFT_SEC = 0.004;
 /** windows analysed: long inputs are searched in up to MAX_WINDOWS windows of WINDOW_SEC */
 const WINDOW_SEC = 3.5;
 const MAX_WINDOWS = 2;
+/**
+ * List depths of the sound's payload decoder: the code alone decides within the first
+ * AUDIO_LIST_SIZE paths, the ledger-aided test searches AUDIO_ISSUED_DEPTH. The sound mark reads
+ * its 258 coded bits about once each in 3 s, so after a codec the right path is often not the
+ * best one but is still near the top; the p-value charges the rank it was found at ((rank + 1) *
+ * 2^-16 for the code, (rank + 1) * N * 2^-80 against the ledger). The picture's decoder keeps
+ * the shallow lists: its failures are at chance, where depth does not help (measured).
+ */
+export const AUDIO_LIST_SIZE = 64;
+export const AUDIO_ISSUED_DEPTH = 1024;
 /** a unit whose weaker band has q = E / (chip mean) gets weight q / (q + Q0) */
 const Q0 = 0.05;
 
@@ -705,7 +715,11 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
     trials += r.trials;
     if (r.best.z > best.z) best = r.best;
   }
-  const dec = decodePayload(softBits(kd.layout, best.soft));
+  const dec = decodePayload(
+    softBits(kd.layout, best.soft),
+    AUDIO_LIST_SIZE,
+    Math.max(AUDIO_ISSUED_DEPTH, ISSUED_LIST_SIZE),
+  );
   const { payload, crcOk, crcLog10 } = dec;
   const pValue = unionPValue(best.z, trials, crcLog10);
   const detected = pValue <= AUDIO_P_THRESHOLD;
