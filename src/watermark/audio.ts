@@ -1,5 +1,13 @@
 import { resample } from './audio-resample';
-import { bitsToHex, CODED_BITS, decodePayload, encodePayload, hexToBits, ISSUED_LIST_SIZE } from './ecc';
+import {
+  bitsToHex,
+  CODED_BITS,
+  decodePayload,
+  encodePayload,
+  hexToBits,
+  ISSUED_LIST_SIZE,
+  type DecodedPayload,
+} from './ecc';
 import { fft, nextPow2 } from '../media/fft';
 import { keyedBytes } from './keyed';
 import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
@@ -228,6 +236,8 @@ interface Cells {
   logE: Float64Array;
   /** energy relative to the chip's mean band energy */
   rel: Float64Array;
+  /** energy over the band's floor (a low quantile of the band over the chips); null unless asked */
+  overFloor: Float64Array | null;
   nChips: number;
   /** chip index (in original time) of the first cell */
   firstChip: number;
@@ -237,7 +247,7 @@ interface Cells {
  * Cells over frames [f0, f1): chip k holds the frames whose original time
  * tau = tFrame * ts + offset lies in the central part [k + GUARD, k + 1 - GUARD] * CHIP_SEC.
  */
-function cells(bp: BandPrefix, ts: number, offset: number): Cells {
+function cells(bp: BandPrefix, ts: number, offset: number, floorAware = false): Cells {
   const { cum, quiet, base } = bp;
   const f0 = base,
     f1 = base + bp.nFrames;
@@ -264,7 +274,33 @@ function cells(bp: BandPrefix, ts: number, offset: number): Cells {
     }
     for (let b = 0; b < BANDS; b++) rel[o + b] = mean > 0 ? rel[o + b] / mean : 0;
   }
-  return { logE, rel, nChips, firstChip };
+  return { logE, rel, overFloor: floorAware ? overFloor(logE, nChips) : null, nChips, firstChip };
+}
+
+/** quantile of a band's chip energies taken as its floor (the noise under the sound) */
+const FLOOR_QUANTILE = 0.1;
+/** a unit whose weaker band stands s = E / floor - 1 over its floor gets weight s / (s + S0) */
+const S0 = 1;
+
+/** Per cell: energy over the band's floor, E / floor - 1 (huge where the band has too few chips). */
+function overFloor(logE: Float64Array, nChips: number): Float64Array {
+  const out = new Float64Array(nChips * BANDS).fill(1e9);
+  const col: number[] = [];
+  for (let b = 0; b < BANDS; b++) {
+    col.length = 0;
+    for (let c = 0; c < nChips; c++) {
+      const l = logE[c * BANDS + b];
+      if (l === l) col.push(l);
+    }
+    if (col.length < 8) continue;
+    col.sort((x, y) => x - y);
+    const floor = col[Math.floor(FLOOR_QUANTILE * (col.length - 1))];
+    for (let c = 0; c < nChips; c++) {
+      const l = logE[c * BANDS + b];
+      if (l === l) out[c * BANDS + b] = Math.max(0, Math.exp(l - floor) - 1);
+    }
+  }
+  return out;
 }
 
 export interface AudioEmbedOptions {
@@ -526,7 +562,11 @@ function unitPhases(cl: Cells): { cy: Float64Array; sy: Float64Array } {
       if (y !== y) continue;
       // Weak bands are where codecs and noise move ln E most: trust them less.
       const q = rel[a] < rel[b] ? rel[a] : rel[b];
-      const w = q / (q + Q0);
+      let w = q / (q + Q0);
+      if (cl.overFloor) {
+        const f = cl.overFloor[a] < cl.overFloor[b] ? cl.overFloor[a] : cl.overFloor[b];
+        w *= f / (f + S0);
+      }
       const ang = (2 * Math.PI * y) / DELTA;
       cy[c * GROUPS + g] = w * Math.cos(ang);
       sy[c * GROUPS + g] = w * Math.sin(ang);
@@ -569,7 +609,7 @@ function syncZ(soft: Float64Array, kd: Keyed): number {
  * Re-aligns on the whole input around a window's best alignment, with scale steps fine enough
  * for its full length, so that every repeat of the period adds to the soft values.
  */
-function refine(sp: Spectrogram, kd: Keyed, b: Best): { best: Best; trials: number } {
+function refine(sp: Spectrogram, kd: Keyed, b: Best, floorAware: boolean): { best: Best; trials: number } {
   const seconds = sp.nFrames * HOP_SEC;
   const coarse = Math.min(0.005, DRIFT_SEC / WINDOW_SEC),
     fine = DRIFT_SEC / seconds;
@@ -582,7 +622,7 @@ function refine(sp: Spectrogram, kd: Keyed, b: Best): { best: Best; trials: numb
     for (let j = -2; j <= 2; j++) {
       // keep the alignment at the window's centre while the scale changes
       const offset = b.offset - (s - b.speed) * b.tc + (j * CHIP_SEC) / PHASES / 2;
-      const cl = cells(bp, s, offset);
+      const cl = cells(bp, s, offset, floorAware);
       const soft = unitSoft(cl, unitPhases(cl), kd, b.shift);
       const z = syncZ(soft, kd);
       trials++;
@@ -598,6 +638,7 @@ function search(
   kd: Keyed,
   f0: number,
   f1: number,
+  floorAware: boolean,
 ): {
   best: Best | null;
   trials: number;
@@ -616,7 +657,7 @@ function search(
     const bp = bandPrefix(sp, s, f0, f1);
     for (let ph = 0; ph < PHASES; ph++) {
       const offset = (ph * CHIP_SEC) / PHASES;
-      const cl = cells(bp, s, offset);
+      const cl = cells(bp, s, offset, floorAware);
       const { nChips, firstChip } = cl;
       const { cy, sy } = unitPhases(cl);
       for (let shift = 0; shift < PERIOD; shift++) {
@@ -698,31 +739,26 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
     cand.sort((a, b) => b.loud - a.loud);
     for (const c of cand.slice(0, MAX_WINDOWS)) starts.push(c.f0);
   }
-  let best: Best | null = null;
-  let trials = 0;
-  for (const f0 of starts) {
-    const f1 = starts.length === 1 ? sp.nFrames : f0 + winFrames;
-    const r = search(sp, kd, f0, f1);
-    // Every window searched counts in the union bound, whichever one wins.
-    trials += r.trials;
-    if (r.best && (!best || r.best.z > best.z)) best = r.best;
-    if (best && unionPValue(best.z, trials) <= AUDIO_P_THRESHOLD) break;
+  const plain = reading(sp, kd, starts, winFrames, false);
+  if (!plain) return none('too little loud audio');
+  // The floor-aware reading only runs when the plain one has not decided, but it could have run
+  // every time: both are charged for two tests.
+  let r = plain;
+  let candidates = issuedCandidates(plain.dec, plain.best.z, plain.trials, READINGS, 'sound');
+  if (!(plain.detected && plain.dec.crcOk)) {
+    const noisy = reading(sp, kd, starts, winFrames, true);
+    if (noisy) {
+      candidates = [
+        ...candidates,
+        ...issuedCandidates(noisy.dec, noisy.best.z, noisy.trials, READINGS, 'sound'),
+      ];
+      const better =
+        noisy.detected && noisy.dec.crcOk ? true : !plain.detected && noisy.pValue < plain.pValue;
+      if (better) r = noisy;
+    }
   }
-  if (!best) return none('too little loud audio');
-  // Long input: the winning alignment, refined over all of it, sums every repeat of the mark.
-  if (starts.length > 1) {
-    const r = refine(sp, kd, best);
-    trials += r.trials;
-    if (r.best.z > best.z) best = r.best;
-  }
-  const dec = decodePayload(
-    softBits(kd.layout, best.soft),
-    AUDIO_LIST_SIZE,
-    Math.max(AUDIO_ISSUED_DEPTH, ISSUED_LIST_SIZE),
-  );
-  const { payload, crcOk, crcLog10 } = dec;
-  const pValue = unionPValue(best.z, trials, crcLog10);
-  const detected = pValue <= AUDIO_P_THRESHOLD;
+  const { best, dec, pValue, detected } = r;
+  const { payload, crcOk } = dec;
   return {
     detected,
     payloadHex: detected && crcOk ? bitsToHex(payload) : null,
@@ -733,6 +769,58 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
     speed: Math.round(best.speed * 10000) / 10000,
     reason: detected ? undefined : 'no mark above the operating threshold',
     rawPayloadHex: bitsToHex(payload),
-    candidates: issuedCandidates(dec, best.z, trials, 1, 'sound'),
+    candidates,
   };
+}
+
+/**
+ * How many readings of the sound can decide: the plain one, and one that also trusts each cell by
+ * how far it stands above its band's floor. Noise added over the sound (white noise at 20 dB SNR
+ * drowns the upper bands of speech between syllables) leaves cells that measure the noise, not the
+ * mark; the floor-aware reading discounts them. On clean or coded sound the same discount throws
+ * away quiet cells that carry the mark well, so it is a second reading, not a replacement
+ * (measured: 3 s under white noise at 20 dB, 12 -> 22 of 65 clips read; after AAC 64k, 31 -> 18 if
+ * it replaced the plain reading).
+ */
+const READINGS = 2;
+
+interface Reading {
+  best: Best;
+  trials: number;
+  dec: DecodedPayload;
+  pValue: number;
+  detected: boolean;
+}
+
+function reading(
+  sp: Spectrogram,
+  kd: Keyed,
+  starts: number[],
+  winFrames: number,
+  floorAware: boolean,
+): Reading | null {
+  let best: Best | null = null;
+  let trials = 0;
+  for (const f0 of starts) {
+    const f1 = starts.length === 1 ? sp.nFrames : f0 + winFrames;
+    const r = search(sp, kd, f0, f1, floorAware);
+    // Every window searched counts in the union bound, whichever one wins.
+    trials += r.trials;
+    if (r.best && (!best || r.best.z > best.z)) best = r.best;
+    if (best && READINGS * unionPValue(best.z, trials) <= AUDIO_P_THRESHOLD) break;
+  }
+  if (!best) return null;
+  // Long input: the winning alignment, refined over all of it, sums every repeat of the mark.
+  if (starts.length > 1) {
+    const r = refine(sp, kd, best, floorAware);
+    trials += r.trials;
+    if (r.best.z > best.z) best = r.best;
+  }
+  const dec = decodePayload(
+    softBits(kd.layout, best.soft),
+    AUDIO_LIST_SIZE,
+    Math.max(AUDIO_ISSUED_DEPTH, ISSUED_LIST_SIZE),
+  );
+  const pValue = Math.min(1, READINGS * unionPValue(best.z, trials, dec.crcLog10));
+  return { best, trials, dec, pValue, detected: pValue <= AUDIO_P_THRESHOLD };
 }
