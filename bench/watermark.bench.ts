@@ -24,6 +24,7 @@ import {
   LIST_SIZE,
 } from '../src/watermark/ecc';
 import { decodeAudio, probeMedia } from '../src/watermark/media';
+import { createLocalModel } from '../src/models';
 import { psnr, ssim } from '../src/watermark/quality';
 import { log10NormalTail } from '../src/watermark/stats';
 import { gaussian, rng, syntheticFrame } from './watermark/frames';
@@ -364,6 +365,16 @@ function listDecoding(): void {
   );
 }
 
+/** Scenes rendered by the built-in model for the false-positive calibration. */
+const GEN_PROMPTS = [
+  'a red kite over a windy beach at sunset',
+  'two friends laughing in a busy city street at night',
+  'a quiet forest path in autumn fog',
+  'a cat sleeping on a sunny windowsill',
+  'fireworks over a harbour',
+  'a chef chopping vegetables in a bright kitchen',
+];
+
 async function falsePositives(tmp: string): Promise<void> {
   const nSynth = Number(process.env.WM_BENCH_FP_FRAMES ?? (quick ? 1000 : 20000));
   console.log(`### False positives on unmarked frames (operating threshold p <= ${P_THRESHOLD})\n`);
@@ -438,6 +449,28 @@ async function falsePositives(tmp: string): Promise<void> {
     fixtureFrames.push(await lumaOfPng(png));
   }
   run('fixture frames and photos', (i) => fixtureFrames[i], fixtureFrames.length);
+  // Generated content: what the service's own model renders, before any mark.
+  const genFrames: { y: Uint8Array; w: number; h: number }[] = [];
+  const prompts = GEN_PROMPTS.slice(0, quick ? 1 : GEN_PROMPTS.length);
+  for (const [i, prompt] of prompts.entries()) {
+    const fd = fs.mkdtempSync(path.join(tmp, 'fp-gen-'));
+    const r = await createLocalModel().render(
+      { prompt, durationSec: 10, width: 1280, height: 720, seed: 100 + i, cameos: [], referenceImages: [] },
+      { workDir: fd },
+    );
+    await ffmpeg([
+      '-i',
+      r.path,
+      '-vf',
+      'fps=10',
+      '-frames:v',
+      String(quick ? 6 : 100),
+      path.join(fd, 'g%03d.png'),
+    ]);
+    for (const f of fs.readdirSync(fd).filter((x) => /^g\d+\.png$/.test(x)))
+      genFrames.push(await lumaOfPng(path.join(fd, f)));
+  }
+  run('generated 1280x720 (built-in model, unmarked)', (i) => genFrames[i], genFrames.length);
   table(
     [
       'set',
