@@ -9,6 +9,8 @@ import {
   issuedPValue,
   ISSUED_P_THRESHOLD,
   lookUpIssued,
+  reconcileWithLedger,
+  type CodeDecision,
   type IssuedDecision,
   type IssuedLookup,
 } from './issued';
@@ -398,7 +400,16 @@ async function detectImage(p: string, key: Buffer, issued?: IssuedLookup): Promi
   for (let i = 0; i < w * h; i++)
     y[i] = 0.299 * data[i * c] + 0.587 * data[i * c + 1] + 0.114 * data[i * c + 2];
   const d = detectLuma(y, w, h, key, { originPrior: true });
-  const byIssued = !d.detected && issued ? await lookUpIssued(d.candidates ?? [], issued) : null;
+  let byIssued: IssuedDecision | null = null;
+  if (issued && !d.detected) byIssued = await lookUpIssued(d.candidates ?? [], issued);
+  else if (issued && d.payloadHex) {
+    const r = await reconcileWithLedger(
+      [{ payloadHex: d.payloadHex, source: 'picture' }],
+      d.candidates ?? [],
+      issued,
+    );
+    if (r?.decidedBy === 'ledger') byIssued = r;
+  }
   return {
     ...fromLuma(d),
     ...(byIssued
@@ -587,15 +598,29 @@ export async function detectFile(
   const tests = (vd ? 1 : 0) + (ad ? 1 : 0) || 1;
   const pv = Math.min(1, tests * Math.min(vd?.pValue ?? 1, ad?.pValue ?? 1));
   const byCode = Boolean(vd?.detected || ad?.detected);
+  const candidates = chargeCandidates([...(vd?.candidates ?? []), ...(ad?.candidates ?? [])], plannedTests);
   if (!byCode && !byIssued && ad && opts.issued)
     byIssued = await lookUpIssued(chargeCandidates(ad.candidates ?? [], plannedTests), opts.issued);
+  let payloadHex = vd?.payloadHex ?? ad?.payloadHex ?? byIssued?.payloadHex ?? null;
+  let decidedBy: WatermarkDetection['decidedBy'] = byCode ? 'code' : byIssued ? 'ledger' : null;
+  if (byCode && opts.issued) {
+    const decided: CodeDecision[] = [];
+    if (vd?.detected && vd.payloadHex) decided.push({ payloadHex: vd.payloadHex, source: 'picture' });
+    if (ad?.detected && ad.payloadHex) decided.push({ payloadHex: ad.payloadHex, source: 'sound' });
+    const r = await reconcileWithLedger(decided, candidates, opts.issued);
+    if (r) payloadHex = r.payloadHex;
+    if (r?.decidedBy === 'ledger') {
+      byIssued = r;
+      decidedBy = 'ledger';
+    }
+  }
   const detected = byCode || !!byIssued;
   const soundByIssued = byIssued?.source === 'sound';
   return {
     detected,
-    decidedBy: byCode ? 'code' : byIssued ? 'ledger' : null,
-    payloadHex: vd?.payloadHex ?? ad?.payloadHex ?? byIssued?.payloadHex ?? null,
-    pValue: byCode || !byIssued ? pv : byIssued.pValue,
+    decidedBy,
+    payloadHex,
+    pValue: decidedBy === 'ledger' ? byIssued!.pValue : pv,
     score: Math.max(vd?.score ?? 0, ad?.score ?? 0),
     reason: detected ? undefined : reasons.join('; ') || 'no mark found',
     video,
@@ -603,11 +628,11 @@ export async function detectFile(
       ? {
           secondsUsed: ad.secondsUsed,
           detected: ad.detected || soundByIssued,
-          payloadHex: ad.payloadHex ?? (soundByIssued ? byIssued!.payloadHex : null),
+          payloadHex: soundByIssued ? byIssued!.payloadHex : ad.payloadHex,
           pValue: soundByIssued ? byIssued!.pValue : ad.pValue,
         }
       : null,
     skipped,
-    candidates: chargeCandidates([...(vd?.candidates ?? []), ...(ad?.candidates ?? [])], plannedTests),
+    candidates,
   };
 }

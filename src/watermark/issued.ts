@@ -99,3 +99,38 @@ export function decideByIssued(
   }
   return best;
 }
+
+/** What the code decided, per mark, in the order the report prefers them. */
+export interface CodeDecision {
+  payloadHex: string;
+  source: IssuedCandidate['source'];
+}
+
+export type LedgerReconciliation =
+  | { decidedBy: 'code'; payloadHex: string; source: IssuedCandidate['source'] }
+  | ({ decidedBy: 'ledger' } & IssuedDecision);
+
+/**
+ * The code decided, but on an identifier the ledger may never have issued: a path past the right
+ * one can pass the CRC inside the list ((rank + 1) * 2^-16 of hard inputs), and an operator can
+ * mark with any payload. The ledger can only identify what it issued, so when the preferred
+ * decision is unknown to it, the other mark's decision is taken if the ledger knows that one, else
+ * a candidate that names an issued identifier within the ledger-aided budget. null: keep the
+ * preferred decision (the ledger knows it, or nothing else does better). One ledger question.
+ */
+export async function reconcileWithLedger(
+  decided: CodeDecision[],
+  candidates: IssuedCandidate[],
+  lookup: IssuedLookup,
+): Promise<LedgerReconciliation | null> {
+  if (!decided.length) return null;
+  const codes = decided.map((d) => ({ ...d, payloadHex: d.payloadHex.toLowerCase() }));
+  const { issued, issuedCount } = await lookup([
+    ...new Set([...codes.map((d) => d.payloadHex), ...candidates.map((c) => c.payloadHex.toLowerCase())]),
+  ]);
+  if (issued.has(codes[0].payloadHex)) return null;
+  const known = codes.find((d) => issued.has(d.payloadHex));
+  if (known) return { decidedBy: 'code', ...known };
+  const d = decideByIssued(candidates, issued, issuedCount);
+  return d ? { decidedBy: 'ledger', ...d, issuedCount } : null;
+}

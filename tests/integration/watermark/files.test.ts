@@ -114,6 +114,55 @@ describe('watermark on files', () => {
     expect(plain.audio?.secondsUsed).toBeGreaterThan(7.5);
   });
 
+  it('names the identifier the ledger issued when the picture decides one it never issued and the sound carries an issued one', async () => {
+    // An operator can mark with any payload (the CLI), and a deep list path can pass the CRC: the
+    // ledger can only identify what it issued, so the other mark's decision is taken.
+    const src = path.join(dir, 'mixed-src.mp4');
+    ff([
+      '-i',
+      fixture('selfie', 'talking-a.mp4'),
+      '-t',
+      '6',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-c:a',
+      'aac',
+      src,
+    ]);
+    const picturePayload = 'aaaa0000bbbb1111';
+    const [forPicture, forSound] = [path.join(dir, 'mixed-a.mp4'), path.join(dir, 'mixed-b.mp4')];
+    await embedVideoFile(src, forPicture, picturePayload, key);
+    await embedVideoFile(src, forSound, payload, key);
+    const mixed = path.join(dir, 'mixed.mp4');
+    ff(['-i', forPicture, '-i', forSound, '-map', '0:v', '-map', '1:a', '-c', 'copy', mixed]);
+    const asked: string[][] = [];
+    const ledger = (known: string[]) => ({
+      issued: async (ps: string[]) => {
+        asked.push(ps);
+        return { issued: new Set(known.filter((k) => ps.includes(k))), issuedCount: 1e6 };
+      },
+    });
+    const withSoundIssued = await detectFile(mixed, key, ledger([payload]));
+    expect(asked).toHaveLength(1);
+    expect(asked[0]).toEqual(expect.arrayContaining([picturePayload, payload]));
+    expect(withSoundIssued).toMatchObject({
+      detected: true,
+      decidedBy: 'code',
+      payloadHex: payload,
+      audio: { detected: true, payloadHex: payload },
+    });
+    expect(withSoundIssued.pValue).toBeLessThan(1e-9);
+    // the picture's identifier when the ledger knows it, or knows neither, or is not asked
+    for (const opts of [ledger([picturePayload]), ledger([]), {}])
+      expect(await detectFile(mixed, key, opts)).toMatchObject({
+        detected: true,
+        decidedBy: 'code',
+        payloadHex: picturePayload,
+      });
+  });
+
   const stills: [string, string][] = [
     ['media', 'coffee.png'],
     ['media', 'chelsea.png'],

@@ -11,6 +11,7 @@ import {
   issuedCandidates,
   issuedPValue,
   lookUpIssued,
+  reconcileWithLedger,
 } from '../../../src/watermark/issued';
 import { log10NormalTail } from '../../../src/watermark/stats';
 import { gaussian, rng } from '../../../bench/watermark/frames';
@@ -84,5 +85,68 @@ describe('ledger-aided watermark decision', () => {
       passes += decodePayload(Float64Array.from({ length: CODED_BITS }, () => gaussian(r))).crcPasses.length;
     const bound = (2000 * ISSUED_LIST_SIZE) / 2 ** 16;
     expect(passes).toBeLessThanOrEqual(bound + 4 * Math.sqrt(bound) + 2);
+  });
+  describe('a code decision the ledger never issued', () => {
+    const OTHER = '0123456789abcdef';
+    const UNKNOWN = 'ffffeeeeddddcccc';
+    const ledger =
+      (known: string[], asked: string[][] = []) =>
+      async (ps: string[]) => {
+        asked.push(ps);
+        return { issued: new Set(known), issuedCount: 1e6 };
+      };
+    // HEX decoded from the sound at a sync that proves nothing on its own (z 3 among 1e4 alignments)
+    const soundCandidates = issuedCandidates(decodePayload(noisy(0.3, 11)), 3, 1e4, 2, 'sound');
+
+    it('keeps the preferred decision when the ledger issued it, asking once about every payload', async () => {
+      const asked: string[][] = [];
+      const r = await reconcileWithLedger(
+        [
+          { payloadHex: OTHER, source: 'picture' },
+          { payloadHex: HEX, source: 'sound' },
+        ],
+        soundCandidates,
+        ledger([OTHER, HEX], asked),
+      );
+      expect(r).toBeNull();
+      expect(asked).toEqual([[OTHER, HEX]]);
+    });
+
+    it("takes the other mark's decision when only that one was issued", async () => {
+      const r = await reconcileWithLedger(
+        [
+          { payloadHex: UNKNOWN, source: 'picture' },
+          { payloadHex: HEX, source: 'sound' },
+        ],
+        soundCandidates,
+        ledger([HEX]),
+      );
+      expect(r).toEqual({ decidedBy: 'code', payloadHex: HEX, source: 'sound' });
+    });
+
+    it('falls back to a candidate that names an issued identifier within the budget, and to nothing otherwise', async () => {
+      const r = await reconcileWithLedger(
+        [{ payloadHex: UNKNOWN, source: 'picture' }],
+        soundCandidates,
+        ledger([HEX]),
+      );
+      expect(r).toMatchObject({ decidedBy: 'ledger', payloadHex: HEX, source: 'sound', issuedCount: 1e6 });
+      expect(r && r.decidedBy === 'ledger' && r.pValue).toBeLessThanOrEqual(ISSUED_P_THRESHOLD);
+      expect(
+        await reconcileWithLedger([{ payloadHex: UNKNOWN, source: 'picture' }], soundCandidates, ledger([])),
+      ).toBeNull();
+      // a ledger so large that the candidate no longer meets the budget
+      expect(
+        await reconcileWithLedger(
+          [{ payloadHex: UNKNOWN, source: 'picture' }],
+          soundCandidates,
+          async () => ({
+            issued: new Set([HEX]),
+            issuedCount: 1e15,
+          }),
+        ),
+      ).toBeNull();
+      expect(await reconcileWithLedger([], soundCandidates, ledger([HEX]))).toBeNull();
+    });
   });
 });
