@@ -27,6 +27,25 @@ async function lumaOfImage(p: string): Promise<{ y: Uint8Array; w: number; h: nu
   return { y, w: info.width, h: info.height };
 }
 
+/** The first `seconds` of a fixture clip as H.264 + AAC, the way an upload arrives. */
+function excerpt(out: string, [area, name]: [string, string], seconds: number, x264: string[] = []): string {
+  ff([
+    '-i',
+    fixture(area, name),
+    '-t',
+    String(seconds),
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    ...x264,
+    '-c:a',
+    'aac',
+    out,
+  ]);
+  return out;
+}
+
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-it-'));
 });
@@ -34,22 +53,7 @@ afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 describe('watermark on files', () => {
   it('marks a fixture clip keeping its sampled frames above the SSIM floor, and reads the payload back after a CRF 30 re-encode, a 50% downscale and a 50% crop with ffmpeg', async () => {
-    const src = path.join(dir, 'src.mp4');
-    ff([
-      '-i',
-      fixture('media', 'short-clip-faces.mp4'),
-      '-t',
-      '4',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-crf',
-      '14',
-      '-c:a',
-      'aac',
-      src,
-    ]);
+    const src = excerpt(path.join(dir, 'src.mp4'), ['media', 'short-clip-faces.mp4'], 4, ['-crf', '14']);
     const marked = path.join(dir, 'marked.mp4');
     const { psnrDb, ssimMin } = await embedVideoFile(src, marked, payload, key);
     expect(psnrDb).toBeGreaterThan(42);
@@ -87,20 +91,7 @@ describe('watermark on files', () => {
   });
 
   it('stops after a quick look that finds the mark with its identifier, and reads the whole clip and its sound when it does not', async () => {
-    const src = path.join(dir, 'quick-src.mp4');
-    ff([
-      '-i',
-      fixture('selfie', 'talking-a.mp4'),
-      '-t',
-      '8',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-c:a',
-      'aac',
-      src,
-    ]);
+    const src = excerpt(path.join(dir, 'quick-src.mp4'), ['selfie', 'talking-a.mp4'], 8);
     const marked = path.join(dir, 'quick-marked.mp4');
     await embedVideoFile(src, marked, payload, key);
     const quick = await detectFile(marked, key, { maxSeconds: 8, quickSeconds: 3 });
@@ -117,20 +108,7 @@ describe('watermark on files', () => {
   it('names the identifier the ledger issued when the picture decides one it never issued and the sound carries an issued one', async () => {
     // An operator can mark with any payload (the CLI), and a deep list path can pass the CRC: the
     // ledger can only identify what it issued, so the other mark's decision is taken.
-    const src = path.join(dir, 'mixed-src.mp4');
-    ff([
-      '-i',
-      fixture('selfie', 'talking-a.mp4'),
-      '-t',
-      '6',
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-c:a',
-      'aac',
-      src,
-    ]);
+    const src = excerpt(path.join(dir, 'mixed-src.mp4'), ['selfie', 'talking-a.mp4'], 6);
     const picturePayload = 'aaaa0000bbbb1111';
     const [forPicture, forSound] = [path.join(dir, 'mixed-a.mp4'), path.join(dir, 'mixed-b.mp4')];
     await embedVideoFile(src, forPicture, picturePayload, key);
