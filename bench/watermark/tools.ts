@@ -5,7 +5,13 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { detectLuma, LumaAccumulator, type LumaDetection } from '../../src/watermark/luma';
 import { decodeLuma, probeMedia } from '../../src/watermark/media';
-import { decideByIssued, issuedPValue, type IssuedCandidate } from '../../src/watermark/issued';
+import {
+  decideByIssued,
+  issuedPValue,
+  matchIssued,
+  type IssuedCandidate,
+  type MarkEvidence,
+} from '../../src/watermark/issued';
 import { ffmpegBin } from '../../src/media/tools';
 
 const pexec = promisify(execFile);
@@ -110,4 +116,19 @@ export function ledgerAided(
   if (hit) return { ok: true, pValue: hit.pValue };
   const c = (d.candidates ?? []).find((x) => x.payloadHex === payload);
   return { ok: false, pValue: c ? issuedPValue(c, BENCH_LEDGER_SIZE) : null };
+}
+
+/**
+ * The matched test (issued.ts, matchIssued) when the ledger holds the true payload among
+ * BENCH_LEDGER_SIZE issued identifiers: the verdict the verifier reaches when the code and the
+ * list test do not decide. The other identifiers are charged in N; they would only add chances
+ * of a wrong match, which the calibration measures on unmarked sound.
+ */
+export function ledgerMatched(
+  d: { detected: boolean; payloadHex: string | null; pValue: number; evidence?: MarkEvidence[] },
+  payload: string,
+): { ok: boolean; pValue: number | null } {
+  if (d.detected && d.payloadHex === payload) return { ok: true, pValue: d.pValue };
+  const m = matchIssued(d.evidence ?? [], [payload], BENCH_LEDGER_SIZE);
+  return m ? { ok: true, pValue: m.pValue } : { ok: false, pValue: null };
 }

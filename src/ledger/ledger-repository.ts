@@ -187,6 +187,17 @@ export const ledgerRepository = {
     return new Set(r.rows.map((x) => x.payload_hex));
   },
 
+  /**
+   * Every identifier the ledger issued, for the watermark's matched test; null when there are more
+   * than `limit` (the caller then keeps to the tests that ask about a few).
+   */
+  async issuedPayloads(db: Queryable, limit: number): Promise<string[] | null> {
+    const r = await db.query<{ payload_hex: string }>('select payload_hex from ledger_entries limit $1', [
+      limit + 1,
+    ]);
+    return r.rows.length > limit ? null : r.rows.map((x) => x.payload_hex);
+  },
+
   /** How many identifiers the ledger has issued (entries are never deleted: takedowns keep them). */
   async countIssued(db: Queryable): Promise<number> {
     const r = await db.query<{ n: string | number }>('select count(*) as n from ledger_entries');

@@ -17,7 +17,7 @@ import {
   type ProbedMedia,
 } from '../ledger';
 import type { ManifestSummary, Provenance } from '../provenance';
-import type { IssuedLookup, WatermarkDetection } from '../watermark';
+import { ISSUED_SCAN_LIMIT, type IssuedLookup, type IssuedScan, type WatermarkDetection } from '../watermark';
 import { createIssuedCountCache } from './issued-count';
 import { Semaphore } from './semaphore';
 import { SNIFF_BYTES, sniffMedia, type MediaKind } from './sniff';
@@ -53,6 +53,7 @@ export type DetectWatermark = (
     quickSeconds?: number;
     onUndecided?: () => void;
     issued?: IssuedLookup;
+    issuedScan?: IssuedScan;
   },
 ) => Promise<WatermarkDetection>;
 
@@ -201,6 +202,13 @@ export function createVerifyService(deps: VerifyServiceDeps) {
             issuedCountBound(),
           ]);
           return { issued, issuedCount };
+        },
+        issuedScan: async () => {
+          const [payloads, issuedCount] = await Promise.all([
+            ledgerRepository.issuedPayloads(deps.db, ISSUED_SCAN_LIMIT),
+            issuedCountBound(),
+          ]);
+          return payloads ? { payloads, issuedCount } : null;
         },
       });
     } catch (e) {

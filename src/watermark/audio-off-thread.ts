@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { moduleBeside, startModuleWorker } from '../media/module-worker';
 import { detectAudio, type AudioDetection } from './audio';
+import { CODED_BITS } from './ecc';
 
 const ENTRY = moduleBeside(__dirname, __filename, 'audio-detect-entry');
 const TIMEOUT_MS = 60_000;
@@ -30,6 +31,18 @@ const detectionSchema = z.object({
         payloadHex: z.string().regex(/^[0-9a-f]{16}$/),
         log10PerIssued: z.number(),
         source: z.literal('sound'),
+      }),
+    )
+    .optional(),
+  evidence: z
+    .array(
+      z.object({
+        source: z.literal('sound'),
+        soft: z.array(z.number()).length(CODED_BITS),
+        payloadEnergy: z.number().min(0),
+        syncSum: z.number(),
+        syncEnergy: z.number().min(0),
+        log10Charge: z.number().min(0),
       }),
     )
     .optional(),

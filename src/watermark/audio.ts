@@ -11,7 +11,7 @@ import {
 import { fft, nextPow2 } from '../media/fft';
 import { keyedBytes } from './keyed';
 import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
-import { issuedCandidates, type IssuedCandidate } from './issued';
+import { issuedCandidates, type IssuedCandidate, type MarkEvidence } from './issued';
 import { unionPValue } from './stats';
 
 /**
@@ -506,6 +506,8 @@ export interface AudioDetection {
   rawPayloadHex?: string;
   /** CRC-valid decodes, for a ledger-aided decision (issued.ts) */
   candidates?: IssuedCandidate[];
+  /** each reading's soft values at its alignment, when it found sync, for the matched test (issued.ts) */
+  evidence?: MarkEvidence[];
 }
 
 export const AUDIO_P_THRESHOLD = 1e-9;
@@ -745,8 +747,9 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
   // could have run every time: both are charged for two tests.
   let r = plain;
   let candidates = issuedCandidates(plain.dec, plain.best.z, plain.trials, READINGS, 'sound');
+  let noisy: Reading | null = null;
   if (!(plain.detected && plain.dec.crcOk) && plain.best.z >= SECOND_READING_MIN_Z) {
-    const noisy = reading(sp, kd, starts, winFrames, true);
+    noisy = reading(sp, kd, starts, winFrames, true);
     if (noisy) {
       candidates = [
         ...candidates,
@@ -759,6 +762,13 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
   }
   const { best, dec, pValue, detected } = r;
   const { payload, crcOk } = dec;
+  // Unmarked sound rarely finds sync (z >= 5): the ledger is asked to match only where it did.
+  const evidence =
+    detected && crcOk
+      ? []
+      : [plain, ...(noisy ? [noisy] : [])]
+          .filter((x) => x.best.z >= SECOND_READING_MIN_Z)
+          .map((x) => markEvidence(x, kd));
   return {
     detected,
     payloadHex: detected && crcOk ? bitsToHex(payload) : null,
@@ -770,6 +780,28 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
     reason: detected ? undefined : 'no mark above the operating threshold',
     rawPayloadHex: bitsToHex(payload),
     candidates,
+    evidence,
+  };
+}
+
+/** A reading's soft values at its alignment, charged for every alignment and reading tried. */
+function markEvidence(r: Reading, kd: Keyed): MarkEvidence {
+  const soft = r.best.soft;
+  let syncSum = 0,
+    syncEnergy = 0,
+    payloadEnergy = 0;
+  for (let u = 0; u < UNITS; u++)
+    if (kd.sync[u]) {
+      syncSum += kd.sync[u] * soft[u];
+      syncEnergy += soft[u] * soft[u];
+    } else payloadEnergy += soft[u] * soft[u];
+  return {
+    source: 'sound',
+    soft: Array.from(softBits(kd.layout, soft)),
+    payloadEnergy,
+    syncSum,
+    syncEnergy,
+    log10Charge: Math.log10(READINGS * r.trials),
   };
 }
 

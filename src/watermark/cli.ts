@@ -53,7 +53,12 @@ export function registerWatermarkCommands(program: Command, getKey: () => Promis
       const expected = o.expect === undefined ? null : payloadSchema.parse(o.expect).toLowerCase();
       const r = await detectFile(file, key, {
         maxSeconds: z.coerce.number().positive().parse(o.maxSeconds),
-        ...(expected ? { issued: async () => ({ issued: new Set([expected]), issuedCount: 1 }) } : {}),
+        ...(expected
+          ? {
+              issued: async () => ({ issued: new Set([expected]), issuedCount: 1 }),
+              issuedScan: async () => ({ payloads: [expected], issuedCount: 1 }),
+            }
+          : {}),
       });
       if (o.json) {
         process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);

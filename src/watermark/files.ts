@@ -9,7 +9,10 @@ import {
   issuedPValue,
   ISSUED_P_THRESHOLD,
   lookUpIssued,
+  matchLedger,
+  chargeEvidence,
   reconcileWithLedger,
+  type IssuedScan,
   type CodeDecision,
   type IssuedDecision,
   type IssuedLookup,
@@ -465,6 +468,11 @@ export async function detectFile(
      * it issued does, at a p-value charged for how many it issued (issued.ts).
      */
     issued?: IssuedLookup;
+    /**
+     * Every identifier the ledger issued: sound whose sync was found but whose payload neither the
+     * code nor the list test decides is matched against each of them (issued.ts, matchIssued).
+     */
+    issuedScan?: IssuedScan;
   } = {},
 ): Promise<WatermarkDetection> {
   checkKey(key);
@@ -598,12 +606,23 @@ export async function detectFile(
   const tests = (vd ? 1 : 0) + (ad ? 1 : 0) || 1;
   const pv = Math.min(1, tests * Math.min(vd?.pValue ?? 1, ad?.pValue ?? 1));
   const byCode = Boolean(vd?.detected || ad?.detected);
+  // A mark can be proven present (sync alone below 1e-9) with its payload unread: the ledger's
+  // tests still name the identifier then.
+  const named = Boolean((vd?.detected && vd.payloadHex) || (ad?.detected && ad.payloadHex));
   const candidates = chargeCandidates([...(vd?.candidates ?? []), ...(ad?.candidates ?? [])], plannedTests);
-  if (!byCode && !byIssued && ad && opts.issued)
+  if (!named && !byIssued && ad && opts.issued)
     byIssued = await lookUpIssued(chargeCandidates(ad.candidates ?? [], plannedTests), opts.issued);
+  if (!named && !byIssued && ad?.evidence?.length && opts.issuedScan)
+    byIssued = await matchLedger(chargeEvidence(ad.evidence, plannedTests), opts.issuedScan);
   let payloadHex = vd?.payloadHex ?? ad?.payloadHex ?? byIssued?.payloadHex ?? null;
-  let decidedBy: WatermarkDetection['decidedBy'] = byCode ? 'code' : byIssued ? 'ledger' : null;
-  if (byCode && opts.issued) {
+  let decidedBy: WatermarkDetection['decidedBy'] = named
+    ? 'code'
+    : byIssued
+      ? 'ledger'
+      : byCode
+        ? 'code'
+        : null;
+  if (named && opts.issued) {
     const decided: CodeDecision[] = [];
     if (vd?.detected && vd.payloadHex) decided.push({ payloadHex: vd.payloadHex, source: 'picture' });
     if (ad?.detected && ad.payloadHex) decided.push({ payloadHex: ad.payloadHex, source: 'sound' });

@@ -88,6 +88,12 @@ describe.each(backends())('ledger repository ($name)', (backend) => {
     expect(await ledgerRepository.countIssued(db)).toBe(entries.length);
   });
 
+  it('lists every payload it issued for the matched watermark test, and declines when there are more than the limit', async () => {
+    const all = await ledgerRepository.issuedPayloads(db, entries.length);
+    expect(all?.sort()).toEqual(entries.map((e) => e.payloadHex).sort());
+    expect(await ledgerRepository.issuedPayloads(db, entries.length - 1)).toBeNull();
+  });
+
   it('refuses a second entry with the same payload or generation, and malformed input', async () => {
     const e = entries[0];
     await expect(

@@ -7,6 +7,8 @@ import { Invalid, UnsupportedMedia } from '../../../src/http/errors';
 import { ffmpegBin } from '../../../src/media/tools';
 import { detectFile, embedImageFile, embedVideoFile } from '../../../src/watermark';
 import { VIDEO_MIN_SSIM } from '../../../src/watermark/files';
+import { MATCH_P_THRESHOLD } from '../../../src/watermark/issued';
+import { rng } from '../../../bench/watermark/frames';
 import { psnr, ssim } from '../../../src/watermark/quality';
 import { cropAtOffset } from '../../helpers/crops';
 import { fixture } from '../../helpers/fixtures';
@@ -139,6 +141,57 @@ describe('watermark on files', () => {
         decidedBy: 'code',
         payloadHex: picturePayload,
       });
+  });
+
+  it('identifies 3 s of sound after AAC 64 kbit/s by matching every issued identifier, where the decoder and its list cannot, and never an identifier the ledger lacks', async () => {
+    const src = path.join(dir, 'talk-src.m4a');
+    ff(['-i', fixture('selfie', 'talking-a.mp4'), '-t', '10', '-vn', '-c:a', 'aac', '-b:a', '192k', src]);
+    const marked = path.join(dir, 'talk-marked.m4a');
+    await embedVideoFile(src, marked, payload, key);
+    const coded = path.join(dir, 'talk-64k.m4a');
+    ff(['-i', marked, '-c:a', 'aac', '-b:a', '64k', coded]);
+    const r = rng(11);
+    const strangers = Array.from({ length: 999 }, () =>
+      Array.from({ length: 16 }, () => Math.floor(r() * 16).toString(16)).join(''),
+    ).filter((p) => p !== payload);
+    const list = {
+      issued: async (ps: string[]) => ({
+        issued: new Set(ps.filter((p) => p === payload)),
+        issuedCount: 1e6,
+      }),
+    };
+    const scan = (payloads: string[]) => async () => ({ payloads, issuedCount: 1e6 });
+    let byMatch = 0;
+    for (const t of [0.1, 1.6, 3.1]) {
+      const clip = path.join(dir, `talk-64k-${t}.wav`);
+      ff(['-ss', String(t), '-t', '3', '-i', coded, clip]);
+      const listed = await detectFile(clip, key, list);
+      const matched = await detectFile(clip, key, { ...list, issuedScan: scan([...strangers, payload]) });
+      const lacking = await detectFile(clip, key, { ...list, issuedScan: scan(strangers) });
+      if (listed.detected) {
+        expect(listed.payloadHex).toBe(payload);
+        continue;
+      }
+      expect(lacking).toMatchObject({ detected: false, payloadHex: null });
+      if (!matched.detected) continue;
+      byMatch++;
+      expect(matched).toMatchObject({
+        decidedBy: 'ledger',
+        payloadHex: payload,
+        audio: { detected: true, payloadHex: payload },
+      });
+      expect(matched.pValue).toBeLessThanOrEqual(MATCH_P_THRESHOLD);
+    }
+    expect(byMatch).toBeGreaterThanOrEqual(1);
+    // the unmarked sound matches nothing
+    const clean = path.join(dir, 'talk-clean.wav');
+    ff(['-ss', '1.6', '-t', '3', '-i', src, clean]);
+    expect(
+      await detectFile(clean, key, { ...list, issuedScan: scan([...strangers, payload]) }),
+    ).toMatchObject({
+      detected: false,
+      payloadHex: null,
+    });
   });
 
   const stills: [string, string][] = [

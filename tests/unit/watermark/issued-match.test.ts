@@ -1,0 +1,125 @@
+import { CODED_BITS, decodePayload, encodePayload, hexToBits, LIST_SIZE } from '../../../src/watermark/ecc';
+import {
+  bestMatch,
+  chargeEvidence,
+  matchIssued,
+  matchLedger,
+  MATCH_P_THRESHOLD,
+  type MarkEvidence,
+} from '../../../src/watermark/issued';
+import { gaussian, rng } from '../../../bench/watermark/frames';
+
+const HEX = '0f1e2d3c4b5a6978';
+const NSYNC = 246;
+
+/** random identifiers, none equal to HEX */
+function others(n: number, seed: number): string[] {
+  const r = rng(seed);
+  return Array.from({ length: n }, () =>
+    Array.from({ length: 16 }, () => Math.floor(r() * 16).toString(16)).join(''),
+  ).filter((p) => p !== HEX);
+}
+
+/**
+ * What a reading reports for a mark of amplitude `a` per unit under unit gaussian noise, one unit
+ * per coded bit as in the sound mark; `a` = 0 is unmarked input.
+ */
+function evidence(a: number, seed: number, log10Charge = 5): MarkEvidence {
+  const r = rng(seed);
+  const code = encodePayload(hexToBits(HEX));
+  const soft = Array.from(code, (b) => (b ? -a : a) + gaussian(r));
+  let syncSum = 0,
+    syncEnergy = 0;
+  for (let i = 0; i < NSYNC; i++) {
+    const v = a + gaussian(r);
+    syncSum += v;
+    syncEnergy += v * v;
+  }
+  return {
+    source: 'sound',
+    soft,
+    payloadEnergy: soft.reduce((s, v) => s + v * v, 0),
+    syncSum,
+    syncEnergy,
+    log10Charge,
+  };
+}
+
+describe('the matched test: a reading correlated with every issued identifier', () => {
+  it('identifies among 1000 issued identifiers a mark too weak for the list decoder to read', () => {
+    const issued = [...others(999, 1), HEX];
+    let listRead = 0,
+      matched = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      // a = 0.65: sync and payload together score z ~ 0.65 * sqrt(504 / 1.42) = 12, where the
+      // 16-path list decoder reads 4 of these 20 readings
+      const ev = evidence(0.65, seed);
+      const dec = decodePayload(Float64Array.from(ev.soft), LIST_SIZE);
+      if (dec.crcOk && dec.crcPasses[0]?.payloadHex === HEX) listRead++;
+      const m = matchIssued([ev], issued, 1e9);
+      if (m) {
+        expect(m.payloadHex).toBe(HEX);
+        expect(m.pValue).toBeLessThanOrEqual(MATCH_P_THRESHOLD);
+        matched++;
+      }
+    }
+    expect(listRead).toBeLessThanOrEqual(10);
+    expect(matched).toBeGreaterThanOrEqual(18);
+    expect(matched).toBeGreaterThan(listRead);
+  });
+
+  it('charges 10^log10Charge x N x exp(-z^2 / 2), N at least the identifiers scanned', () => {
+    const ev = evidence(0.6, 3, 4);
+    const m = bestMatch([ev], [HEX], 1e6)!;
+    const code = encodePayload(hexToBits(HEX));
+    let num = ev.syncSum;
+    for (let b = 0; b < CODED_BITS; b++) num += code[b] ? -ev.soft[b] : ev.soft[b];
+    const z = num / Math.sqrt(ev.syncEnergy + ev.payloadEnergy);
+    expect(m.z).toBeCloseTo(z, 9);
+    expect(Math.log10(m.pValue)).toBeCloseTo(4 + 6 - (z * z * Math.LOG10E) / 2, 9);
+    // a ledger that claims fewer identifiers than were scanned is charged for those scanned
+    const few = bestMatch([ev], [HEX, ...others(99, 4)], 1)!;
+    expect(Math.log10(few.pValue)).toBeCloseTo(4 + 2 - (z * z * Math.LOG10E) / 2, 9);
+    // more tests sharing the budget
+    const charged = bestMatch(chargeEvidence([ev], 2), [HEX], 1e6)!;
+    expect(charged.pValue / m.pValue).toBeCloseTo(2, 9);
+  });
+
+  it('matches nothing in unmarked readings, and its tail stays under the bound it charges', () => {
+    const words = [HEX, ...others(199, 5)];
+    let over3 = 0,
+      tried = 0,
+      decided = 0;
+    for (let seed = 100; seed < 400; seed++) {
+      const ev = evidence(0, seed, 0);
+      if (matchIssued([ev], words, words.length)) decided++;
+      // every word's z, not just the best
+      for (const w of words) {
+        const m = bestMatch([ev], [w], 1);
+        tried++;
+        if (m && m.z >= 3) over3++;
+      }
+    }
+    expect(decided).toBe(0);
+    // P(z >= 3) <= exp(-4.5) = 0.011 by the bound; a gaussian gives 0.00135
+    expect(over3 / tried).toBeLessThanOrEqual(Math.exp(-4.5));
+  });
+
+  it('refuses an identifier the ledger did not issue, malformed evidence, and a ledger too large to scan', async () => {
+    const ev = evidence(0.6, 6);
+    expect(matchIssued([ev], others(500, 7), 1e6)).toBeNull();
+    expect(matchIssued([{ ...ev, soft: ev.soft.slice(1) }], [HEX], 1)).toBeNull();
+    expect(matchIssued([{ ...ev, syncEnergy: 0, payloadEnergy: 0 }], [HEX], 1)).toBeNull();
+    expect(matchIssued([], [HEX], 1)).toBeNull();
+    expect(await matchLedger([ev], async () => null)).toBeNull();
+    let scans = 0;
+    const hit = await matchLedger([ev], async () => {
+      scans++;
+      return { payloads: [HEX.toUpperCase()], issuedCount: 10 };
+    });
+    expect(hit).toMatchObject({ payloadHex: HEX, source: 'sound', issuedCount: 10 });
+    // nothing to match: the ledger is not scanned
+    expect(await matchLedger([], async () => ({ payloads: [HEX], issuedCount: 1 }))).toBeNull();
+    expect(scans).toBe(1);
+  });
+});
