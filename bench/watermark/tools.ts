@@ -5,13 +5,8 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { detectLuma, LumaAccumulator, type LumaDetection } from '../../src/watermark/luma';
 import { decodeLuma, probeMedia } from '../../src/watermark/media';
-import {
-  decideByIssued,
-  issuedPValue,
-  matchIssued,
-  type IssuedCandidate,
-  type MarkEvidence,
-} from '../../src/watermark/issued';
+import { decideByIssued, issuedPValue, type IssuedCandidate } from '../../src/watermark/issued';
+import { matchIssued, type MarkEvidence } from '../../src/watermark/issued-match';
 import { ffmpegBin } from '../../src/media/tools';
 
 const pexec = promisify(execFile);
@@ -119,7 +114,7 @@ export function ledgerAided(
 }
 
 /**
- * The matched test (issued.ts, matchIssued) when the ledger holds the true payload among
+ * The matched test (issued-match.ts) when the ledger holds the true payload among
  * BENCH_LEDGER_SIZE issued identifiers: the verdict the verifier reaches when the code and the
  * list test do not decide. The other identifiers are charged in N; they would only add chances
  * of a wrong match, which the calibration measures on unmarked sound.

@@ -11,7 +11,8 @@ import {
 import { fft, nextPow2 } from '../media/fft';
 import { keyedBytes } from './keyed';
 import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
-import { issuedCandidates, type IssuedCandidate, type MarkEvidence } from './issued';
+import { issuedCandidates, type IssuedCandidate } from './issued';
+import type { MarkEvidence } from './issued-match';
 import { unionPValue } from './stats';
 
 /**
@@ -506,7 +507,7 @@ export interface AudioDetection {
   rawPayloadHex?: string;
   /** CRC-valid decodes, for a ledger-aided decision (issued.ts) */
   candidates?: IssuedCandidate[];
-  /** each reading's soft values at its alignment, when it found sync, for the matched test (issued.ts) */
+  /** each reading's soft values at its alignment, when it found sync, for the matched test (issued-match.ts) */
   evidence?: MarkEvidence[];
 }
 

@@ -9,14 +9,12 @@ import {
   issuedPValue,
   ISSUED_P_THRESHOLD,
   lookUpIssued,
-  matchLedger,
-  chargeEvidence,
   reconcileWithLedger,
-  type IssuedScan,
   type CodeDecision,
   type IssuedDecision,
   type IssuedLookup,
 } from './issued';
+import { chargeEvidence, matchLedger, type IssuedScan } from './issued-match';
 import { AudioSearchStopped, detectAudioOffThread } from './audio-off-thread';
 import {
   confirmLuma,
@@ -470,7 +468,7 @@ export async function detectFile(
     issued?: IssuedLookup;
     /**
      * Every identifier the ledger issued: sound whose sync was found but whose payload neither the
-     * code nor the list test decides is matched against each of them (issued.ts, matchIssued).
+     * code nor the list test decides is matched against each of them (issued-match.ts).
      */
     issuedScan?: IssuedScan;
   } = {},

@@ -19,11 +19,7 @@ export {
 export type { LumaDetection, LumaEmbedOptions, LumaEmbedder } from './luma';
 export { embedAudio, detectAudio, segmentalSnr, AUDIO_P_THRESHOLD, SEG_SNR_DB } from './audio';
 export type { AudioDetection, AudioEmbedOptions } from './audio';
-export {
-  decideByIssued,
-  issuedPValue,
-  ISSUED_P_THRESHOLD,
-  ISSUED_SCAN_LIMIT,
-  MATCH_P_THRESHOLD,
-} from './issued';
-export type { IssuedCandidate, IssuedLookup, IssuedScan } from './issued';
+export { decideByIssued, issuedPValue, ISSUED_P_THRESHOLD } from './issued';
+export type { IssuedCandidate, IssuedLookup } from './issued';
+export { ISSUED_SCAN_LIMIT, MATCH_P_THRESHOLD } from './issued-match';
+export type { IssuedScan } from './issued-match';

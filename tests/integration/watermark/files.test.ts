@@ -7,7 +7,7 @@ import { Invalid, UnsupportedMedia } from '../../../src/http/errors';
 import { ffmpegBin } from '../../../src/media/tools';
 import { detectFile, embedImageFile, embedVideoFile } from '../../../src/watermark';
 import { VIDEO_MIN_SSIM } from '../../../src/watermark/files';
-import { MATCH_P_THRESHOLD } from '../../../src/watermark/issued';
+import { MATCH_P_THRESHOLD } from '../../../src/watermark/issued-match';
 import { rng } from '../../../bench/watermark/frames';
 import { psnr, ssim } from '../../../src/watermark/quality';
 import { cropAtOffset } from '../../helpers/crops';

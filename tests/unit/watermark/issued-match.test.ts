@@ -5,8 +5,9 @@ import {
   matchIssued,
   matchLedger,
   MATCH_P_THRESHOLD,
+  packedCode,
   type MarkEvidence,
-} from '../../../src/watermark/issued';
+} from '../../../src/watermark/issued-match';
 import { gaussian, rng } from '../../../bench/watermark/frames';
 
 const HEX = '0f1e2d3c4b5a6978';
@@ -66,6 +67,15 @@ describe('the matched test: a reading correlated with every issued identifier', 
     expect(listRead).toBeLessThanOrEqual(10);
     expect(matched).toBeGreaterThanOrEqual(18);
     expect(matched).toBeGreaterThan(listRead);
+  });
+
+  it('builds each coded word from per-byte tables exactly as the encoder does (CRC and code are affine over GF(2))', () => {
+    for (const hex of [HEX, '0000000000000000', 'ffffffffffffffff', ...others(200, 9)]) {
+      const code = encodePayload(hexToBits(hex));
+      const p = packedCode(hex.toUpperCase())!;
+      for (let b = 0; b < CODED_BITS; b++) expect((p[b >> 5] >>> (b & 31)) & 1).toBe(code[b]);
+    }
+    expect(packedCode('not a payload')).toBeNull();
   });
 
   it('charges 10^log10Charge x N x exp(-z^2 / 2), N at least the identifiers scanned', () => {
