@@ -6,7 +6,7 @@ import sharp from 'sharp';
 import { detectLuma, LumaAccumulator, type LumaDetection } from '../../src/watermark/luma';
 import { decodeLuma, probeMedia } from '../../src/watermark/media';
 import { decideByIssued, issuedPValue, type IssuedCandidate } from '../../src/watermark/issued';
-import { matchIssued, type MarkEvidence } from '../../src/watermark/issued-match';
+import { bestMatch, matchIssued, type MarkEvidence } from '../../src/watermark/issued-match';
 import { ffmpegBin } from '../../src/media/tools';
 
 const pexec = promisify(execFile);
@@ -126,4 +126,10 @@ export function ledgerMatched(
   if (d.detected && d.payloadHex === payload) return { ok: true, pValue: d.pValue };
   const m = matchIssued(d.evidence ?? [], [payload], BENCH_LEDGER_SIZE);
   return m ? { ok: true, pValue: m.pValue } : { ok: false, pValue: null };
+}
+
+/** The matched test's p-value for the true payload, for a row it does not decide. */
+export function matchedP(d: { evidence?: MarkEvidence[] }, payload: string): string {
+  const m = bestMatch(d.evidence ?? [], [payload], BENCH_LEDGER_SIZE);
+  return m ? m.pValue.toExponential(1) : '-';
 }

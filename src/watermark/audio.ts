@@ -708,7 +708,15 @@ function search(
  * period phase; the sync units' agreement is the score. Inputs longer than 4.5 s are searched in
  * up to three 3.5 s windows. Never throws for content reasons.
  */
-export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer): AudioDetection {
+export function detectAudio(
+  pcm: Float32Array,
+  sampleRate: number,
+  key: Buffer,
+  opts: {
+    /** report each reading's evidence even without sync (to calibrate the matched test on unmarked sound) */
+    allEvidence?: boolean;
+  } = {},
+): AudioDetection {
   const secondsUsed = pcm.length / sampleRate;
   const none = (reason: string): AudioDetection => ({
     detected: false,
@@ -768,7 +776,7 @@ export function detectAudio(pcm: Float32Array, sampleRate: number, key: Buffer):
     detected && crcOk
       ? []
       : [plain, ...(noisy ? [noisy] : [])]
-          .filter((x) => x.best.z >= SECOND_READING_MIN_Z)
+          .filter((x) => opts.allEvidence || x.best.z >= SECOND_READING_MIN_Z)
           .map((x) => markEvidence(x, kd));
   return {
     detected,

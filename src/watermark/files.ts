@@ -14,7 +14,7 @@ import {
   type IssuedDecision,
   type IssuedLookup,
 } from './issued';
-import { chargeEvidence, matchLedger, type IssuedScan } from './issued-match';
+import { chargeEvidence, matchIssued, matchLedger, type IssuedScan } from './issued-match';
 import { AudioSearchStopped, detectAudioOffThread } from './audio-off-thread';
 import {
   confirmLuma,
@@ -389,7 +389,12 @@ function fromLuma(
   };
 }
 
-async function detectImage(p: string, key: Buffer, issued?: IssuedLookup): Promise<WatermarkDetection> {
+async function detectImage(
+  p: string,
+  key: Buffer,
+  issued?: IssuedLookup,
+  issuedScan?: IssuedScan,
+): Promise<WatermarkDetection> {
   const { data, info } = await sharp(p)
     .rotate()
     .removeAlpha()
@@ -402,8 +407,10 @@ async function detectImage(p: string, key: Buffer, issued?: IssuedLookup): Promi
     y[i] = 0.299 * data[i * c] + 0.587 * data[i * c + 1] + 0.114 * data[i * c + 2];
   const d = detectLuma(y, w, h, key, { originPrior: true });
   let byIssued: IssuedDecision | null = null;
-  if (issued && !d.detected) byIssued = await lookUpIssued(d.candidates ?? [], issued);
-  else if (issued && d.payloadHex) {
+  if (!(d.detected && d.payloadHex)) {
+    if (issued) byIssued = await lookUpIssued(d.candidates ?? [], issued);
+    if (!byIssued && issuedScan && d.evidence?.length) byIssued = await matchLedger(d.evidence, issuedScan);
+  } else if (issued) {
     const r = await reconcileWithLedger(
       [{ payloadHex: d.payloadHex, source: 'picture' }],
       d.candidates ?? [],
@@ -467,15 +474,15 @@ export async function detectFile(
      */
     issued?: IssuedLookup;
     /**
-     * Every identifier the ledger issued: sound whose sync was found but whose payload neither the
-     * code nor the list test decides is matched against each of them (issued-match.ts).
+     * Every identifier the ledger issued: a picture or sound whose payload neither the code nor the
+     * list test decides is matched against each of them (issued-match.ts).
      */
     issuedScan?: IssuedScan;
   } = {},
 ): Promise<WatermarkDetection> {
   checkKey(key);
   if (!fs.existsSync(p)) throw new Invalid('file_not_found', `No file at ${p}.`);
-  if (await imageFormat(p)) return detectImage(p, key, opts.issued);
+  if (await imageFormat(p)) return detectImage(p, key, opts.issued, opts.issuedScan);
   const info = await probeMedia(p);
   const maxSeconds = opts.maxSeconds ?? 10;
   if (!info.video && !info.audio)
@@ -564,8 +571,12 @@ export async function detectFile(
           originPrior: true,
           looks: looked ? 2 : 1,
         });
-        if (!vd.detected && opts.issued)
+        // A picture proven marked without its payload read goes to the ledger's tests too.
+        const pictureNamed = vd.detected && !!vd.payloadHex;
+        if (!pictureNamed && opts.issued)
           byIssued = await lookUpIssued(chargeCandidates(vd.candidates ?? [], plannedTests), opts.issued);
+        if (!pictureNamed && !byIssued && vd.evidence?.length && opts.issuedScan)
+          byIssued = await matchLedger(chargeEvidence(vd.evidence, plannedTests), opts.issuedScan);
         const t = vd.transform;
         const found = vd;
         const hit = byIssued;
@@ -574,10 +585,14 @@ export async function detectFile(
         const confirmed = (acc: LumaAccumulator): boolean => {
           if (!t || (!found.detected && !hit)) return false;
           const c = confirmLuma(acc.mean(), w, h, key, t, found.trials);
-          if (found.detected) return c.detected;
-          return chargeCandidates(c.candidates, plannedTests).some(
-            (x) =>
-              x.payloadHex === hit!.payloadHex && issuedPValue(x, hit!.issuedCount) <= ISSUED_P_THRESHOLD,
+          if (found.detected && found.payloadHex) return c.detected;
+          if (!hit) return c.detected;
+          return (
+            chargeCandidates(c.candidates, plannedTests).some(
+              (x) =>
+                x.payloadHex === hit.payloadHex && issuedPValue(x, hit.issuedCount) <= ISSUED_P_THRESHOLD,
+            ) ||
+            matchIssued(chargeEvidence(c.evidence, plannedTests), [hit.payloadHex], hit.issuedCount) !== null
           );
         };
         const segments =

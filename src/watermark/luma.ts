@@ -3,6 +3,7 @@ import { fft2, nextPow2 } from '../media/fft';
 import { boxMean } from './filters';
 import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
 import { issuedCandidates, type IssuedCandidate } from './issued';
+import type { MarkEvidence } from './issued-match';
 import { unionPValue } from './stats';
 
 /**
@@ -390,6 +391,8 @@ export interface LumaDetection {
   trials?: number;
   /** CRC-valid decodes, for a ledger-aided decision (issued.ts) */
   candidates?: IssuedCandidate[];
+  /** the soft values at each alignment that could decide, for the matched test (issued-match.ts) */
+  evidence?: MarkEvidence[];
 }
 
 export const P_THRESHOLD = 1e-9;
@@ -757,6 +760,35 @@ function decodeAt(layout: ChipLayout, fr: FoldResult): DecodedPayload {
 }
 
 /**
+ * The chips at one alignment, for the matched test, charged for every point that can decide.
+ * After the search (about 1e9 alignments) only the payload chips count: the alignment was chosen
+ * on the sync, so given it the payload chips' keyed signs are still fair coins for unmarked input
+ * and the test owes nothing to the search. At the origin (`among` = the few fixed scales) the sync
+ * chips count too, and the union covers those alignments.
+ */
+function lumaEvidence(layout: ChipLayout, fr: FoldResult, stages: number, among?: number): MarkEvidence {
+  const chips = chipSoftFromFold(fr);
+  let payloadEnergy = 0,
+    syncSum = 0,
+    syncEnergy = 0;
+  for (const j of layout.payIdx) payloadEnergy += chips[j] * chips[j];
+  if (among !== undefined)
+    for (let i = 0; i < layout.syncIdx.length; i++) {
+      const v = chips[layout.syncIdx[i]];
+      syncSum += layout.syncSign[i] * v;
+      syncEnergy += v * v;
+    }
+  return {
+    source: 'picture',
+    soft: Array.from(softBits(layout, chips)),
+    payloadEnergy,
+    syncSum,
+    syncEnergy,
+    log10Charge: Math.log10(stages * (among ?? 1)),
+  };
+}
+
+/**
  * Detects the mark in a (mean) luma image. Never throws for content reasons.
  * p-value: union bound of the sync z-score over every geometry/offset the search could have
  * chosen, times 2^-16 when the decoded payload's CRC also holds (independent chips).
@@ -822,6 +854,7 @@ export function detectLuma(
       trials: stages * trials,
       rawPayloadHex: bitsToHex(od.payload),
       candidates: issuedCandidates(od, o!.z, trials, stages, 'picture'),
+      evidence: [lumaEvidence(layout, o!, stages, trials)],
     };
     // Already decided: the search below could only add a second, larger p-value.
     if (origin.detected) return origin;
@@ -967,8 +1000,10 @@ function finish(
     ...(origin?.candidates ?? []),
     ...issuedCandidates(dec, best.z, trials, stages, 'picture'),
   ];
+  // both alignments, whichever is reported: the choice between them looked at the payload's CRC
+  const evidence = [...(origin?.evidence ?? []), lumaEvidence(layout, best, stages)];
   if (origin && origin.pValue < pValue)
-    return { ...origin, candidates, reason: 'no mark above the operating threshold' };
+    return { ...origin, candidates, evidence, reason: 'no mark above the operating threshold' };
   const detected = pValue <= P_THRESHOLD;
   const transform: LumaTransform = {
     scale: undoneScale(best.scale, minSide),
@@ -989,6 +1024,7 @@ function finish(
     rawPayloadHex: bitsToHex(payload),
     trials: stages * trials,
     candidates,
+    evidence,
   };
 }
 
@@ -1010,9 +1046,10 @@ export function confirmLuma(
   payloadHex: string | null;
   score: number;
   candidates: IssuedCandidate[];
+  evidence: MarkEvidence[];
 } {
   if (w < MIN_SIDE || h < MIN_SIDE)
-    return { detected: false, pValue: 1, payloadHex: null, score: 0, candidates: [] };
+    return { detected: false, pValue: 1, payloadHex: null, score: 0, candidates: [], evidence: [] };
   const layout = layoutFor(key);
   const spec = syncSpectrum(key, layout);
   const r = residual(l, w, h);
@@ -1032,5 +1069,9 @@ export function confirmLuma(
     payloadHex: detected && crcOk ? bitsToHex(payload) : null,
     score: fr.z,
     candidates: issuedCandidates(dec, fr.z, trials, 1, 'picture'),
+    // Payload chips alone, and with the sync chips charged for the alignments the geometry was
+    // chosen among; both charged for the two stages the whole clip's report chose between, and for
+    // being two readings.
+    evidence: [lumaEvidence(layout, fr, 4), lumaEvidence(layout, fr, 4, trials)],
   };
 }

@@ -194,6 +194,38 @@ describe('watermark on files', () => {
     });
   });
 
+  it('identifies a marked 640x360 clip halved and re-encoded at CRF 35 by matching every issued identifier, where the decoder and its list cannot, and never an identifier the ledger lacks', async () => {
+    const src = excerpt(path.join(dir, 'small-src.mp4'), ['media', 'short-clip-faces.mp4'], 4, [
+      '-crf',
+      '14',
+    ]);
+    const marked = path.join(dir, 'small-marked.mp4');
+    await embedVideoFile(src, marked, payload, key);
+    const halved = path.join(dir, 'small-half-crf35.mp4');
+    ff(['-i', marked, '-vf', 'scale=trunc(iw/4)*2:-2', '-c:v', 'libx264', '-crf', '35', '-an', halved]);
+    const r = rng(12);
+    const strangers = Array.from({ length: 999 }, () =>
+      Array.from({ length: 16 }, () => Math.floor(r() * 16).toString(16)).join(''),
+    ).filter((p) => p !== payload);
+    const list = {
+      issued: async (ps: string[]) => ({
+        issued: new Set(ps.filter((p) => p === payload)),
+        issuedCount: 1e6,
+      }),
+    };
+    const scan = (payloads: string[]) => async () => ({ payloads, issuedCount: 1e6 });
+    expect(await detectFile(halved, key, list)).toMatchObject({ detected: false, payloadHex: null });
+    const matched = await detectFile(halved, key, { ...list, issuedScan: scan([...strangers, payload]) });
+    expect(matched).toMatchObject({ detected: true, decidedBy: 'ledger', payloadHex: payload });
+    expect(matched.pValue).toBeLessThanOrEqual(MATCH_P_THRESHOLD);
+    // the first 3 s segment carries it on its own; the last second is too short at this damage
+    expect(matched.video?.segments[0]).toMatchObject({ startSec: 0, detected: true });
+    expect(await detectFile(halved, key, { ...list, issuedScan: scan(strangers) })).toMatchObject({
+      detected: false,
+      payloadHex: null,
+    });
+  });
+
   const stills: [string, string][] = [
     ['media', 'coffee.png'],
     ['media', 'chelsea.png'],
