@@ -188,14 +188,21 @@ export const ledgerRepository = {
   },
 
   /**
-   * Every identifier the ledger issued, for the watermark's matched test; null when there are more
-   * than `limit` (the caller then keeps to the tests that ask about a few).
+   * The identifiers issued at or after `since` (all of them when null), with the newest creation
+   * time among them, for the verifier's matched watermark test.
    */
-  async issuedPayloads(db: Queryable, limit: number): Promise<string[] | null> {
-    const r = await db.query<{ payload_hex: string }>('select payload_hex from ledger_entries limit $1', [
-      limit + 1,
-    ]);
-    return r.rows.length > limit ? null : r.rows.map((x) => x.payload_hex);
+  async issuedPayloadsSince(
+    db: Queryable,
+    since: Date | null,
+  ): Promise<{ payloads: string[]; newest: Date | null }> {
+    const r = await db.query<{ payload_hex: string; created_at: Date | string }>(
+      since
+        ? 'select payload_hex, created_at from ledger_entries where created_at >= $1 order by created_at'
+        : 'select payload_hex, created_at from ledger_entries order by created_at',
+      since ? [since.toISOString()] : [],
+    );
+    const last = r.rows.at(-1);
+    return { payloads: r.rows.map((x) => x.payload_hex), newest: last ? new Date(last.created_at) : null };
   },
 
   /** How many identifiers the ledger has issued (entries are never deleted: takedowns keep them). */

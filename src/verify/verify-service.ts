@@ -19,6 +19,7 @@ import {
 import type { ManifestSummary, Provenance } from '../provenance';
 import { ISSUED_SCAN_LIMIT, type IssuedLookup, type IssuedScan, type WatermarkDetection } from '../watermark';
 import { createIssuedCountCache } from './issued-count';
+import { createIssuedPayloadCache } from './issued-payloads';
 import { Semaphore } from './semaphore';
 import { SNIFF_BYTES, sniffMedia, type MediaKind } from './sniff';
 import { thumbnailDataUrl } from './thumbnail';
@@ -124,6 +125,12 @@ export function createVerifyService(deps: VerifyServiceDeps) {
   const gate = new Semaphore(deps.maxConcurrent ?? Math.max(2, os.cpus().length));
   // N for the watermark's ledger-aided decision, counted at most once a minute (issued-count.ts).
   const issuedCountBound = createIssuedCountCache(() => ledgerRepository.countIssued(deps.db));
+  // Every issued identifier, for the matched test (issued-payloads.ts); read incrementally.
+  const issuedPayloads = createIssuedPayloadCache(
+    (since) => ledgerRepository.issuedPayloadsSince(deps.db, since),
+    () => ledgerRepository.countIssued(deps.db),
+    ISSUED_SCAN_LIMIT,
+  );
   const own = deps.provenance.signerInfo();
 
   // Names alone can be copied by any CA (two development CAs even share them), so "ours" also
@@ -203,12 +210,15 @@ export function createVerifyService(deps: VerifyServiceDeps) {
           ]);
           return { issued, issuedCount };
         },
+        // The matched test is an extra chance, not a requirement: a failed read skips it.
         issuedScan: async () => {
-          const [payloads, issuedCount] = await Promise.all([
-            ledgerRepository.issuedPayloads(deps.db, ISSUED_SCAN_LIMIT),
-            issuedCountBound(),
-          ]);
-          return payloads ? { payloads, issuedCount } : null;
+          try {
+            const [all, issuedCount] = await Promise.all([issuedPayloads(), issuedCountBound()]);
+            return all ? { payloads: [...all.payloads], issuedCount } : null;
+          } catch (e) {
+            deps.logger?.warn({ err: (e as Error).message }, 'issued identifiers could not be read');
+            return null;
+          }
         },
       });
     } catch (e) {

@@ -88,10 +88,15 @@ describe.each(backends())('ledger repository ($name)', (backend) => {
     expect(await ledgerRepository.countIssued(db)).toBe(entries.length);
   });
 
-  it('lists every payload it issued for the matched watermark test, and declines when there are more than the limit', async () => {
-    const all = await ledgerRepository.issuedPayloads(db, entries.length);
-    expect(all?.sort()).toEqual(entries.map((e) => e.payloadHex).sort());
-    expect(await ledgerRepository.issuedPayloads(db, entries.length - 1)).toBeNull();
+  it('lists the payloads issued since a moment (all of them without one), oldest first, with the newest creation time', async () => {
+    const all = await ledgerRepository.issuedPayloadsSince(db, null);
+    expect([...all.payloads].sort()).toEqual(entries.map((e) => e.payloadHex).sort());
+    expect(all.newest).toBeInstanceOf(Date);
+    const later = await ledgerRepository.issuedPayloadsSince(db, new Date(all.newest!.getTime() + 1000));
+    expect(later).toEqual({ payloads: [], newest: null });
+    const last = await ledgerRepository.issuedPayloadsSince(db, all.newest);
+    expect(last.payloads.length).toBeGreaterThanOrEqual(1);
+    expect(all.payloads).toEqual(expect.arrayContaining(last.payloads));
   });
 
   it('refuses a second entry with the same payload or generation, and malformed input', async () => {
