@@ -14,7 +14,7 @@ import {
   type IssuedDecision,
   type IssuedLookup,
 } from './issued';
-import { chargeEvidence, matchIssued, matchLedger, type IssuedScan } from './issued-match';
+import { chargeEvidence, jointEvidence, matchIssued, matchLedger, type IssuedScan } from './issued-match';
 import { AudioSearchStopped, detectAudioOffThread } from './audio-off-thread';
 import {
   confirmLuma,
@@ -520,6 +520,9 @@ export async function detectFile(
   // The tests this file can have (picture, sound), fixed before either runs: each ledger-aided
   // decision is charged for all of them.
   const plannedTests = (pictureUsable ? 1 : 0) + (info.audio ? 1 : 0) || 1;
+  // The matched test can also read both marks together (they carry the same coded word): one more
+  // test sharing its budget when the file has both.
+  const matchedTests = plannedTests + (pictureUsable && info.audio ? 1 : 0);
   let byIssued: IssuedDecision | null = null;
   let video: WatermarkDetection['video'] = null;
   let vd: LumaDetection | null = null;
@@ -576,7 +579,7 @@ export async function detectFile(
         if (!pictureNamed && opts.issued)
           byIssued = await lookUpIssued(chargeCandidates(vd.candidates ?? [], plannedTests), opts.issued);
         if (!pictureNamed && !byIssued && vd.evidence?.length && opts.issuedScan)
-          byIssued = await matchLedger(chargeEvidence(vd.evidence, plannedTests), opts.issuedScan);
+          byIssued = await matchLedger(chargeEvidence(vd.evidence, matchedTests), opts.issuedScan);
         const t = vd.transform;
         const found = vd;
         const hit = byIssued;
@@ -592,7 +595,7 @@ export async function detectFile(
               (x) =>
                 x.payloadHex === hit.payloadHex && issuedPValue(x, hit.issuedCount) <= ISSUED_P_THRESHOLD,
             ) ||
-            matchIssued(chargeEvidence(c.evidence, plannedTests), [hit.payloadHex], hit.issuedCount) !== null
+            matchIssued(chargeEvidence(c.evidence, matchedTests), [hit.payloadHex], hit.issuedCount) !== null
           );
         };
         const segments =
@@ -626,7 +629,12 @@ export async function detectFile(
   if (!named && !byIssued && ad && opts.issued)
     byIssued = await lookUpIssued(chargeCandidates(ad.candidates ?? [], plannedTests), opts.issued);
   if (!named && !byIssued && ad?.evidence?.length && opts.issuedScan)
-    byIssued = await matchLedger(chargeEvidence(ad.evidence, plannedTests), opts.issuedScan);
+    byIssued = await matchLedger(chargeEvidence(ad.evidence, matchedTests), opts.issuedScan);
+  if (!named && !byIssued && vd?.evidence?.length && ad?.evidence?.length && opts.issuedScan)
+    byIssued = await matchLedger(
+      chargeEvidence(jointEvidence(vd.evidence, ad.evidence), matchedTests),
+      opts.issuedScan,
+    );
   let payloadHex = vd?.payloadHex ?? ad?.payloadHex ?? byIssued?.payloadHex ?? null;
   let decidedBy: WatermarkDetection['decidedBy'] = named
     ? 'code'
@@ -647,7 +655,7 @@ export async function detectFile(
     }
   }
   const detected = byCode || !!byIssued;
-  const soundByIssued = byIssued?.source === 'sound';
+  const soundByIssued = byIssued?.source === 'sound' || byIssued?.source === 'picture+sound';
   return {
     detected,
     decidedBy,

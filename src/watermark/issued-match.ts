@@ -165,6 +165,35 @@ export function matchIssued(
   return { payloadHex: m.payloadHex, pValue: m.pValue, source: m.source, issuedCount: m.issuedCount };
 }
 
+/**
+ * The picture's and the sound's readings taken together: both marks carry the same coded word and
+ * their keyed signs are drawn apart, so the sums add and stay a Rademacher sum. Each reading is
+ * scaled to unit energy first (their units differ; the scale does not look at the signs), so the
+ * joint z is the two z's summed over root two. The union is over every pair of alignments (the
+ * charges multiply) and every pair of readings.
+ */
+export function jointEvidence(picture: MarkEvidence[], sound: MarkEvidence[]): MarkEvidence[] {
+  const pairs = picture.length * sound.length;
+  const out: MarkEvidence[] = [];
+  for (const p of picture)
+    for (const s of sound) {
+      const ep = p.syncEnergy + p.payloadEnergy,
+        es = s.syncEnergy + s.payloadEnergy;
+      if (p.soft.length !== CODED_BITS || s.soft.length !== CODED_BITS || !(ep > 0) || !(es > 0)) continue;
+      const a = 1 / Math.sqrt(ep),
+        c = 1 / Math.sqrt(es);
+      out.push({
+        source: 'picture+sound',
+        soft: p.soft.map((v, b) => a * v + c * s.soft[b]),
+        payloadEnergy: a * a * p.payloadEnergy + c * c * s.payloadEnergy,
+        syncSum: a * p.syncSum + c * s.syncSum,
+        syncEnergy: a * a * p.syncEnergy + c * c * s.syncEnergy,
+        log10Charge: p.log10Charge + s.log10Charge + Math.log10(pairs),
+      });
+    }
+  return out;
+}
+
 /** Charges every evidence for more tests sharing the budget (as chargeCandidates does). */
 export function chargeEvidence(evs: MarkEvidence[], factor: number): MarkEvidence[] {
   const l = Math.log10(Math.max(1, factor));

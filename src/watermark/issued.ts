@@ -18,8 +18,8 @@ export interface IssuedCandidate {
   payloadHex: string;
   /** log10 of the p-value this candidate has if it is one of N issued identifiers, for N = 1 */
   log10PerIssued: number;
-  /** which mark it was read from */
-  source: 'picture' | 'sound';
+  /** which mark it was read from (the matched test can read both together) */
+  source: 'picture' | 'sound' | 'picture+sound';
 }
 
 /** The ledger-aided test's share of the false-detection budget (the code's own test keeps 1e-9). */
