@@ -40,11 +40,11 @@ export const MATCH_P_THRESHOLD = 1e-11;
 
 /**
  * Ledgers larger than this are not scanned (the caller keeps to the list test, which asks about a
- * few identifiers). A scan costs about 0.5 us of CPU an identifier a reading (`npm run bench --
- * watermark`, audio section), so the largest costs about a second, and runs only for sound that
- * found the mark's sync but not its payload.
+ * few identifiers). A scan costs 0.5-1.1 us of CPU an identifier a reading (`npm run bench --
+ * watermark`, audio section; the higher figure on a loaded machine). An unmarked clip offers two
+ * picture readings, so the largest ledger costs it about half a second.
  */
-export const ISSUED_SCAN_LIMIT = 1_000_000;
+export const ISSUED_SCAN_LIMIT = 250_000;
 
 /** Every identifier the ledger issued, or null when there are more than ISSUED_SCAN_LIMIT. */
 export type IssuedScan = () => Promise<{ payloads: string[]; issuedCount: number } | null>;
