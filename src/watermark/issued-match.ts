@@ -138,12 +138,13 @@ export function bestMatch(
       }
       const z = num / dens[e];
       if (z <= 0) continue;
-      const log10P = Math.min(0, usable[e].log10Charge + Math.log10(n) - (z * z * Math.LOG10E) / 2);
+      // compared unclamped: far from deciding, every p-value would clamp to 1 and tie
+      const log10P = usable[e].log10Charge + Math.log10(n) - (z * z * Math.LOG10E) / 2;
       if (log10P < bestLog10) {
         bestLog10 = log10P;
         best = {
           payloadHex: p.toLowerCase(),
-          pValue: Math.pow(10, log10P),
+          pValue: Math.pow(10, Math.min(0, log10P)),
           source: usable[e].source,
           issuedCount: n,
           z,

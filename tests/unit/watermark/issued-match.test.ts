@@ -88,6 +88,10 @@ describe('the matched test: a reading correlated with every issued identifier', 
     const z = num / Math.sqrt(ev.syncEnergy + ev.payloadEnergy);
     expect(m.z).toBeCloseTo(z, 9);
     expect(Math.log10(m.pValue)).toBeCloseTo(4 + 6 - (z * z * Math.LOG10E) / 2, 9);
+    // far from deciding (p clamps to 1), the best word is still the one with the highest z
+    const words = [...others(50, 13), HEX];
+    const far = bestMatch([evidence(0.6, 3, 40)], words, 1e9)!;
+    expect(far).toMatchObject({ payloadHex: HEX, pValue: 1 });
     // a ledger that claims fewer identifiers than were scanned is charged for those scanned
     const few = bestMatch([ev], [HEX, ...others(99, 4)], 1)!;
     expect(Math.log10(few.pValue)).toBeCloseTo(4 + 2 - (z * z * Math.LOG10E) / 2, 9);
