@@ -40,7 +40,7 @@ export const MATCH_P_THRESHOLD = 1e-11;
 
 /**
  * Ledgers larger than this are not scanned (the caller keeps to the list test, which asks about a
- * few identifiers). A scan costs 0.5-1.1 us of CPU an identifier a reading (`npm run bench --
+ * few identifiers). A scan costs 0.5-1.3 us of CPU an identifier a reading (`npm run bench --
  * watermark`, audio section; the higher figure on a loaded machine). An unmarked clip offers two
  * picture readings, so the largest ledger costs it about half a second.
  */
