@@ -48,6 +48,22 @@ function excerpt(out: string, [area, name]: [string, string], seconds: number, x
   return out;
 }
 
+/**
+ * A ledger of 1e6 that issued `payload`, as the list test asks it, and scans for the matched test
+ * over 999 other identifiers (with or without `payload`).
+ */
+function testLedger(seed: number) {
+  const r = rng(seed);
+  const strangers = Array.from({ length: 999 }, () =>
+    Array.from({ length: 16 }, () => Math.floor(r() * 16).toString(16)).join(''),
+  ).filter((p) => p !== payload);
+  const list = {
+    issued: async (ps: string[]) => ({ issued: new Set(ps.filter((p) => p === payload)), issuedCount: 1e6 }),
+  };
+  const scan = (payloads: string[]) => async () => ({ payloads, issuedCount: 1e6 });
+  return { strangers, list, scan };
+}
+
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-it-'));
 });
@@ -150,17 +166,7 @@ describe('watermark on files', () => {
     await embedVideoFile(src, marked, payload, key);
     const coded = path.join(dir, 'talk-64k.m4a');
     ff(['-i', marked, '-c:a', 'aac', '-b:a', '64k', coded]);
-    const r = rng(11);
-    const strangers = Array.from({ length: 999 }, () =>
-      Array.from({ length: 16 }, () => Math.floor(r() * 16).toString(16)).join(''),
-    ).filter((p) => p !== payload);
-    const list = {
-      issued: async (ps: string[]) => ({
-        issued: new Set(ps.filter((p) => p === payload)),
-        issuedCount: 1e6,
-      }),
-    };
-    const scan = (payloads: string[]) => async () => ({ payloads, issuedCount: 1e6 });
+    const { strangers, list, scan } = testLedger(11);
     let byMatch = 0;
     for (const t of [0.1, 1.6, 3.1]) {
       const clip = path.join(dir, `talk-64k-${t}.wav`);
@@ -203,17 +209,7 @@ describe('watermark on files', () => {
     await embedVideoFile(src, marked, payload, key);
     const halved = path.join(dir, 'small-half-crf35.mp4');
     ff(['-i', marked, '-vf', 'scale=trunc(iw/4)*2:-2', '-c:v', 'libx264', '-crf', '35', '-an', halved]);
-    const r = rng(12);
-    const strangers = Array.from({ length: 999 }, () =>
-      Array.from({ length: 16 }, () => Math.floor(r() * 16).toString(16)).join(''),
-    ).filter((p) => p !== payload);
-    const list = {
-      issued: async (ps: string[]) => ({
-        issued: new Set(ps.filter((p) => p === payload)),
-        issuedCount: 1e6,
-      }),
-    };
-    const scan = (payloads: string[]) => async () => ({ payloads, issuedCount: 1e6 });
+    const { strangers, list, scan } = testLedger(12);
     expect(await detectFile(halved, key, list)).toMatchObject({ detected: false, payloadHex: null });
     const matched = await detectFile(halved, key, { ...list, issuedScan: scan([...strangers, payload]) });
     expect(matched).toMatchObject({ detected: true, decidedBy: 'ledger', payloadHex: payload });
