@@ -168,20 +168,22 @@ describe('watermark on files', () => {
     ff(['-i', marked, '-c:a', 'aac', '-b:a', '64k', coded]);
     const { strangers, list, scan } = testLedger(11);
     let byMatch = 0;
-    for (const t of [0.1, 1.6, 3.1]) {
+    for (const t of [0.1, 1.6, 2.6, 3.1]) {
       const clip = path.join(dir, `talk-64k-${t}.wav`);
       ff(['-ss', String(t), '-t', '3', '-i', coded, clip]);
       const listed = await detectFile(clip, key, list);
       const matched = await detectFile(clip, key, { ...list, issuedScan: scan([...strangers, payload]) });
       const lacking = await detectFile(clip, key, { ...list, issuedScan: scan(strangers) });
-      if (listed.detected) {
+      // a window whose sync alone proves the mark is "detected" with no identifier until a test names one
+      if (listed.payloadHex) {
         expect(listed.payloadHex).toBe(payload);
         continue;
       }
-      expect(lacking).toMatchObject({ detected: false, payloadHex: null });
-      if (!matched.detected) continue;
+      expect(lacking.payloadHex).toBeNull();
+      if (!matched.payloadHex) continue;
       byMatch++;
       expect(matched).toMatchObject({
+        detected: true,
         decidedBy: 'ledger',
         payloadHex: payload,
         audio: { detected: true, payloadHex: payload },
