@@ -43,6 +43,17 @@ async function attacked(name: string, args: string[], ext: string): Promise<Floa
   return decodeAudio(out, 16000, 1);
 }
 
+/** Gaussian noise from Box-Muller on a fixed LCG: the same noise every run. */
+function seededGauss(seed: number): () => number {
+  let st = seed;
+  return () => {
+    st = (st * 1664525 + 1013904223) >>> 0;
+    const u = (st + 1) / 2 ** 32;
+    st = (st * 1664525 + 1013904223) >>> 0;
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos((2 * Math.PI * st) / 2 ** 32);
+  };
+}
+
 function window(x: Float32Array, startSec: number, sec: number, sr = 16000): Float32Array {
   return x.subarray(Math.round(startSec * sr), Math.round((startSec + sec) * sr));
 }
@@ -80,13 +91,7 @@ describe('audio watermark: invisibility', () => {
     // 3 s of white noise, then 3 s of it 20 dB quieter: the band ratios (and so the moves the
     // lattice asks for) are alike in both halves, so only the level-aware cap tells them apart
     const sr = 16000;
-    let st = 99;
-    const gauss = (): number => {
-      st = (st * 1664525 + 1013904223) >>> 0;
-      const u = (st + 1) / 2 ** 32;
-      st = (st * 1664525 + 1013904223) >>> 0;
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos((2 * Math.PI * st) / 2 ** 32);
-    };
+    const gauss = seededGauss(99);
     const x = new Float32Array(sr * 6);
     for (let i = 0; i < x.length; i++) x[i] = gauss() * (i < sr * 3 ? 0.1 : 0.01);
     const m = Float32Array.from(x);
@@ -190,14 +195,7 @@ describe('audio watermark: white noise at 20 dB SNR (3 s)', () => {
     let e = 0;
     for (const v of y) e += v * v;
     const sd = Math.sqrt(e / y.length / 100);
-    let st = 12345;
-    const gauss = (): number => {
-      // Box-Muller on a fixed LCG: the same noise every run
-      st = (st * 1664525 + 1013904223) >>> 0;
-      const u = (st + 1) / 2 ** 32;
-      st = (st * 1664525 + 1013904223) >>> 0;
-      return Math.sqrt(-2 * Math.log(u)) * Math.cos((2 * Math.PI * st) / 2 ** 32);
-    };
+    const gauss = seededGauss(12345);
     for (let i = 0; i < y.length; i++) y[i] += sd * gauss();
     const reads = [0.1, 1.2, 2.3, 3.4].map((t) => detectAudio(window(y, t, 3), 16000, key));
     for (const d of reads) if (d.payloadHex) expect(d.payloadHex).toBe(payload);
