@@ -16,11 +16,11 @@ import {
 } from './issued';
 import { chargeEvidence, jointEvidence, matchIssued, matchLedger, type IssuedScan } from './issued-match';
 import { AudioSearchStopped, detectAudioOffThread } from './audio-off-thread';
+import { startLumaDetector } from './luma-off-thread';
 import {
   confirmLuma,
   createLumaEmbedder,
   defaultStrengthFor,
-  detectLuma,
   LumaAccumulator,
   MIN_SIDE,
   type LumaDetection,
@@ -70,6 +70,11 @@ function lumaOf(rgb: Uint8Array | Buffer, c: number, n: number): Uint8Array {
   return y;
 }
 
+/** A still as 8-bit RGB (EXIF orientation applied, alpha dropped), as marking and detection read it. */
+async function decodeStill(p: string): Promise<{ data: Buffer; info: sharp.OutputInfo }> {
+  return sharp(p).rotate().removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+}
+
 /**
  * Marks a still image: the luma change is added equally to R, G and B so chroma is untouched.
  * The marked pixels are measured before writing; a picture that misses a bar is marked again more
@@ -90,12 +95,7 @@ export async function embedImageFile(
   const ext = path.extname(outPath).toLowerCase();
   if (!['.jpg', '.jpeg', '.webp', '.png', ''].includes(ext))
     throw new Invalid('unsupported_output', `Cannot write images as ${ext}; use .png, .jpg or .webp.`);
-  const { data, info } = await sharp(inPath)
-    .rotate()
-    .removeAlpha()
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
+  const { data, info } = await decodeStill(inPath);
   const { width: w, height: h, channels: c } = info;
   if (w < MIN_SIDE || h < MIN_SIDE)
     throw new Invalid(
@@ -395,17 +395,18 @@ async function detectImage(
   issued?: IssuedLookup,
   issuedScan?: IssuedScan,
 ): Promise<WatermarkDetection> {
-  const { data, info } = await sharp(p)
-    .rotate()
-    .removeAlpha()
-    .toColourspace('srgb')
-    .raw()
-    .toBuffer({ resolveWithObject: true });
-  const { width: w, height: h, channels: c } = info;
-  const y = new Float32Array(w * h);
-  for (let i = 0; i < w * h; i++)
-    y[i] = 0.299 * data[i * c] + 0.587 * data[i * c + 1] + 0.114 * data[i * c + 2];
-  const d = detectLuma(y, w, h, key, { originPrior: true });
+  const picture = startLumaDetector(key);
+  let d: LumaDetection;
+  try {
+    const { data, info } = await decodeStill(p);
+    const { width: w, height: h, channels: c } = info;
+    const y = new Float32Array(w * h);
+    for (let i = 0; i < w * h; i++)
+      y[i] = 0.299 * data[i * c] + 0.587 * data[i * c + 1] + 0.114 * data[i * c + 2];
+    d = await picture.detect(y, w, h, { originPrior: true });
+  } finally {
+    picture.close();
+  }
   let byIssued: IssuedDecision | null = null;
   if (!(d.detected && d.payloadHex)) {
     if (issued) byIssued = await lookUpIssued(d.candidates ?? [], issued);
@@ -532,83 +533,90 @@ export async function detectFile(
     const { width: w, height: h } = info.video;
     if (!pictureUsable) reasons.push(`video ${w}x${h} is smaller than the ${MIN_SIDE}px minimum`);
     else {
-      // Each frame is added once, to its timeline segment; the whole clip is the sum of those.
-      const segs: { acc: LumaAccumulator; start: number; end: number }[] = [];
-      let looked = false;
-      for await (const f of decodeLuma(p, info, maxSeconds)) {
-        if (quick !== null && !looked && f.timeSec >= quick) {
-          looked = true;
-          const used = segs.filter((s) => s.acc.frames > 0);
-          const d = detectLuma(meanOf(used.map((s) => s.acc)), w, h, key, {
-            originPrior: true,
-            looks: 2,
-            cheapOnly: true,
-          });
-          if (d.detected && d.payloadHex) {
-            vd = d;
-            skipped = `The first ${quick} s of the picture carried the mark with its identifier, so the rest of the picture${info.audio ? ' and the sound were' : ' was'} not analysed.`;
-            audioStop.abort();
-            audio.result = null;
-            break;
+      // Started now, the detector's worker is ready when the frames are summed.
+      const picture = startLumaDetector(key);
+      try {
+        // Each frame is added once, to its timeline segment; the whole clip is the sum of those.
+        const segs: { acc: LumaAccumulator; start: number; end: number }[] = [];
+        let looked = false;
+        for await (const f of decodeLuma(p, info, maxSeconds)) {
+          if (quick !== null && !looked && f.timeSec >= quick) {
+            looked = true;
+            const used = segs.filter((s) => s.acc.frames > 0);
+            const d = await picture.detect(meanOf(used.map((s) => s.acc)), w, h, {
+              originPrior: true,
+              looks: 2,
+              cheapOnly: true,
+            });
+            if (d.detected && d.payloadHex) {
+              vd = d;
+              skipped = `The first ${quick} s of the picture carried the mark with its identifier, so the rest of the picture${info.audio ? ' and the sound were' : ' was'} not analysed.`;
+              audioStop.abort();
+              audio.result = null;
+              break;
+            }
+            markUndecided();
           }
-          markUndecided();
+          const si = Math.floor(f.timeSec / SEGMENT_SEC);
+          while (segs.length <= si)
+            segs.push({
+              acc: new LumaAccumulator(w, h),
+              start: segs.length * SEGMENT_SEC,
+              end: segs.length * SEGMENT_SEC,
+            });
+          segs[si].acc.add(new Uint8Array(f.y.buffer, f.y.byteOffset, w * h));
+          segs[si].end = f.timeSec + 1 / info.video.fps;
         }
-        const si = Math.floor(f.timeSec / SEGMENT_SEC);
-        while (segs.length <= si)
-          segs.push({
-            acc: new LumaAccumulator(w, h),
-            start: segs.length * SEGMENT_SEC,
-            end: segs.length * SEGMENT_SEC,
+        if (!skipped) markUndecided();
+        const used = segs.filter((s) => s.acc.frames > 0);
+        const frames = used.reduce((n, s) => n + s.acc.frames, 0);
+        if (frames === 0) reasons.push('the video stream has no decodable frames');
+        else {
+          // A delivered clip re-encoded, trimmed or halved keeps the tile at the frame's origin: that
+          // test costs a handful of trials instead of the search's hundreds of millions.
+          vd ??= await picture.detect(meanOf(used.map((s) => s.acc)), w, h, {
+            originPrior: true,
+            looks: looked ? 2 : 1,
           });
-        segs[si].acc.add(new Uint8Array(f.y.buffer, f.y.byteOffset, w * h));
-        segs[si].end = f.timeSec + 1 / info.video.fps;
-      }
-      if (!skipped) markUndecided();
-      const used = segs.filter((s) => s.acc.frames > 0);
-      const frames = used.reduce((n, s) => n + s.acc.frames, 0);
-      if (frames === 0) reasons.push('the video stream has no decodable frames');
-      else {
-        // A delivered clip re-encoded, trimmed or halved keeps the tile at the frame's origin: that
-        // test costs a handful of trials instead of the search's hundreds of millions.
-        vd ??= detectLuma(meanOf(used.map((s) => s.acc)), w, h, key, {
-          originPrior: true,
-          looks: looked ? 2 : 1,
-        });
-        // A picture proven marked without its payload read goes to the ledger's tests too.
-        const pictureNamed = vd.detected && !!vd.payloadHex;
-        if (!pictureNamed && opts.issued)
-          byIssued = await lookUpIssued(chargeCandidates(vd.candidates ?? [], plannedTests), opts.issued);
-        if (!pictureNamed && !byIssued && vd.evidence?.length && opts.issuedScan)
-          byIssued = await matchLedger(chargeEvidence(vd.evidence, matchedTests), opts.issuedScan);
-        const t = vd.transform;
-        const found = vd;
-        const hit = byIssued;
-        // Segments are checked only at the geometry the whole clip revealed: one fold each. After a
-        // ledger-aided decision a segment counts when it decodes that identifier within the budget.
-        const confirmed = (acc: LumaAccumulator): boolean => {
-          if (!t || (!found.detected && !hit)) return false;
-          const c = confirmLuma(acc.mean(), w, h, key, t, found.trials);
-          if (found.detected && found.payloadHex) return c.detected;
-          if (!hit) return c.detected;
-          return (
-            chargeCandidates(c.candidates, plannedTests).some(
-              (x) =>
-                x.payloadHex === hit.payloadHex && issuedPValue(x, hit.issuedCount) <= ISSUED_P_THRESHOLD,
-            ) ||
-            matchIssued(chargeEvidence(c.evidence, matchedTests), [hit.payloadHex], hit.issuedCount) !== null
-          );
-        };
-        const segments =
-          used.length > 1
-            ? used.map((s) => ({ startSec: s.start, endSec: s.end, detected: confirmed(s.acc) }))
-            : [{ startSec: 0, endSec: frames / info.video.fps, detected: vd.detected || !!byIssued }];
-        video = {
-          framesUsed: frames,
-          secondsUsed: frames / info.video.fps,
-          segments,
-          transform: vd.transform ?? identity(),
-        };
-        if (!vd.detected && !byIssued && vd.reason) reasons.push(`video: ${vd.reason}`);
+          // A picture proven marked without its payload read goes to the ledger's tests too.
+          const pictureNamed = vd.detected && !!vd.payloadHex;
+          if (!pictureNamed && opts.issued)
+            byIssued = await lookUpIssued(chargeCandidates(vd.candidates ?? [], plannedTests), opts.issued);
+          if (!pictureNamed && !byIssued && vd.evidence?.length && opts.issuedScan)
+            byIssued = await matchLedger(chargeEvidence(vd.evidence, matchedTests), opts.issuedScan);
+          const t = vd.transform;
+          const found = vd;
+          const hit = byIssued;
+          // Segments are checked only at the geometry the whole clip revealed: one fold each. After a
+          // ledger-aided decision a segment counts when it decodes that identifier within the budget.
+          const confirmed = (acc: LumaAccumulator): boolean => {
+            if (!t || (!found.detected && !hit)) return false;
+            const c = confirmLuma(acc.mean(), w, h, key, t, found.trials);
+            if (found.detected && found.payloadHex) return c.detected;
+            if (!hit) return c.detected;
+            return (
+              chargeCandidates(c.candidates, plannedTests).some(
+                (x) =>
+                  x.payloadHex === hit.payloadHex && issuedPValue(x, hit.issuedCount) <= ISSUED_P_THRESHOLD,
+              ) ||
+              matchIssued(chargeEvidence(c.evidence, matchedTests), [hit.payloadHex], hit.issuedCount) !==
+                null
+            );
+          };
+          const segments =
+            used.length > 1
+              ? used.map((s) => ({ startSec: s.start, endSec: s.end, detected: confirmed(s.acc) }))
+              : [{ startSec: 0, endSec: frames / info.video.fps, detected: vd.detected || !!byIssued }];
+          video = {
+            framesUsed: frames,
+            secondsUsed: frames / info.video.fps,
+            segments,
+            transform: vd.transform ?? identity(),
+          };
+          if (!vd.detected && !byIssued && vd.reason) reasons.push(`video: ${vd.reason}`);
+        }
+      } finally {
+        picture.close();
       }
     }
   } else markUndecided();

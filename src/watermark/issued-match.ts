@@ -208,5 +208,28 @@ export async function matchLedger(
 ): Promise<IssuedDecision | null> {
   if (!evidence.length) return null;
   const s = await scan();
-  return s ? matchIssued(evidence, s.payloads, s.issuedCount) : null;
+  if (!s) return null;
+  // The scan runs on the thread that serves HTTP: a ledger of 250,000 costs it 0.1-0.3 s of CPU
+  // per reading, so it goes in slices with a turn of the event loop between them. Each slice is
+  // charged for the whole ledger, so the best slice is the best of the whole scan.
+  let best: (IssuedDecision & { z: number }) | null = null;
+  for (let i = 0; i < s.payloads.length; i += SCAN_SLICE) {
+    if (i > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const m = bestMatch(
+      evidence,
+      s.payloads.slice(i, i + SCAN_SLICE),
+      Math.max(s.issuedCount, s.payloads.length),
+    );
+    if (m && (!best || m.pValue < best.pValue || (m.pValue === best.pValue && m.z > best.z))) best = m;
+  }
+  if (!best || best.pValue > MATCH_P_THRESHOLD) return null;
+  return {
+    payloadHex: best.payloadHex,
+    pValue: best.pValue,
+    source: best.source,
+    issuedCount: best.issuedCount,
+  };
 }
+
+/** Identifiers matched between turns of the event loop (about 10-30 ms of CPU a reading). */
+const SCAN_SLICE = 20_000;

@@ -161,4 +161,27 @@ describe('the matched test: a reading correlated with every issued identifier', 
     expect(await matchLedger([], async () => ({ payloads: [HEX], issuedCount: 1 }))).toBeNull();
     expect(scans).toBe(1);
   });
+
+  it('scans a ledger larger than one slice in turns of the event loop and reaches the verdict of one pass', async () => {
+    const ev = evidence(0.65, 8);
+    // the issued identifier sits in the last of three slices of 20,000
+    const issued = [...others(45_000, 9), HEX, ...others(100, 10)];
+    let turns = 0,
+      done = false;
+    const tick = (): void => {
+      turns++;
+      if (!done) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const viaTurns = await matchLedger([ev], async () => ({ payloads: issued, issuedCount: issued.length }));
+    done = true;
+    expect(viaTurns).toEqual(matchIssued([ev], issued, issued.length));
+    expect(viaTurns).toMatchObject({ payloadHex: HEX, issuedCount: issued.length });
+    // other callbacks ran between the slices
+    expect(turns).toBeGreaterThanOrEqual(2);
+    // unmarked evidence against the same ledger: no verdict, as in one pass
+    expect(
+      await matchLedger([evidence(0, 11)], async () => ({ payloads: issued, issuedCount: 1e9 })),
+    ).toBeNull();
+  });
 });

@@ -1,0 +1,76 @@
+/**
+ * Detections on a worker thread of their own: the worker is started before its input is ready (its
+ * start-up, about 0.2 s under tsx, overlaps the decoding), answers requests one at a time, and is
+ * terminated by its owner. Each reply is checked against a schema; a crash, an exit, a timeout or
+ * a malformed reply reject the request and retire the worker, so the caller can fall back to
+ * running the detection itself.
+ */
+import type { Worker } from 'node:worker_threads';
+import type { z } from 'zod';
+import { startModuleWorker } from '../media/module-worker';
+
+type Reply<T> = { ok: true; detection: T } | { ok: false; message: string };
+
+export interface DetectionWorker {
+  request<T>(
+    message: unknown,
+    reply: z.ZodType<Reply<T>>,
+    opts: { timeoutMs: number; signal?: AbortSignal; stopped?: () => Error },
+  ): Promise<T>;
+  close(): void;
+}
+
+export function startDetectionWorker(entry: string, label: string): DetectionWorker {
+  let w: Worker | null = null;
+  let failure: Error | null = null;
+  let pending: ((err: Error | null, raw?: unknown) => void) | null = null;
+  const retire = (err: Error): void => {
+    failure ??= err;
+    const p = pending;
+    pending = null;
+    if (w) void w.terminate();
+    w = null;
+    p?.(err);
+  };
+  try {
+    w = startModuleWorker(entry);
+    w.on('message', (raw: unknown) => {
+      const p = pending;
+      pending = null;
+      p?.(null, raw);
+    });
+    w.once('error', (e) => retire(e));
+    w.once('exit', (code) => retire(new Error(`${label} worker exited with ${code}`)));
+  } catch (e) {
+    failure = e as Error;
+  }
+  return {
+    request(message, reply, opts) {
+      return new Promise((resolve, reject) => {
+        if (failure || !w) return reject(failure ?? new Error(`${label} worker is closed`));
+        if (pending) return reject(new Error(`${label} worker is busy`));
+        const timer = setTimeout(() => retire(new Error(`${label} timed out`)), opts.timeoutMs);
+        const stop = (): void => retire(opts.stopped?.() ?? new Error(`${label} stopped`));
+        pending = (err, raw) => {
+          clearTimeout(timer);
+          opts.signal?.removeEventListener('abort', stop);
+          if (err) return reject(err);
+          const r = reply.safeParse(raw);
+          if (!r.success) {
+            const bad = new Error(`${label} worker sent a malformed reply`);
+            retire(bad);
+            reject(bad);
+          } else if (!r.data.ok) reject(new Error(r.data.message));
+          else resolve(r.data.detection);
+        };
+        if (opts.signal?.aborted) return stop();
+        opts.signal?.addEventListener('abort', stop, { once: true });
+        // Typed arrays are copied, not transferred: the caller may still hold them.
+        w.postMessage(message);
+      });
+    },
+    close() {
+      retire(new Error(`${label} worker is closed`));
+    },
+  };
+}
