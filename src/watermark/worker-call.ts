@@ -1,7 +1,7 @@
 /**
  * Detections on a worker thread of their own: the worker is started before its input is ready (its
  * start-up, about 0.2 s under tsx, overlaps the decoding), answers requests one at a time, and is
- * terminated by its owner. Each reply is checked against a schema; a crash, an exit, a timeout or
+ * terminated by its owner or kept for the next one. Each reply is checked against a schema; a crash, an exit, a timeout or
  * a malformed reply reject the request and retire the worker, so the caller can fall back to
  * running the detection itself.
  */
@@ -17,6 +17,13 @@ export interface DetectionWorker {
     reply: z.ZodType<Reply<T>>,
     opts: { timeoutMs: number; signal?: AbortSignal; stopped?: () => Error },
   ): Promise<T>;
+  /** false once it failed or was closed: a new request would only be refused */
+  readonly alive: boolean;
+  /**
+   * Whether the worker keeps the process running. Held while it may be asked something; a worker
+   * kept idle for later is let go of, so that it never keeps a finished process alive.
+   */
+  hold(on: boolean): void;
   close(): void;
 }
 
@@ -68,6 +75,13 @@ export function startDetectionWorker(entry: string, label: string): DetectionWor
         // Typed arrays are copied, not transferred: the caller may still hold them.
         w.postMessage(message);
       });
+    },
+    get alive() {
+      return !failure && w !== null;
+    },
+    hold(on) {
+      if (on) w?.ref();
+      else w?.unref();
     },
     close() {
       retire(new Error(`${label} worker is closed`));

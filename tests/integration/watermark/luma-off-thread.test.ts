@@ -1,4 +1,8 @@
+import path from 'node:path';
+import { z } from 'zod';
+import { replySchema } from '../../../src/watermark/detection-schemas';
 import { createLumaEmbedder, detectLuma } from '../../../src/watermark/luma';
+import { startDetectionWorker } from '../../../src/watermark/worker-call';
 import { startLumaDetector } from '../../../src/watermark/luma-off-thread';
 import { syntheticFrame } from '../../../bench/watermark/frames';
 
@@ -31,6 +35,15 @@ describe('the picture-mark detection on its own thread', () => {
     } finally {
       picture.close();
     }
+    // the next detector takes the idle worker the first one left
+    const next = startLumaDetector(key, (e) => fallbacks.push(e));
+    try {
+      expect(await next.detect(markedL, 640, 480, { originPrior: true })).toMatchObject({
+        payloadHex: payload,
+      });
+    } finally {
+      next.close();
+    }
     expect(fallbacks).toEqual([]);
     expect(markedL.length).toBe(640 * 480);
   });
@@ -44,5 +57,12 @@ describe('the picture-mark detection on its own thread', () => {
     const d = await picture.detect(Float32Array.from(marked), 640, 480, { originPrior: true });
     expect(d).toMatchObject({ detected: true, payloadHex: payload });
     expect(fallbacks.map((e) => e.message)).toEqual(['picture detection worker is closed']);
+  });
+
+  it('refuses a request when its worker cannot start, so that the caller runs the detection itself', async () => {
+    const worker = startDetectionWorker(path.join(__dirname, 'no-such-entry.ts'), 'test detection');
+    await expect(worker.request({}, replySchema(z.object({})), { timeoutMs: 30_000 })).rejects.toThrow();
+    expect(worker.alive).toBe(false);
+    worker.close();
   });
 });

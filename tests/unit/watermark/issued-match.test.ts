@@ -164,7 +164,7 @@ describe('the matched test: a reading correlated with every issued identifier', 
 
   it('scans a ledger larger than one slice in turns of the event loop and reaches the verdict of one pass', async () => {
     const ev = evidence(0.65, 8);
-    // the issued identifier sits in the last of three slices of 20,000
+    // the issued identifier sits in the last of five slices of 10,000
     const issued = [...others(45_000, 9), HEX, ...others(100, 10)];
     let turns = 0,
       done = false;
