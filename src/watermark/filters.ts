@@ -15,8 +15,6 @@ export function boxMean(src: Float32Array, w: number, h: number, r: number): Flo
     }
   }
   const col = new Float64Array(w);
-  const cnt = new Int32Array(1);
-  void cnt;
   // Vertical pass as a running column sum over rows.
   let lo = 0,
     hi = -1;

@@ -37,10 +37,34 @@ export interface LumaDetector {
 
 /**
  * Workers that finished a detection, kept for the next: starting one costs about 0.2 s of CPU under
- * tsx, which twenty concurrent verifications would otherwise pay twenty times.
+ * tsx, which twenty concurrent verifications would otherwise pay twenty times. One left idle for
+ * IDLE_MS is closed, so a quiet service holds no threads.
  */
-const idle: DetectionWorker[] = [];
+const idle: { worker: DetectionWorker; timer: NodeJS.Timeout }[] = [];
 const IDLE_MAX = 2;
+const IDLE_MS = 60_000;
+
+function takeIdle(): DetectionWorker | null {
+  for (let e = idle.pop(); e; e = idle.pop()) {
+    clearTimeout(e.timer);
+    if (e.worker.alive) return e.worker;
+  }
+  return null;
+}
+
+function keepIdle(worker: DetectionWorker): void {
+  if (!worker.alive || idle.length >= IDLE_MAX) return worker.close();
+  worker.hold(false);
+  const entry = {
+    worker,
+    timer: setTimeout(() => {
+      const i = idle.indexOf(entry);
+      if (i >= 0) idle.splice(i, 1);
+      worker.close();
+    }, IDLE_MS).unref(),
+  };
+  idle.push(entry);
+}
 
 /**
  * A picture detector whose worker is taken from the idle ones or started now, so that its start-up
@@ -48,12 +72,7 @@ const IDLE_MAX = 2;
  * at a time, until closed; after that it answers on the calling thread.
  */
 export function startLumaDetector(key: Buffer, onFallback?: (e: Error) => void): LumaDetector {
-  let worker: DetectionWorker | null = null;
-  while (!worker && idle.length) {
-    const w = idle.pop()!;
-    if (w.alive) worker = w;
-  }
-  worker ??= startDetectionWorker(ENTRY, 'picture detection');
+  const worker = takeIdle() ?? startDetectionWorker(ENTRY, 'picture detection');
   worker.hold(true);
   let mine: DetectionWorker | null = worker;
   return {
@@ -69,13 +88,8 @@ export function startLumaDetector(key: Buffer, onFallback?: (e: Error) => void):
       }
     },
     close() {
-      const w = mine;
+      if (mine) keepIdle(mine);
       mine = null;
-      if (!w) return;
-      if (w.alive && idle.length < IDLE_MAX) {
-        w.hold(false);
-        idle.push(w);
-      } else w.close();
     },
   };
 }
