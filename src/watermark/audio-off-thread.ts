@@ -1,5 +1,5 @@
 /**
- * The sound-mark search (about 1 s of CPU for 10 s of sound) on its own worker thread, so it runs
+ * The sound-mark search (about 1 s of CPU for 10 s of sound) on a worker thread, so it runs
  * beside the picture's decoding and search instead of after them. If the worker cannot start,
  * crashes, times out or answers nonsense, the search runs here instead: a slower answer, never a
  * missing one.
@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { moduleBeside } from '../media/module-worker';
 import { detectAudio, type AudioDetection } from './audio';
 import { candidatesSchema, detectionBaseSchema, evidenceSchema, replySchema } from './detection-schemas';
-import { startDetectionWorker } from './worker-call';
+import { createWorkerPool } from './worker-call';
 
 const ENTRY = moduleBeside(__dirname, __filename, 'audio-detect-entry');
 const TIMEOUT_MS = 60_000;
@@ -20,6 +20,7 @@ const detectionSchema = detectionBaseSchema.extend({
   evidence: evidenceSchema('sound').optional(),
 });
 const audioReplySchema = replySchema(detectionSchema);
+const pool = createWorkerPool(ENTRY, 'audio detection', { maxIdle: 2, idleMs: 60_000 });
 
 /** The search was stopped by its caller (the answer is no longer wanted). */
 export class AudioSearchStopped extends Error {}
@@ -30,7 +31,7 @@ export async function detectAudioOffThread(
   key: Buffer,
   opts: { onFallback?: (e: Error) => void; signal?: AbortSignal } = {},
 ): Promise<AudioDetection> {
-  const worker = startDetectionWorker(ENTRY, 'audio detection');
+  const worker = pool.take();
   try {
     return await worker.request({ pcm, sampleRate, key: new Uint8Array(key) }, audioReplySchema, {
       timeoutMs: TIMEOUT_MS,
@@ -43,6 +44,7 @@ export async function detectAudioOffThread(
     opts.onFallback?.(e as Error);
     return detectAudio(pcm, sampleRate, key);
   } finally {
-    worker.close();
+    // a stopped search retired its worker (terminated mid-search): only a sound one goes back
+    pool.give(worker);
   }
 }

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { moduleBeside } from '../media/module-worker';
 import { candidatesSchema, detectionBaseSchema, evidenceSchema, replySchema } from './detection-schemas';
 import { detectLuma, type LumaDetection, type LumaDetectOptions } from './luma';
-import { startDetectionWorker, type DetectionWorker } from './worker-call';
+import { createWorkerPool, type DetectionWorker } from './worker-call';
 
 const ENTRY = moduleBeside(__dirname, __filename, 'luma-detect-entry');
 const TIMEOUT_MS = 60_000;
@@ -35,36 +35,7 @@ export interface LumaDetector {
   close(): void;
 }
 
-/**
- * Workers that finished a detection, kept for the next: starting one costs about 0.2 s of CPU under
- * tsx, which twenty concurrent verifications would otherwise pay twenty times. One left idle for
- * IDLE_MS is closed, so a quiet service holds no threads.
- */
-const idle: { worker: DetectionWorker; timer: NodeJS.Timeout }[] = [];
-const IDLE_MAX = 2;
-const IDLE_MS = 60_000;
-
-function takeIdle(): DetectionWorker | null {
-  for (let e = idle.pop(); e; e = idle.pop()) {
-    clearTimeout(e.timer);
-    if (e.worker.alive) return e.worker;
-  }
-  return null;
-}
-
-function keepIdle(worker: DetectionWorker): void {
-  if (!worker.alive || idle.length >= IDLE_MAX) return worker.close();
-  worker.hold(false);
-  const entry = {
-    worker,
-    timer: setTimeout(() => {
-      const i = idle.indexOf(entry);
-      if (i >= 0) idle.splice(i, 1);
-      worker.close();
-    }, IDLE_MS).unref(),
-  };
-  idle.push(entry);
-}
+const pool = createWorkerPool(ENTRY, 'picture detection', { maxIdle: 2, idleMs: 60_000 });
 
 /**
  * A picture detector whose worker is taken from the idle ones or started now, so that its start-up
@@ -72,9 +43,7 @@ function keepIdle(worker: DetectionWorker): void {
  * at a time, until closed; after that it answers on the calling thread.
  */
 export function startLumaDetector(key: Buffer, onFallback?: (e: Error) => void): LumaDetector {
-  const worker = takeIdle() ?? startDetectionWorker(ENTRY, 'picture detection');
-  worker.hold(true);
-  let mine: DetectionWorker | null = worker;
+  let mine: DetectionWorker | null = pool.take();
   return {
     async detect(luma, width, height, opts = {}) {
       try {
@@ -88,7 +57,7 @@ export function startLumaDetector(key: Buffer, onFallback?: (e: Error) => void):
       }
     },
     close() {
-      if (mine) keepIdle(mine);
+      if (mine) pool.give(mine);
       mine = null;
     },
   };

@@ -88,3 +88,48 @@ export function startDetectionWorker(entry: string, label: string): DetectionWor
     },
   };
 }
+
+export interface WorkerPool {
+  /** an idle worker, or a new one, held for its caller until given back */
+  take(): DetectionWorker;
+  /** back to the idle ones (closed instead if it failed or enough are idle) */
+  give(worker: DetectionWorker): void;
+}
+
+/**
+ * Workers that finished a detection, kept for the next: starting one costs about 0.2 s of CPU under
+ * tsx, which twenty concurrent verifications would otherwise pay twenty times. One left idle for
+ * idleMs is closed, so a quiet service holds no threads.
+ */
+export function createWorkerPool(
+  entry: string,
+  label: string,
+  opts: { maxIdle: number; idleMs: number },
+): WorkerPool {
+  const idle: { worker: DetectionWorker; timer: NodeJS.Timeout }[] = [];
+  return {
+    take() {
+      for (let e = idle.pop(); e; e = idle.pop()) {
+        clearTimeout(e.timer);
+        if (e.worker.alive) {
+          e.worker.hold(true);
+          return e.worker;
+        }
+      }
+      return startDetectionWorker(entry, label);
+    },
+    give(worker) {
+      if (!worker.alive || idle.length >= opts.maxIdle) return worker.close();
+      worker.hold(false);
+      const e = {
+        worker,
+        timer: setTimeout(() => {
+          const i = idle.indexOf(e);
+          if (i >= 0) idle.splice(i, 1);
+          worker.close();
+        }, opts.idleMs).unref(),
+      };
+      idle.push(e);
+    },
+  };
+}

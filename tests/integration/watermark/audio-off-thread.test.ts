@@ -20,7 +20,7 @@ describe('the sound-mark search on its own thread', () => {
     expect(pcm.length).toBeGreaterThan(0);
   });
 
-  it('answers "not detected" with a reason for silence and for another key', async () => {
+  it('answers "not detected" with a reason for silence and for another key, one search after another', async () => {
     const silent = await detectAudioOffThread(new Float32Array(16000 * 3), 16000, key);
     expect(silent).toMatchObject({ detected: false, payloadHex: null });
     expect(silent.reason).toMatch(/silent/);
@@ -38,6 +38,12 @@ describe('the sound-mark search on its own thread', () => {
     });
     stop.abort();
     await expect(pending).rejects.toBeInstanceOf(AudioSearchStopped);
+    expect(fallbacks).toEqual([]);
+    // the stopped worker is not kept: the next search gets a sound one and answers there
+    const next = await detectAudioOffThread(speech.subarray(0, 16000 * 3), 16000, key, {
+      onFallback: (e) => fallbacks.push(e),
+    });
+    expect(next).toEqual(detectAudio(speech.subarray(0, 16000 * 3), 16000, key));
     expect(fallbacks).toEqual([]);
   });
 });
