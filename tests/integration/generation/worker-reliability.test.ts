@@ -87,11 +87,12 @@ maybe('generation workers as separate processes (PostgreSQL + Redis)', () => {
     for (const p of POINTS) {
       await waitFor(`generation held at ${p}`, async () => {
         if (p === 'stamping:afterPut') {
-          const r = await svc.rt.db.query(
-            'select 1 from generation_pending_outputs where generation_id = $1',
+          // The pending row is written before the blob is put: held after the put means both exist.
+          const r = await svc.rt.db.query<{ blob_key: string }>(
+            'select blob_key from generation_pending_outputs where generation_id = $1',
             [ids[p]],
           );
-          return r.rowCount > 0;
+          return r.rowCount > 0 && (await svc.rt.blobs.has(r.rows[0]!.blob_key));
         }
         return (await row(ids[p]!)).stage === p;
       });
