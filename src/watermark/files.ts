@@ -14,7 +14,14 @@ import {
   type IssuedDecision,
   type IssuedLookup,
 } from './issued';
-import { chargeEvidence, jointEvidence, matchIssued, matchLedger, type IssuedScan } from './issued-match';
+import {
+  chargeEvidence,
+  jointEvidence,
+  matchIssued,
+  matchLedger,
+  type IssuedScan,
+  type MarkEvidence,
+} from './issued-match';
 import { AudioSearchStopped, detectAudioOffThread } from './audio-off-thread';
 import { startLumaDetector } from './luma-off-thread';
 import {
@@ -418,6 +425,8 @@ async function detectImage(
       issued,
     );
     if (r?.decidedBy === 'ledger') byIssued = r;
+    if (r?.decidedBy === 'unissued' && issuedScan && d.evidence?.length)
+      byIssued = await matchLedger(d.evidence, issuedScan);
   }
   return {
     ...fromLuma(d),
@@ -429,6 +438,31 @@ async function detectImage(
     video: { framesUsed: 1, secondsUsed: 0, segments: [], transform: d.transform ?? identity() },
     audio: null,
   };
+}
+
+/**
+ * The matched test on a clip's readings, each charged for every matched test the clip can run:
+ * the picture's, then the sound's, then both together. `jointPicture` pairs with the sound when
+ * the picture's own test already ran.
+ */
+async function matchReadings(
+  picture: MarkEvidence[],
+  sound: MarkEvidence[],
+  matchedTests: number,
+  scan: IssuedScan,
+  jointPicture: MarkEvidence[] = picture,
+): Promise<IssuedDecision | null> {
+  if (picture.length) {
+    const m = await matchLedger(chargeEvidence(picture, matchedTests), scan);
+    if (m) return m;
+  }
+  if (sound.length) {
+    const m = await matchLedger(chargeEvidence(sound, matchedTests), scan);
+    if (m) return m;
+  }
+  if (jointPicture.length && sound.length)
+    return matchLedger(chargeEvidence(jointEvidence(jointPicture, sound), matchedTests), scan);
+  return null;
 }
 
 function meanOf(accs: LumaAccumulator[]): Float32Array {
@@ -525,6 +559,7 @@ export async function detectFile(
   // test sharing its budget when the file has both.
   const matchedTests = plannedTests + (pictureUsable && info.audio ? 1 : 0);
   let byIssued: IssuedDecision | null = null;
+  let pictureMatched = false;
   let video: WatermarkDetection['video'] = null;
   let vd: LumaDetection | null = null;
   let skipped: string | undefined;
@@ -582,8 +617,10 @@ export async function detectFile(
           const pictureNamed = vd.detected && !!vd.payloadHex;
           if (!pictureNamed && opts.issued)
             byIssued = await lookUpIssued(chargeCandidates(vd.candidates ?? [], plannedTests), opts.issued);
-          if (!pictureNamed && !byIssued && vd.evidence?.length && opts.issuedScan)
+          if (!pictureNamed && !byIssued && vd.evidence?.length && opts.issuedScan) {
+            pictureMatched = true;
             byIssued = await matchLedger(chargeEvidence(vd.evidence, matchedTests), opts.issuedScan);
+          }
           const t = vd.transform;
           const found = vd;
           const hit = byIssued;
@@ -636,13 +673,8 @@ export async function detectFile(
   const candidates = chargeCandidates([...(vd?.candidates ?? []), ...(ad?.candidates ?? [])], plannedTests);
   if (!named && !byIssued && ad && opts.issued)
     byIssued = await lookUpIssued(chargeCandidates(ad.candidates ?? [], plannedTests), opts.issued);
-  if (!named && !byIssued && ad?.evidence?.length && opts.issuedScan)
-    byIssued = await matchLedger(chargeEvidence(ad.evidence, matchedTests), opts.issuedScan);
-  if (!named && !byIssued && vd?.evidence?.length && ad?.evidence?.length && opts.issuedScan)
-    byIssued = await matchLedger(
-      chargeEvidence(jointEvidence(vd.evidence, ad.evidence), matchedTests),
-      opts.issuedScan,
-    );
+  if (!named && !byIssued && opts.issuedScan)
+    byIssued = await matchReadings([], ad?.evidence ?? [], matchedTests, opts.issuedScan, vd?.evidence ?? []);
   let payloadHex = vd?.payloadHex ?? ad?.payloadHex ?? byIssued?.payloadHex ?? null;
   let decidedBy: WatermarkDetection['decidedBy'] = named
     ? 'code'
@@ -656,9 +688,26 @@ export async function detectFile(
     if (vd?.detected && vd.payloadHex) decided.push({ payloadHex: vd.payloadHex, source: 'picture' });
     if (ad?.detected && ad.payloadHex) decided.push({ payloadHex: ad.payloadHex, source: 'sound' });
     const r = await reconcileWithLedger(decided, candidates, opts.issued);
-    if (r) payloadHex = r.payloadHex;
-    if (r?.decidedBy === 'ledger') {
-      byIssued = r;
+    if (r?.decidedBy === 'code') payloadHex = r.payloadHex;
+    let hit: IssuedDecision | null = r?.decidedBy === 'ledger' ? r : null;
+    // The code named an identifier the ledger never issued, which may be a list path past the right
+    // one: the readings are matched against what it issued, as when nothing was named (the same
+    // tests, so the same charge).
+    if (r?.decidedBy === 'unissued')
+      hit =
+        byIssued ??
+        (opts.issuedScan
+          ? await matchReadings(
+              pictureMatched ? [] : (vd?.evidence ?? []),
+              ad?.evidence ?? [],
+              matchedTests,
+              opts.issuedScan,
+              vd?.evidence ?? [],
+            )
+          : null);
+    if (hit) {
+      byIssued = hit;
+      payloadHex = hit.payloadHex;
       decidedBy = 'ledger';
     }
   }

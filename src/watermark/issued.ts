@@ -108,15 +108,18 @@ export interface CodeDecision {
 
 export type LedgerReconciliation =
   | { decidedBy: 'code'; payloadHex: string; source: IssuedCandidate['source'] }
-  | ({ decidedBy: 'ledger' } & IssuedDecision);
+  | ({ decidedBy: 'ledger' } & IssuedDecision)
+  /** the ledger issued none of the decisions and no candidate names one within the budget */
+  | { decidedBy: 'unissued' };
 
 /**
  * The code decided, but on an identifier the ledger may never have issued: a path past the right
  * one can pass the CRC inside the list ((rank + 1) * 2^-16 of hard inputs), and an operator can
  * mark with any payload. The ledger can only identify what it issued, so when the preferred
  * decision is unknown to it, the other mark's decision is taken if the ledger knows that one, else
- * a candidate that names an issued identifier within the ledger-aided budget. null: keep the
- * preferred decision (the ledger knows it, or nothing else does better). One ledger question.
+ * a candidate that names an issued identifier within the ledger-aided budget; 'unissued' when
+ * neither helps (the caller can still run the matched test). null: keep the preferred decision
+ * (the ledger knows it, or there was none). One ledger question.
  */
 export async function reconcileWithLedger(
   decided: CodeDecision[],
@@ -132,5 +135,5 @@ export async function reconcileWithLedger(
   const known = codes.find((d) => issued.has(d.payloadHex));
   if (known) return { decidedBy: 'code', ...known };
   const d = decideByIssued(candidates, issued, issuedCount);
-  return d ? { decidedBy: 'ledger', ...d, issuedCount } : null;
+  return d ? { decidedBy: 'ledger', ...d, issuedCount } : { decidedBy: 'unissued' };
 }

@@ -124,7 +124,7 @@ describe('ledger-aided watermark decision', () => {
       expect(r).toEqual({ decidedBy: 'code', payloadHex: HEX, source: 'sound' });
     });
 
-    it('falls back to a candidate that names an issued identifier within the budget, and to nothing otherwise', async () => {
+    it('falls back to a candidate that names an issued identifier within the budget, and otherwise says none was issued', async () => {
       const r = await reconcileWithLedger(
         [{ payloadHex: UNKNOWN, source: 'picture' }],
         soundCandidates,
@@ -134,7 +134,7 @@ describe('ledger-aided watermark decision', () => {
       expect(r && r.decidedBy === 'ledger' && r.pValue).toBeLessThanOrEqual(ISSUED_P_THRESHOLD);
       expect(
         await reconcileWithLedger([{ payloadHex: UNKNOWN, source: 'picture' }], soundCandidates, ledger([])),
-      ).toBeNull();
+      ).toEqual({ decidedBy: 'unissued' });
       // a ledger so large that the candidate no longer meets the budget
       expect(
         await reconcileWithLedger(
@@ -145,7 +145,7 @@ describe('ledger-aided watermark decision', () => {
             issuedCount: 1e15,
           }),
         ),
-      ).toBeNull();
+      ).toEqual({ decidedBy: 'unissued' });
       expect(await reconcileWithLedger([], soundCandidates, ledger([HEX]))).toBeNull();
     });
   });
