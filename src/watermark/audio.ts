@@ -13,7 +13,7 @@ import { keyedBytes } from './keyed';
 import { chipValues, makeLayout, softBits, type ChipLayout } from './layout';
 import { issuedCandidates, type IssuedCandidate } from './issued';
 import type { MarkEvidence } from './issued-match';
-import { unionPValue } from './stats';
+import { RADEMACHER_TAIL_C, unionPValue } from './stats';
 
 /**
  * The audio mark: dither modulation (QIM) of band-energy ratios. Time is cut into chips of
@@ -661,6 +661,11 @@ export interface AudioDetection {
 }
 
 export const AUDIO_P_THRESHOLD = 1e-9;
+/**
+ * The sync score is a self-normalised sum of keyed random signs: its tail is bounded by
+ * RADEMACHER_TAIL_C times the normal tail, not by the normal tail itself.
+ */
+const LOG10_SYNC_TAIL_C = Math.log10(RADEMACHER_TAIL_C);
 const MAX_SPEED_DEV = 0.055;
 /** sub-chip offsets tried (CHIP_SEC / PHASES = 4 ms: at most 2 ms off; y moves ~0.08 per ms) */
 const PHASES = 16;
@@ -904,14 +909,21 @@ export function detectAudio(
   // The floor-aware reading only runs when the plain one found a mark it could not read, but it
   // could have run every time: both are charged for two tests.
   let r = plain;
-  let candidates = issuedCandidates(plain.dec, plain.best.z, plain.trials, READINGS, 'sound');
+  let candidates = issuedCandidates(
+    plain.dec,
+    plain.best.z,
+    plain.trials,
+    READINGS,
+    'sound',
+    LOG10_SYNC_TAIL_C,
+  );
   let noisy: Reading | null = null;
   if (!(plain.detected && plain.dec.crcOk) && plain.best.z >= SECOND_READING_MIN_Z) {
     noisy = reading(sp, kd, starts, winFrames, true);
     if (noisy) {
       candidates = [
         ...candidates,
-        ...issuedCandidates(noisy.dec, noisy.best.z, noisy.trials, READINGS, 'sound'),
+        ...issuedCandidates(noisy.dec, noisy.best.z, noisy.trials, READINGS, 'sound', LOG10_SYNC_TAIL_C),
       ];
       const better =
         noisy.detected && noisy.dec.crcOk ? true : !plain.detected && noisy.pValue < plain.pValue;
@@ -1002,7 +1014,7 @@ function reading(
     // Every window searched counts in the union bound, whichever one wins.
     trials += r.trials;
     if (r.best && (!best || r.best.z > best.z)) best = r.best;
-    if (best && READINGS * unionPValue(best.z, trials) <= AUDIO_P_THRESHOLD) break;
+    if (best && READINGS * unionPValue(best.z, trials, LOG10_SYNC_TAIL_C) <= AUDIO_P_THRESHOLD) break;
   }
   if (!best) return null;
   // Long input: the winning alignment, refined over all of it, sums every repeat of the mark.
@@ -1016,6 +1028,6 @@ function reading(
     AUDIO_LIST_SIZE,
     Math.max(AUDIO_ISSUED_DEPTH, ISSUED_LIST_SIZE),
   );
-  const pValue = Math.min(1, READINGS * unionPValue(best.z, trials, dec.crcLog10));
+  const pValue = Math.min(1, READINGS * unionPValue(best.z, trials, dec.crcLog10 + LOG10_SYNC_TAIL_C));
   return { best, trials, dec, pValue, detected: pValue <= AUDIO_P_THRESHOLD };
 }

@@ -1,4 +1,5 @@
 import { CODED_BITS, encodePayload, PAYLOAD_BITS } from './ecc';
+import { log10RademacherTail } from './stats';
 import type { IssuedCandidate, IssuedDecision } from './issued';
 
 /**
@@ -12,10 +13,14 @@ import type { IssuedCandidate, IssuedDecision } from './issued';
  *
  * For an unmarked input each unit's sign is a keyed coin independent of its magnitude (the host
  * and the keyed dither set the magnitude; the sync and whitening signs are keyed apart), so the
- * numerator is a Rademacher sum and P(z >= t) <= exp(-t^2 / 2) (Hoeffding) at every alignment and
- * for every word. The union over the alignments searched and the N identifiers gives
+ * numerator is a weighted Rademacher sum, and at every alignment and for every word
+ * P(z >= t) <= 3.18 Q(t), Q the normal tail (Bentkus and Dzindzalieta's optimal constant; see
+ * stats.ts). Near the threshold (z about 10) that is 8 times less than Hoeffding's exp(-t^2 / 2),
+ * which it replaced: on 204 3 s windows of four keys and sources, identified against a ledger of
+ * 1e9 / 250,000, white noise 20 dB 146 -> 152 / 159 -> 164, AAC 64k 191 -> 195 / 204 -> 204.
+ * The union over the alignments searched and the N identifiers gives
  *
- *   p <= 10^log10Charge * N * exp(-z^2 / 2).
+ *   p <= 10^log10Charge * N * 3.18 Q(z).
  */
 
 /**
@@ -139,7 +144,7 @@ export function bestMatch(
       const z = num / dens[e];
       if (z <= 0) continue;
       // compared unclamped: far from deciding, every p-value would clamp to 1 and tie
-      const log10P = usable[e].log10Charge + Math.log10(n) - (z * z * Math.LOG10E) / 2;
+      const log10P = usable[e].log10Charge + Math.log10(n) + log10RademacherTail(z);
       if (log10P < bestLog10) {
         bestLog10 = log10P;
         best = {

@@ -37,8 +37,10 @@ export function issuedCandidates(
   trials: number,
   decisions: number,
   source: IssuedCandidate['source'],
+  /** log10 of the factor on the normal tail that bounds the sync score's tail */
+  tailLog10 = 0,
 ): IssuedCandidate[] {
-  const sync = Math.min(0, log10NormalTail(z) + Math.log10(Math.max(1, trials)));
+  const sync = Math.min(0, log10NormalTail(z) + Math.log10(Math.max(1, trials)) + tailLog10);
   return dec.crcPasses.map((c) => ({
     payloadHex: c.payloadHex,
     log10PerIssued: Math.log10(Math.max(1, decisions)) + sync + Math.log10(c.rank + 1) - LOG10_WORDS,

@@ -7,6 +7,19 @@ export function log10NormalTail(z: number): number {
   return (-z2 / 2 - Math.log(z * Math.sqrt(2 * Math.PI)) + Math.log(series)) / Math.LN10;
 }
 
+/**
+ * The smallest c with P(S >= x) <= c * P(N(0,1) >= x) for every weighted Rademacher sum S of unit
+ * variance and every x: c = 1 / (4 P(N(0,1) >= sqrt 2)) (Bentkus and Dzindzalieta, Bernoulli 21,
+ * 2015). A self-normalised sum of keyed random signs is such a sum.
+ */
+export const RADEMACHER_TAIL_C = 1 / (4 * 0.5 * erfc(1));
+
+/** log10 of a bound on P(S >= z) for a weighted Rademacher sum S of unit variance. */
+export function log10RademacherTail(z: number): number {
+  // Hoeffding's exp(-z^2 / 2) is the smaller of the two below z of about 1.
+  return Math.min(Math.log10(RADEMACHER_TAIL_C) + log10NormalTail(z), (-z * z * Math.LOG10E) / 2);
+}
+
 function erfc(x: number): number {
   // Numerical Recipes erfcc (fractional error < 1.2e-7).
   const z = Math.abs(x);

@@ -9,6 +9,7 @@ import {
   packedCode,
   type MarkEvidence,
 } from '../../../src/watermark/issued-match';
+import { log10NormalTail, log10RademacherTail, RADEMACHER_TAIL_C } from '../../../src/watermark/stats';
 import { gaussian, rng } from '../../../bench/watermark/frames';
 
 const HEX = '0f1e2d3c4b5a6978';
@@ -79,7 +80,7 @@ describe('the matched test: a reading correlated with every issued identifier', 
     expect(packedCode('not a payload')).toBeNull();
   });
 
-  it('charges 10^log10Charge x N x exp(-z^2 / 2), N at least the identifiers scanned', () => {
+  it('charges 10^log10Charge x N x 3.18 Q(z), N at least the identifiers scanned', () => {
     const ev = evidence(0.6, 3, 4);
     const m = bestMatch([ev], [HEX], 1e6)!;
     const code = encodePayload(hexToBits(HEX));
@@ -87,14 +88,14 @@ describe('the matched test: a reading correlated with every issued identifier', 
     for (let b = 0; b < CODED_BITS; b++) num += code[b] ? -ev.soft[b] : ev.soft[b];
     const z = num / Math.sqrt(ev.syncEnergy + ev.payloadEnergy);
     expect(m.z).toBeCloseTo(z, 9);
-    expect(Math.log10(m.pValue)).toBeCloseTo(4 + 6 - (z * z * Math.LOG10E) / 2, 9);
+    expect(Math.log10(m.pValue)).toBeCloseTo(4 + 6 + Math.log10(RADEMACHER_TAIL_C) + log10NormalTail(z), 9);
     // far from deciding (p clamps to 1), the best word is still the one with the highest z
     const words = [...others(50, 13), HEX];
     const far = bestMatch([evidence(0.6, 3, 40)], words, 1e9)!;
     expect(far).toMatchObject({ payloadHex: HEX, pValue: 1 });
     // a ledger that claims fewer identifiers than were scanned is charged for those scanned
     const few = bestMatch([ev], [HEX, ...others(99, 4)], 1)!;
-    expect(Math.log10(few.pValue)).toBeCloseTo(4 + 2 - (z * z * Math.LOG10E) / 2, 9);
+    expect(Math.log10(few.pValue)).toBeCloseTo(4 + 2 + Math.log10(RADEMACHER_TAIL_C) + log10NormalTail(z), 9);
     // more tests sharing the budget
     const charged = bestMatch(chargeEvidence([ev], 2), [HEX], 1e6)!;
     expect(charged.pValue / m.pValue).toBeCloseTo(2, 9);
@@ -117,20 +118,20 @@ describe('the matched test: a reading correlated with every issued identifier', 
       }
     }
     expect(decided).toBe(0);
-    // P(z >= 3) <= exp(-4.5) = 0.011 by the bound; a gaussian gives 0.00135
-    expect(over3 / tried).toBeLessThanOrEqual(Math.exp(-4.5));
+    // P(z >= 3) <= 3.18 Q(3) = 0.0043 by the bound; a gaussian gives 0.00135
+    expect(over3 / tried).toBeLessThanOrEqual(10 ** log10RademacherTail(3));
   });
 
   it('reads the picture and the sound together: z is their sum over root two, charged for every pair of alignments', () => {
     const issued = [...others(999, 10), HEX];
-    // each alone scores z ~ 0.5 * sqrt(504 / 1.25) = 10, short of the budget at a billion issued
-    // identifiers and 1e5 alignments each; together they score about 14
-    const pictureScaled = evidence(0.5, 21);
+    // each alone scores z ~ 0.45 * sqrt(504 / 1.2) = 9.2, short of the budget at a billion issued
+    // identifiers and 1e5 alignments each (10.5); together they score about 13
+    const pictureScaled = evidence(0.45, 21);
     pictureScaled.soft = pictureScaled.soft.map((v) => 40 * v); // another unit: it must not matter
     pictureScaled.syncSum *= 40;
     pictureScaled.syncEnergy *= 1600;
     pictureScaled.payloadEnergy *= 1600;
-    const sound = evidence(0.5, 22);
+    const sound = evidence(0.45, 22);
     const zp = bestMatch([pictureScaled], [HEX], 1)!.z,
       zs = bestMatch([sound], [HEX], 1)!.z;
     expect(matchIssued([pictureScaled], issued, 1e9)).toBeNull();

@@ -13,7 +13,7 @@ import {
   lookUpIssued,
   reconcileWithLedger,
 } from '../../../src/watermark/issued';
-import { log10NormalTail } from '../../../src/watermark/stats';
+import { log10NormalTail, RADEMACHER_TAIL_C } from '../../../src/watermark/stats';
 import { gaussian, rng } from '../../../bench/watermark/frames';
 
 const HEX = '0f1e2d3c4b5a6978';
@@ -42,13 +42,16 @@ describe('ledger-aided watermark decision', () => {
     expect(decided).toBeGreaterThanOrEqual(17);
   });
 
-  it('charges (looks) x min(1, trials Q(z)) x (rank + 1) x N x 2^-80', () => {
+  it('charges (looks) x min(1, trials c Q(z)) x (rank + 1) x N x 2^-80', () => {
     const dec = decodePayload(noisy(0.3, 7));
     expect(dec.crcPasses[0]).toEqual({ payloadHex: HEX, rank: 0 });
     const [c] = issuedCandidates(dec, 6, 1000, 3, 'sound');
     const expected = Math.log10(3) + log10NormalTail(6) + 3 - 80 * Math.log10(2);
     expect(c.log10PerIssued).toBeCloseTo(expected, 9);
     expect(Math.log10(issuedPValue(c, 1e6))).toBeCloseTo(expected + 6, 9);
+    // the sound's sync tail is bounded by 3.18 Q(z), a sum of random signs' (stats.ts)
+    const [rad] = issuedCandidates(dec, 6, 1000, 3, 'sound', Math.log10(RADEMACHER_TAIL_C));
+    expect(rad.log10PerIssued).toBeCloseTo(expected + Math.log10(RADEMACHER_TAIL_C), 9);
     // a sync that says nothing costs at most 1, never more
     const [weak] = issuedCandidates(dec, -3, 1e12, 1, 'sound');
     expect(weak.log10PerIssued).toBeCloseTo(-80 * Math.log10(2), 9);
