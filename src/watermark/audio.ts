@@ -654,6 +654,8 @@ export interface AudioDetection {
   reason?: string;
   /** the decoder's best guess even when not detected, for bit-accuracy measurements */
   rawPayloadHex?: string;
+  /** with a payload: how often a mark whose payload cannot be read passes the CRC this way (ecc.ts) */
+  payloadErrorBound?: number;
   /** CRC-valid decodes, for a ledger-aided decision (issued.ts) */
   candidates?: IssuedCandidate[];
   /** each reading's soft values at its alignment, when it found sync, for the matched test (issued-match.ts) */
@@ -941,6 +943,7 @@ export function detectAudio(
   return {
     detected,
     payloadHex: detected && crcOk ? bitsToHex(payload) : null,
+    ...(detected && crcOk ? { payloadErrorBound: dec.crcPassRate } : {}),
     crcOk,
     pValue,
     score: best.z,

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import sharp from 'sharp';
 import { z } from 'zod';
 import { detectFile, embedImageFile, embedVideoFile } from './files';
+import type { WatermarkDetection } from './types';
 
 const payloadSchema = z
   .string()
@@ -17,6 +18,13 @@ async function isImage(p: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+function payloadCheckText(r: WatermarkDetection): string {
+  if (r.payloadCheck === 'ledger') return 'the ledger issued it';
+  if (r.payloadCheck === 'picture+sound') return 'the picture and the sound decoded it apart';
+  const bound = r.payloadErrorBound ?? 1;
+  return `checked by its CRC alone: a mark too damaged to read passes it on a wrong path up to ${bound.toExponential(1)} of the time; confirm it against the ledger or with --expect`;
 }
 
 /** Adds `watermark embed IN OUT --payload HEX` and `watermark detect FILE [--json] [--expect HEX]`. */
@@ -66,7 +74,7 @@ export function registerWatermarkCommands(program: Command, getKey: () => Promis
       }
       const lines = [
         `detected: ${r.detected ? `yes (${r.decidedBy === 'ledger' ? 'the expected payload decoded' : 'by the code alone'})` : 'no'}`,
-        `payload: ${r.payloadHex ?? '-'}`,
+        `payload: ${r.payloadHex ?? '-'}${r.payloadHex ? ` (${payloadCheckText(r)})` : ''}`,
         `p-value: ${r.pValue.toExponential(2)} (score ${r.score.toFixed(2)})`,
       ];
       if (r.video) {

@@ -79,6 +79,11 @@ export interface DecodedPayload {
    * did ((rank + 1) * 2^-16; 0 when no path passed): the CRC's share of the p-value.
    */
   crcLog10: number;
+  /**
+   * (rank + 1) * 2^-16, 1 when no path passed: also how often a marked input whose payload cannot
+   * be read passes the CRC on a wrong path this early.
+   */
+  crcPassRate: number;
   /** every path (best first, up to the decoder's depth) whose CRC holds, with its rank */
   crcPasses: { payloadHex: string; rank: number }[];
 }
@@ -175,7 +180,21 @@ export function decodePayload(
     const payload = info.slice(0, PAYLOAD_BITS);
     crcPasses.push({ payloadHex: bitsToHex(payload), rank: k });
     if (!first && k < decideWithin)
-      first = { payload, crcOk: true, crcLog10: Math.log10(k + 1) - CRC_BITS * Math.log10(2), crcPasses };
+      first = {
+        payload,
+        crcOk: true,
+        crcLog10: Math.log10(k + 1) - CRC_BITS * Math.log10(2),
+        crcPassRate: (k + 1) / 2 ** CRC_BITS,
+        crcPasses,
+      };
   }
-  return first ?? { payload: trace(0).slice(0, PAYLOAD_BITS), crcOk: false, crcLog10: 0, crcPasses };
+  return (
+    first ?? {
+      payload: trace(0).slice(0, PAYLOAD_BITS),
+      crcOk: false,
+      crcLog10: 0,
+      crcPassRate: 1,
+      crcPasses,
+    }
+  );
 }

@@ -384,6 +384,20 @@ async function embedAudioFile(
   }
 }
 
+/** What vouches for a reported payload (WatermarkDetection.payloadCheck). */
+function payloadTrust(
+  payloadHex: string | null,
+  ledgerConfirmed: boolean,
+  decodes: { payloadHex: string | null; payloadErrorBound?: number }[],
+): Pick<WatermarkDetection, 'payloadCheck' | 'payloadErrorBound'> {
+  if (!payloadHex) return { payloadCheck: null, payloadErrorBound: null };
+  if (ledgerConfirmed) return { payloadCheck: 'ledger', payloadErrorBound: null };
+  const agree = decodes.filter((d) => d.payloadHex === payloadHex);
+  // two CRCs over independent readings: both wrong is the product at most
+  const bound = agree.reduce((b, d) => b * (d.payloadErrorBound ?? 1), 1);
+  return { payloadCheck: agree.length > 1 ? 'picture+sound' : 'crc', payloadErrorBound: bound };
+}
+
 function fromLuma(
   d: LumaDetection,
 ): Pick<WatermarkDetection, 'detected' | 'payloadHex' | 'pValue' | 'score' | 'reason'> {
@@ -415,6 +429,7 @@ async function detectImage(
     picture.close();
   }
   let byIssued: IssuedDecision | null = null;
+  let confirmed = false;
   if (!(d.detected && d.payloadHex)) {
     if (issued) byIssued = await lookUpIssued(d.candidates ?? [], issued);
     if (!byIssued && issuedScan && d.evidence?.length) byIssued = await matchLedger(d.evidence, issuedScan);
@@ -424,6 +439,7 @@ async function detectImage(
       d.candidates ?? [],
       issued,
     );
+    confirmed = r === null;
     if (r?.decidedBy === 'ledger') byIssued = r;
     if (r?.decidedBy === 'unissued' && issuedScan && d.evidence?.length)
       byIssued = await matchLedger(d.evidence, issuedScan);
@@ -433,6 +449,7 @@ async function detectImage(
     ...(byIssued
       ? { detected: true, payloadHex: byIssued.payloadHex, pValue: byIssued.pValue, reason: undefined }
       : {}),
+    ...payloadTrust(byIssued?.payloadHex ?? d.payloadHex, confirmed || !!byIssued, [d]),
     decidedBy: byIssued ? 'ledger' : d.detected ? 'code' : null,
     candidates: d.candidates ?? [],
     video: { framesUsed: 1, secondsUsed: 0, segments: [], transform: d.transform ?? identity() },
@@ -683,11 +700,13 @@ export async function detectFile(
       : byCode
         ? 'code'
         : null;
+  let confirmed = false;
   if (named && opts.issued) {
     const decided: CodeDecision[] = [];
     if (vd?.detected && vd.payloadHex) decided.push({ payloadHex: vd.payloadHex, source: 'picture' });
     if (ad?.detected && ad.payloadHex) decided.push({ payloadHex: ad.payloadHex, source: 'sound' });
     const r = await reconcileWithLedger(decided, candidates, opts.issued);
+    confirmed = r === null || r.decidedBy === 'code';
     if (r?.decidedBy === 'code') payloadHex = r.payloadHex;
     let hit: IssuedDecision | null = r?.decidedBy === 'ledger' ? r : null;
     // The code named an identifier the ledger never issued, which may be a list path past the right
@@ -712,14 +731,30 @@ export async function detectFile(
     }
   }
   const detected = byCode || !!byIssued;
+  const decodes = [vd, ad].map((d) => ({
+    payloadHex: d?.detected ? d.payloadHex : null,
+    payloadErrorBound: d?.payloadErrorBound,
+  }));
+  const trust = payloadTrust(payloadHex, confirmed || decidedBy === 'ledger', decodes);
+  // Two marks that name different payloads, and no ledger to say which it issued: at least one
+  // is a wrong list path, and nothing here tells which.
+  const split = decodes.map((d) => d.payloadHex).filter((h): h is string => !!h);
+  const disagree = trust.payloadCheck === 'crc' && new Set(split).size > 1;
+  if (disagree) {
+    payloadHex = null;
+    reasons.push(
+      `the picture and the sound decoded different payloads (${split.join(', ')}): only the ledger can tell which, if either, it issued`,
+    );
+  }
   const soundByIssued = byIssued?.source === 'sound' || byIssued?.source === 'picture+sound';
   return {
     detected,
     decidedBy,
     payloadHex,
+    ...(disagree ? { payloadCheck: null, payloadErrorBound: null } : trust),
     pValue: decidedBy === 'ledger' ? byIssued!.pValue : pv,
     score: Math.max(vd?.score ?? 0, ad?.score ?? 0),
-    reason: detected ? undefined : reasons.join('; ') || 'no mark found',
+    reason: detected && !disagree ? undefined : reasons.join('; ') || 'no mark found',
     video,
     audio: ad
       ? {

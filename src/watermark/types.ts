@@ -17,6 +17,15 @@ export interface WatermarkDetection {
    */
   decidedBy?: 'code' | 'ledger' | null;
   payloadHex: string | null;
+  /**
+   * What vouches for the payload. The p-value says a mark is present; a payload read from a mark
+   * too damaged to read can still pass its 16-bit CRC on a wrong list path. `ledger`: the ledger
+   * issued it; `picture+sound`: both marks decoded it apart; `crc`: one decode and its CRC, wrong
+   * at most payloadErrorBound of the times a mark's payload cannot be read (confirm against the
+   * ledger). null without a payload.
+   */
+  payloadCheck?: 'ledger' | 'picture+sound' | 'crc' | null;
+  payloadErrorBound?: number | null;
   pValue: number;
   score: number;
   reason?: string;

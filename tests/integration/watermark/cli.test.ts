@@ -43,7 +43,16 @@ describe('consentry watermark (command line)', () => {
       /^marked image/,
     );
     const json = JSON.parse((await run('detect', marked, '--json')).out);
-    expect(json).toMatchObject({ detected: true, payloadHex: payload, decidedBy: 'code' });
+    expect(json).toMatchObject({
+      detected: true,
+      payloadHex: payload,
+      decidedBy: 'code',
+      payloadCheck: 'crc',
+    });
+    // a wrong list path passes a 16-bit CRC at most (rank + 1) / 65536 of the time, rank < 16
+    expect(json.payloadErrorBound).toBeGreaterThanOrEqual(1 / 65536);
+    expect(json.payloadErrorBound).toBeLessThanOrEqual(16 / 65536);
+    expect((await run('detect', marked)).out).toContain(`payload: ${payload} (checked by its CRC alone`);
 
     const cropped = await cropAtOffset(marked, path.join(dir, 'crop.png'), 0.35);
     const alone = await run('detect', cropped);
@@ -51,7 +60,7 @@ describe('consentry watermark (command line)', () => {
     expect(alone.code).toBe(2);
     const expected = await run('detect', cropped, '--expect', payload);
     expect(expected.out).toMatch(/^detected: yes \(the expected payload decoded\)/);
-    expect(expected.out).toContain(`payload: ${payload}`);
+    expect(expected.out).toContain(`payload: ${payload} (the ledger issued it)`);
     expect(expected.code).toBeUndefined();
     const other = await run('detect', cropped, '--expect', '0123456789abcdef');
     expect(other.out).toMatch(/^detected: no/);

@@ -103,6 +103,9 @@ describe('watermark on files', () => {
       const d = await detectFile(attacked, key, { maxSeconds: 3 });
       expect(d).toMatchObject({ detected: true, payloadHex: payload });
       expect(d.pValue).toBeLessThan(1e-9);
+      // two decodes that agree vouch for each other; one is vouched for by its CRC alone
+      expect(d.payloadCheck).toBe(d.audio?.payloadHex === payload ? 'picture+sound' : 'crc');
+      expect(d.payloadErrorBound).toBeLessThanOrEqual(16 / 65536);
       expect(d.video?.transform.scale).toBeCloseTo(scale, 1);
       expect(d.video?.framesUsed).toBeGreaterThan(60);
     }
@@ -123,7 +126,7 @@ describe('watermark on files', () => {
     expect(plain.audio?.secondsUsed).toBeGreaterThan(7.5);
   });
 
-  it('names the identifier the ledger issued when the picture decides one it never issued and the sound carries an issued one', async () => {
+  it('names the identifier the ledger issued when the picture decides one it never issued and the sound carries an issued one, and neither when no ledger says which', async () => {
     // An operator can mark with any payload (the CLI), and a deep list path can pass the CRC: the
     // ledger can only identify what it issued, so the other mark's decision is taken.
     const src = excerpt(path.join(dir, 'mixed-src.mp4'), ['selfie', 'talking-a.mp4'], 6);
@@ -150,13 +153,21 @@ describe('watermark on files', () => {
       audio: { detected: true, payloadHex: payload },
     });
     expect(withSoundIssued.pValue).toBeLessThan(1e-9);
-    // the picture's identifier when the ledger knows it, or knows neither, or is not asked
-    for (const opts of [ledger([picturePayload]), ledger([]), {}])
-      expect(await detectFile(mixed, key, opts)).toMatchObject({
-        detected: true,
-        decidedBy: 'code',
-        payloadHex: picturePayload,
-      });
+    expect(withSoundIssued).toMatchObject({ payloadCheck: 'ledger', payloadErrorBound: null });
+    // the picture's identifier when the ledger knows it
+    expect(await detectFile(mixed, key, ledger([picturePayload]))).toMatchObject({
+      detected: true,
+      decidedBy: 'code',
+      payloadHex: picturePayload,
+      payloadCheck: 'ledger',
+    });
+    // neither, when the ledger knows neither or is not asked: one of them is wrong, and nothing
+    // says which; the mark is still proven present
+    for (const opts of [ledger([]), {}]) {
+      const d = await detectFile(mixed, key, opts);
+      expect(d).toMatchObject({ detected: true, decidedBy: 'code', payloadHex: null, payloadCheck: null });
+      expect(d.reason).toMatch(/different payloads/);
+    }
   });
 
   it('identifies 3 s of sound after AAC 64 kbit/s by matching every issued identifier, where the decoder and its list cannot, and never an identifier the ledger lacks', async () => {
