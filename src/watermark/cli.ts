@@ -23,8 +23,8 @@ async function isImage(p: string): Promise<boolean> {
 function payloadCheckText(r: WatermarkDetection): string {
   if (r.payloadCheck === 'ledger') return 'the ledger issued it';
   if (r.payloadCheck === 'picture+sound') return 'the picture and the sound decoded it apart';
-  const bound = r.payloadErrorBound ?? 1;
-  return `checked by its CRC alone: a mark too damaged to read passes it on a wrong path up to ${bound.toExponential(1)} of the time; confirm it against the ledger or with --expect`;
+  const rate = r.payloadCrcRate ?? 1;
+  return `checked by its CRC alone, which a random wrong word passes ${rate.toExponential(1)} of the time; confirm it against the ledger or with --expect`;
 }
 
 /** Adds `watermark embed IN OUT --payload HEX` and `watermark detect FILE [--json] [--expect HEX]`. */

@@ -33,7 +33,7 @@ export const detectionBaseSchema = z.object({
   score: z.number(),
   reason: z.string().optional(),
   rawPayloadHex: z.string().optional(),
-  payloadErrorBound: z.number().min(0).max(1).optional(),
+  payloadCrcRate: z.number().min(0).max(1).optional(),
 });
 
 /** A worker's reply: the detection, or the message of the error it threw. */

@@ -80,8 +80,8 @@ export interface DecodedPayload {
    */
   crcLog10: number;
   /**
-   * (rank + 1) * 2^-16, 1 when no path passed: also how often a marked input whose payload cannot
-   * be read passes the CRC on a wrong path this early.
+   * (rank + 1) * 2^-16, 1 when no path passed: how often a random wrong word passes the CRC this
+   * early in the list (a damaged mark's wrong paths are not random words and pass more often).
    */
   crcPassRate: number;
   /** every path (best first, up to the decoder's depth) whose CRC holds, with its rank */

@@ -388,14 +388,14 @@ async function embedAudioFile(
 function payloadTrust(
   payloadHex: string | null,
   ledgerConfirmed: boolean,
-  decodes: { payloadHex: string | null; payloadErrorBound?: number }[],
-): Pick<WatermarkDetection, 'payloadCheck' | 'payloadErrorBound'> {
-  if (!payloadHex) return { payloadCheck: null, payloadErrorBound: null };
-  if (ledgerConfirmed) return { payloadCheck: 'ledger', payloadErrorBound: null };
+  decodes: { payloadHex: string | null; payloadCrcRate?: number }[],
+): Pick<WatermarkDetection, 'payloadCheck' | 'payloadCrcRate'> {
+  if (!payloadHex) return { payloadCheck: null, payloadCrcRate: null };
+  if (ledgerConfirmed) return { payloadCheck: 'ledger', payloadCrcRate: null };
   const agree = decodes.filter((d) => d.payloadHex === payloadHex);
   // two CRCs over independent readings: both wrong is the product at most
-  const bound = agree.reduce((b, d) => b * (d.payloadErrorBound ?? 1), 1);
-  return { payloadCheck: agree.length > 1 ? 'picture+sound' : 'crc', payloadErrorBound: bound };
+  const bound = agree.reduce((b, d) => b * (d.payloadCrcRate ?? 1), 1);
+  return { payloadCheck: agree.length > 1 ? 'picture+sound' : 'crc', payloadCrcRate: bound };
 }
 
 function fromLuma(
@@ -733,7 +733,7 @@ export async function detectFile(
   const detected = byCode || !!byIssued;
   const decodes = [vd, ad].map((d) => ({
     payloadHex: d?.detected ? d.payloadHex : null,
-    payloadErrorBound: d?.payloadErrorBound,
+    payloadCrcRate: d?.payloadCrcRate,
   }));
   const trust = payloadTrust(payloadHex, confirmed || decidedBy === 'ledger', decodes);
   // Two marks that name different payloads, and no ledger to say which it issued: at least one
@@ -751,7 +751,7 @@ export async function detectFile(
     detected,
     decidedBy,
     payloadHex,
-    ...(disagree ? { payloadCheck: null, payloadErrorBound: null } : trust),
+    ...(disagree ? { payloadCheck: null, payloadCrcRate: null } : trust),
     pValue: decidedBy === 'ledger' ? byIssued!.pValue : pv,
     score: Math.max(vd?.score ?? 0, ad?.score ?? 0),
     reason: detected && !disagree ? undefined : reasons.join('; ') || 'no mark found',

@@ -387,8 +387,8 @@ export interface LumaDetection {
   reason?: string;
   /** the decoder's best guess even when not detected, for bit-accuracy measurements */
   rawPayloadHex?: string;
-  /** with a payload: how often a mark whose payload cannot be read passes the CRC this way (ecc.ts) */
-  payloadErrorBound?: number;
+  /** with a payload: how often a random wrong word passes the CRC this early (ecc.ts crcPassRate) */
+  payloadCrcRate?: number;
   /** how many hypotheses the stage that produced this result chose among (its p-value's multiplier) */
   trials?: number;
   /** CRC-valid decodes, for a ledger-aided decision (issued.ts) */
@@ -842,7 +842,7 @@ export function detectLuma(
     origin = {
       detected: pValue <= P_THRESHOLD,
       payloadHex: pValue <= P_THRESHOLD && od.crcOk ? bitsToHex(od.payload) : null,
-      ...(pValue <= P_THRESHOLD && od.crcOk ? { payloadErrorBound: od.crcPassRate } : {}),
+      ...(pValue <= P_THRESHOLD && od.crcOk ? { payloadCrcRate: od.crcPassRate } : {}),
       crcOk: od.crcOk,
       pValue,
       score: o!.z,
@@ -1019,7 +1019,7 @@ function finish(
   return {
     detected,
     payloadHex: detected && crcOk ? bitsToHex(payload) : null,
-    ...(detected && crcOk ? { payloadErrorBound: dec.crcPassRate } : {}),
+    ...(detected && crcOk ? { payloadCrcRate: dec.crcPassRate } : {}),
     crcOk,
     pValue,
     score: best.z,

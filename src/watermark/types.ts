@@ -20,12 +20,16 @@ export interface WatermarkDetection {
   /**
    * What vouches for the payload. The p-value says a mark is present; a payload read from a mark
    * too damaged to read can still pass its 16-bit CRC on a wrong list path. `ledger`: the ledger
-   * issued it; `picture+sound`: both marks decoded it apart; `crc`: one decode and its CRC, wrong
-   * at most payloadErrorBound of the times a mark's payload cannot be read (confirm against the
-   * ledger). null without a payload.
+   * issued it; `picture+sound`: both marks decoded it apart; `crc`: one decode and its CRC (confirm
+   * against the ledger). null without a payload.
    */
   payloadCheck?: 'ledger' | 'picture+sound' | 'crc' | null;
-  payloadErrorBound?: number | null;
+  /**
+   * With `crc`: how often a random wrong word passes the CRC as early in the list, (rank + 1) /
+   * 65536 (the product over two agreeing decodes). An estimate, not a bound: the list paths of a
+   * damaged mark are not random words and pass somewhat more often.
+   */
+  payloadCrcRate?: number | null;
   pValue: number;
   score: number;
   reason?: string;

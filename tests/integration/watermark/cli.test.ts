@@ -50,8 +50,8 @@ describe('consentry watermark (command line)', () => {
       payloadCheck: 'crc',
     });
     // a wrong list path passes a 16-bit CRC at most (rank + 1) / 65536 of the time, rank < 16
-    expect(json.payloadErrorBound).toBeGreaterThanOrEqual(1 / 65536);
-    expect(json.payloadErrorBound).toBeLessThanOrEqual(16 / 65536);
+    expect(json.payloadCrcRate).toBeGreaterThanOrEqual(1 / 65536);
+    expect(json.payloadCrcRate).toBeLessThanOrEqual(16 / 65536);
     expect((await run('detect', marked)).out).toContain(`payload: ${payload} (checked by its CRC alone`);
 
     const cropped = await cropAtOffset(marked, path.join(dir, 'crop.png'), 0.35);

@@ -105,7 +105,7 @@ describe('watermark on files', () => {
       expect(d.pValue).toBeLessThan(1e-9);
       // two decodes that agree vouch for each other; one is vouched for by its CRC alone
       expect(d.payloadCheck).toBe(d.audio?.payloadHex === payload ? 'picture+sound' : 'crc');
-      expect(d.payloadErrorBound).toBeLessThanOrEqual(16 / 65536);
+      expect(d.payloadCrcRate).toBeLessThanOrEqual(16 / 65536);
       expect(d.video?.transform.scale).toBeCloseTo(scale, 1);
       expect(d.video?.framesUsed).toBeGreaterThan(60);
     }
@@ -153,7 +153,7 @@ describe('watermark on files', () => {
       audio: { detected: true, payloadHex: payload },
     });
     expect(withSoundIssued.pValue).toBeLessThan(1e-9);
-    expect(withSoundIssued).toMatchObject({ payloadCheck: 'ledger', payloadErrorBound: null });
+    expect(withSoundIssued).toMatchObject({ payloadCheck: 'ledger', payloadCrcRate: null });
     // the picture's identifier when the ledger knows it
     expect(await detectFile(mixed, key, ledger([picturePayload]))).toMatchObject({
       detected: true,

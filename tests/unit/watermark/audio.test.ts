@@ -10,6 +10,7 @@ import {
   SEG_SNR_DB,
   segmentalSnr,
 } from '../../../src/watermark/audio';
+import { resample } from '../../../src/watermark/audio-resample';
 import { matchIssued } from '../../../src/watermark/issued-match';
 import { decodeAudio } from '../../../src/watermark/media';
 import { fixture } from '../../helpers/fixtures';
@@ -106,8 +107,11 @@ describe('audio watermark: invisibility', () => {
       }
       return 10 * Math.log10(es / em);
     };
-    // measured: loud half 23.0 dB, quiet half 38.8 dB (a level-blind cap gave 28.7 and 28.7)
-    expect(snr(3.2, 5.8) - snr(0.2, 2.8)).toBeGreaterThan(10);
+    // measured: loud half 23.2 dB, quiet half 33.1 dB (a level-blind cap gave 28.7 and 28.7). At
+    // the strongest tightened caps the mark was 2.8 dB under its budget (loud 23.1, quiet 38.8):
+    // the rest is spent by relaxing the tightening, which adds to the quiet half only
+    expect(snr(0.2, 2.8)).toBeLessThan(24);
+    expect(snr(3.2, 5.8) - snr(0.2, 2.8)).toBeGreaterThan(8);
   });
 
   it('adds nothing to digital silence between sounds', () => {
@@ -126,7 +130,48 @@ describe('audio watermark: invisibility', () => {
   });
 });
 
+/**
+ * A low voice in syllables: a 95-135 Hz buzz whose harmonics fall off as 1/h^2 (most energy below
+ * the marked bands), each syllable 0-24 dB below the loudest, short pauses over a faint hiss.
+ */
+function lowVoice(sec: number, sr: number, seed: number): Float32Array {
+  let s = seed;
+  const r = (): number => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
+  const x = new Float32Array(Math.round(sec * sr));
+  let t0 = 0,
+    ph = 0;
+  while (t0 < sec) {
+    const dur = 0.15 + 0.2 * r(),
+      gap = 0.08 + 0.15 * r();
+    const level = 0.3 * 10 ** (-r() * 1.2);
+    const f0 = 95 + 40 * r();
+    for (let i = Math.round(t0 * sr); i < Math.min(x.length, Math.round((t0 + dur) * sr)); i++) {
+      const u = (i / sr - t0) / dur;
+      ph += (2 * Math.PI * f0 * (1 + 0.05 * u)) / sr;
+      let v = 0;
+      for (let h = 1; h * f0 < 4000; h++) v += Math.sin(h * ph) / (h * h);
+      x[i] = level * Math.sin(Math.PI * u) ** 2 * v;
+    }
+    t0 += dur + gap;
+  }
+  for (let i = 0; i < x.length; i++) x[i] += 1e-3 * (r() - 0.5);
+  return x;
+}
+
 describe('audio watermark: the payload from 3 s', () => {
+  it('is read from 3 s of a low voice in syllables, whose mark the per-frame caps once held far under its budget', () => {
+    // measured: with the caps fixed at a floor of 18 dB, tightened in quiet frames, the mark sat
+    // at 47.4 dB and no window decoded (z 8.2-9.2); relaxed, 46.9 dB and z 12.4-13.4
+    const x = lowVoice(8, SR, 5);
+    const m = Float32Array.from(x);
+    expect(embedAudio([m], SR, payload, key).segSnrDb).toBeGreaterThanOrEqual(SEG_SNR_DB);
+    const y = resample(m, SR, 16000);
+    for (const start of [0.1, 2.7, 4.2]) {
+      const d = detectAudio(window(y, start, 3), 16000, key);
+      expect(d).toMatchObject({ detected: true, payloadHex: payload });
+    }
+  });
+
   it('is read back from 3 s at any start offset (16 kHz, as files.ts decodes)', async () => {
     const y = await attacked('clean', [], 'wav');
     for (const start of [0.7, 4.13]) {
