@@ -40,6 +40,7 @@ import { STILLS, stillsRobustness } from './watermark/stills';
 import {
   bitsAgree,
   BENCH_LEDGER_SIZE,
+  benchLedger,
   ledgerAided,
   ledgerMatched,
   matchedP,
@@ -350,11 +351,7 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
       const whole = await attackClip(marked, a, path.join(dir, `w${i}`), true);
       const w = await detectFile(whole, KEY, {
         maxSeconds: 3,
-        issued: async (ps) => ({
-          issued: new Set(ps.filter((x) => x === PAYLOAD)),
-          issuedCount: BENCH_LEDGER_SIZE,
-        }),
-        issuedScan: async () => ({ payloads: [PAYLOAD], issuedCount: BENCH_LEDGER_SIZE }),
+        ...benchLedger(PAYLOAD),
       });
       const wok = w.detected && w.payloadHex === PAYLOAD;
       if (wok) heldWhole++;

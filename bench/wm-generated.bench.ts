@@ -15,7 +15,7 @@ import { ffmpegBin } from '../src/media/tools';
 import { createLocalModel } from '../src/models';
 import { detectFile, embedVideoFile } from '../src/watermark';
 import { psnr, ssim } from '../src/watermark/quality';
-import { BENCH_LEDGER_SIZE, ledgerAided } from './watermark/tools';
+import { BENCH_LEDGER_SIZE, benchLedger, ledgerAided } from './watermark/tools';
 
 const pexec = promisify(execFile);
 const KEY = Buffer.from('6b65792d666f722d7468652d77617465726d61726b2d62656e63682d30303031', 'hex');
@@ -189,11 +189,7 @@ export async function run(): Promise<void> {
         ? la
         : await detectFile(out, KEY, {
             maxSeconds: sec,
-            issued: async (ps) => ({
-              issued: new Set(ps.filter((x) => x === PAYLOAD)),
-              issuedCount: BENCH_LEDGER_SIZE,
-            }),
-            issuedScan: async () => ({ payloads: [PAYLOAD], issuedCount: BENCH_LEDGER_SIZE }),
+            ...benchLedger(PAYLOAD),
           }).then((x) => ({ ok: x.detected && x.payloadHex === PAYLOAD, pValue: x.pValue }));
       console.log(
         `| ${name} | ${d.detected && d.payloadHex === PAYLOAD ? 'yes' : 'no'} | ${d.pValue.toExponential(1)} | ${la.ok ? 'yes' : 'no'} (${la.pValue === null ? 'not in list' : la.pValue.toExponential(1)}) | ${lm.ok ? `yes (${lm.pValue!.toExponential(1)})` : 'no'} | ${ms} |`,

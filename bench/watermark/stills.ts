@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { cropAtOffset } from '../../tests/helpers/crops';
 import { fixture } from '../../tests/helpers/fixtures';
 import { detectFile, embedImageFile } from '../../src/watermark/files';
-import { BENCH_LEDGER_SIZE, ledgerAided, table } from './tools';
+import { BENCH_LEDGER_SIZE, benchLedger, ledgerAided, table } from './tools';
 
 const crop = (frac: number) => (src: string, out: string) => cropAtOffset(src, out, frac);
 
@@ -65,11 +65,7 @@ export async function stillsRobustness(tmp: string, key: Buffer, payload: string
       const lm = la.ok
         ? la
         : await detectFile(out, key, {
-            issued: async (ps) => ({
-              issued: new Set(ps.filter((p) => p === payload)),
-              issuedCount: BENCH_LEDGER_SIZE,
-            }),
-            issuedScan: async () => ({ payloads: [payload], issuedCount: BENCH_LEDGER_SIZE }),
+            ...benchLedger(payload),
           }).then((x) => ({ ok: x.detected && x.payloadHex === payload, pValue: x.pValue }));
       const t = tally.get(name) ?? [0, 0, 0, 0];
       tally.set(name, [t[0] + (ok ? 1 : 0), t[1] + (la.ok ? 1 : 0), t[2] + (lm.ok ? 1 : 0), t[3] + 1]);

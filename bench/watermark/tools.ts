@@ -5,8 +5,13 @@ import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { detectLuma, LumaAccumulator, type LumaDetection } from '../../src/watermark/luma';
 import { decodeLuma, probeMedia } from '../../src/watermark/media';
-import { decideByIssued, issuedPValue, type IssuedCandidate } from '../../src/watermark/issued';
-import { bestMatch, matchIssued, type MarkEvidence } from '../../src/watermark/issued-match';
+import {
+  decideByIssued,
+  issuedPValue,
+  type IssuedCandidate,
+  type IssuedLookup,
+} from '../../src/watermark/issued';
+import { bestMatch, matchIssued, type IssuedScan, type MarkEvidence } from '../../src/watermark/issued-match';
 import { ffmpegBin } from '../../src/media/tools';
 
 const pexec = promisify(execFile);
@@ -97,6 +102,20 @@ export function table(head: string[], rows: (string | number)[][]): void {
 
 /** A ledger size for the ledger-aided column: a billion issued clips. */
 export const BENCH_LEDGER_SIZE = 1e9;
+
+/**
+ * The ledger as detectFile asks it (the list test, then the matched test), holding the true
+ * payload among BENCH_LEDGER_SIZE issued identifiers: the verdict the verifier reaches.
+ */
+export function benchLedger(payload: string): { issued: IssuedLookup; issuedScan: IssuedScan } {
+  return {
+    issued: async (ps) => ({
+      issued: new Set(ps.filter((p) => p === payload)),
+      issuedCount: BENCH_LEDGER_SIZE,
+    }),
+    issuedScan: async () => ({ payloads: [payload], issuedCount: BENCH_LEDGER_SIZE }),
+  };
+}
 
 /**
  * The ledger-aided verdict the verifier reaches (issued.ts) when the ledger holds the true payload
