@@ -235,6 +235,43 @@ describe('watermark on files', () => {
     });
   });
 
+  it('identifies 3 s of a 512x512 clip halved and re-encoded at CRF 30, which its picture alone cannot name, through its sound re-encoded as AAC 64 kbit/s, and never an identifier the ledger lacks', async () => {
+    const src = excerpt(path.join(dir, 'talk-src.mp4'), ['selfie', 'talking-a.mp4'], 3, ['-crf', '14']);
+    const marked = path.join(dir, 'talk-marked.mp4');
+    await embedVideoFile(src, marked, payload, key);
+    const copy = path.join(dir, 'talk-half-crf30.mp4');
+    ff([
+      '-i',
+      marked,
+      '-vf',
+      'scale=trunc(iw/4)*2:-2',
+      '-c:v',
+      'libx264',
+      '-preset',
+      'veryfast',
+      '-crf',
+      '30',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '64k',
+      copy,
+    ]);
+    const { strangers, list, scan } = testLedger(13);
+    const d = await detectFile(copy, key, { ...list, issuedScan: scan([...strangers, payload]) });
+    expect(d).toMatchObject({ detected: true, payloadHex: payload, payloadCheck: 'ledger' });
+    expect(d.pValue).toBeLessThanOrEqual(1e-9);
+    // the picture alone, as a platform that drops the sound would leave it, does not name it
+    const silent = path.join(dir, 'talk-half-crf30-an.mp4');
+    ff(['-i', copy, '-an', '-c:v', 'copy', silent]);
+    const pictureOnly = await detectFile(silent, key, { ...list, issuedScan: scan([...strangers, payload]) });
+    expect(pictureOnly.payloadHex).not.toBe(payload);
+    const lacking = { issued: async () => ({ issued: new Set<string>(), issuedCount: 1e6 }) };
+    expect(await detectFile(copy, key, { ...lacking, issuedScan: scan(strangers) })).toMatchObject({
+      payloadHex: null,
+    });
+  });
+
   const stills: [string, string][] = [
     ['media', 'coffee.png'],
     ['media', 'chelsea.png'],
