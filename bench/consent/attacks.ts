@@ -348,6 +348,37 @@ export async function scale720Variant(dir: string, clip: string, seconds?: numbe
   return out;
 }
 
+/**
+ * A genuine recording as a phone stores portrait video: the picture (in a 9:16 frame) coded
+ * sideways, 90 degrees clockwise, with a display rotation that turns it upright again. Players,
+ * and ffmpeg's decoder, show it upright; the coded width and height are the displayed ones swapped.
+ */
+export async function portraitPhoneVariant(dir: string, clip: string): Promise<string> {
+  const sideways = path.join(dir, `sideways-${path.basename(clip, '.mp4')}.mp4`);
+  const out = path.join(dir, `portrait-${path.basename(clip, '.mp4')}.mp4`);
+  // Near-lossless, so only the storage differs from the original.
+  await ff([
+    '-i',
+    clip,
+    '-vf',
+    'pad=iw:trunc(iw*16/9/2)*2:0:(oh-ih)/2,transpose=1',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '12',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'copy',
+    sideways,
+  ]);
+  // ffmpeg 5's muxer writes the "rotate" tag as the stream's display matrix.
+  await ff(['-i', sideways, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', out]);
+  return out;
+}
+
 export async function trimVariant(dir: string, clip: string, endSec: number): Promise<string> {
   const out = path.join(dir, `trim-${path.basename(clip, '.mp4')}-${endSec}.mp4`);
   await ff(['-i', clip, '-t', String(endSec), ...X264, ...AAC, out]);

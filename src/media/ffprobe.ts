@@ -18,6 +18,10 @@ const streamSchema = z.object({
   channels: z.number().optional(),
   duration: z.string().optional(),
   disposition: z.object({ attached_pic: z.number().optional() }).partial().optional(),
+  // Phones store portrait video as landscape frames plus a display rotation (a display matrix,
+  // or the older "rotate" tag).
+  side_data_list: z.array(z.object({ rotation: z.number().optional() }).partial()).optional(),
+  tags: z.object({ rotate: z.string().optional() }).partial().optional(),
 });
 const probeSchema = z.object({
   streams: z.array(streamSchema).default([]),
@@ -33,7 +37,10 @@ export interface Ffprobe {
   formatName: string;
   /** The container's duration, else the chosen video or audio stream's; NaN when none is known. */
   durationSec: number;
-  /** The first video stream that is a picture sequence (not cover art), if any. */
+  /**
+   * The first video stream that is a picture sequence (not cover art), if any, with its width and
+   * height as displayed (swapped when it is stored rotated by 90 or 270 degrees).
+   */
   video: FfprobeStream | null;
   /** The first audio stream with a sample rate, if any. */
   audio: FfprobeStream | null;
@@ -56,6 +63,16 @@ export function frameRate(s: string | undefined): number {
   const [a, b] = s.split('/').map(Number);
   const r = b ? a / b : a || 0;
   return Number.isFinite(r) ? r : 0;
+}
+
+/**
+ * The stream's display rotation in degrees, normalised to 0, 90, 180 or 270. ffmpeg turns decoded
+ * frames upright by it, so every reader of frames sees the displayed size, not the coded one.
+ */
+export function displayRotation(s: FfprobeStream): number {
+  const r = s.side_data_list?.find((d) => d.rotation !== undefined)?.rotation ?? Number(s.tags?.rotate ?? 0);
+  if (!Number.isFinite(r)) return 0;
+  return (((Math.round(r / 90) * 90) % 360) + 360) % 360;
 }
 
 export async function ffprobe(path: string, opts: { timeoutMs?: number } = {}): Promise<Ffprobe> {
@@ -84,9 +101,13 @@ export async function ffprobe(path: string, opts: { timeoutMs?: number } = {}): 
   const parsed = probeSchema.safeParse(json);
   if (!parsed.success) throw new ProbeFailed('unexpected output');
   const { streams, format } = parsed.data;
-  const video =
+  const coded =
     streams.find((s) => s.codec_type === 'video' && !s.disposition?.attached_pic && s.width && s.height) ??
     null;
+  const video =
+    coded && displayRotation(coded) % 180 !== 0
+      ? { ...coded, width: coded.height, height: coded.width }
+      : coded;
   const audio = streams.find((s) => s.codec_type === 'audio' && s.sample_rate) ?? null;
   return {
     formatName: format.format_name ?? '',

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -48,6 +49,33 @@ function checkPayload(payloadHex: string): void {
 }
 function checkKey(key: Buffer): void {
   if (key.length !== 32) throw new Invalid('invalid_key', 'The watermark key must be 32 bytes.');
+}
+
+/** What embedVideoFile writes: an MP4 for a clip with pictures, these for sound alone. */
+const VIDEO_OUTPUTS = ['.mp4', '.m4v', '.mov'];
+const AUDIO_OUTPUTS = ['.m4a', '.mp4', '.aac', '.mp3', '.wav'];
+/** Share of a video's frames (as its container counts them) that must decode for it to be marked. */
+const MIN_DECODED_SHARE = 0.9;
+
+/**
+ * Runs `write` against a hidden file beside outPath and moves it into place only when it succeeds:
+ * a mark that fails part way (ffmpeg has already written the start of the file) never leaves a
+ * file, or half of one, where the output was asked for. The extension is kept: ffmpeg picks the
+ * container from it.
+ */
+async function writeAtomically<T>(outPath: string, write: (tmp: string) => Promise<T>): Promise<T> {
+  const ext = path.extname(outPath);
+  const tmp = path.join(
+    path.dirname(outPath),
+    `.${path.basename(outPath, ext)}.${crypto.randomBytes(6).toString('hex')}.partial${ext}`,
+  );
+  try {
+    const r = await write(tmp);
+    await fs.promises.rename(tmp, outPath);
+    return r;
+  } finally {
+    await fs.promises.rm(tmp, { force: true });
+  }
 }
 
 async function imageFormat(p: string): Promise<string | null> {
@@ -215,7 +243,15 @@ async function markedAudioTrack(
   if (!info.audio) return null;
   const rate = info.audio.sampleRate;
   const channels = Math.min(2, Math.max(1, info.audio.channels));
-  const inter = await decodeAudio(inPath, rate, channels);
+  let inter: Float32Array;
+  try {
+    inter = await decodeAudio(inPath, rate, channels);
+  } catch {
+    throw new UnsupportedMedia(
+      'undecodable_audio',
+      'The sound could not be decoded: the file is damaged or its audio codec is not supported.',
+    );
+  }
   const n = Math.floor(inter.length / channels);
   const planes = Array.from({ length: channels }, (_, c) => {
     const p = new Float32Array(n);
@@ -243,10 +279,21 @@ export async function embedVideoFile(
   checkPayload(payloadHex);
   checkKey(key);
   const info = await probeMedia(inPath);
+  const ext = path.extname(outPath).toLowerCase();
   if (!info.video) {
     if (!info.audio) throw new UnsupportedMedia('no_media_streams', 'The file has neither video nor audio.');
-    return embedAudioFile(inPath, outPath, payloadHex, key, info);
+    if (!AUDIO_OUTPUTS.includes(ext))
+      throw new Invalid(
+        'unsupported_output',
+        `Marked sound is written as ${AUDIO_OUTPUTS.join(', ')}: give the output one of these extensions${ext ? `, not ${ext}` : ''}.`,
+      );
+    return writeAtomically(outPath, (tmp) => embedAudioFile(inPath, tmp, payloadHex, key, info));
   }
+  if (!VIDEO_OUTPUTS.includes(ext))
+    throw new Invalid(
+      'unsupported_output',
+      `Marked videos are written as H.264/AAC MP4: give the output one of ${VIDEO_OUTPUTS.join(', ')} as its extension${ext ? `, not ${ext}` : ''}.`,
+    );
   const w = info.video.width & ~1,
     h = info.video.height & ~1;
   if (w < MIN_SIDE || h < MIN_SIDE)
@@ -254,6 +301,18 @@ export async function embedVideoFile(
       'video_too_small',
       `Videos smaller than ${MIN_SIDE}x${MIN_SIDE} cannot carry the mark.`,
     );
+  const video = { ...info.video, width: w, height: h };
+  return writeAtomically(outPath, (tmp) => embedFrames(inPath, tmp, payloadHex, key, { ...info, video }));
+}
+
+async function embedFrames(
+  inPath: string,
+  outPath: string,
+  payloadHex: string,
+  key: Buffer,
+  info: MediaInfo & { video: NonNullable<MediaInfo['video']> },
+): Promise<{ psnrDb?: number; ssimMin?: number }> {
+  const { width: w, height: h } = info.video;
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'wm-'));
   try {
     const audio = await markedAudioTrack(inPath, info, payloadHex, key, dir);
@@ -333,6 +392,14 @@ export async function embedVideoFile(
     const [de, ee] = await Promise.all([decDone, encDone]);
     if (de && frames === 0)
       throw new UnsupportedMedia('undecodable_video', 'The video stream could not be decoded.');
+    // A damaged stream decodes to the few frames ffmpeg could rebuild; marking those would hand
+    // back a different, shorter clip as if it were the input.
+    const expected = info.video.frames;
+    if (expected && frames < expected * MIN_DECODED_SHARE)
+      throw new UnsupportedMedia(
+        'undecodable_video',
+        `Only ${frames} of the video's ${expected} frames could be decoded; the file is damaged.`,
+      );
     if (ee) throw ee;
     const mse = mseSum / Math.max(1, frames);
     return {

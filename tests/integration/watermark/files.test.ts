@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../../../src/http/errors';
-import { ffmpegBin } from '../../../src/media/tools';
+import { ffmpegBin, ffprobeBin } from '../../../src/media/tools';
 import { detectFile, embedImageFile, embedVideoFile } from '../../../src/watermark';
 import { VIDEO_MIN_SSIM } from '../../../src/watermark/files';
 import { MATCH_P_THRESHOLD } from '../../../src/watermark/issued-match';
@@ -364,6 +364,80 @@ describe('watermark on files', () => {
       code: 'image_not_markable',
     });
     expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('marks a video stored sideways with a display rotation (as phones store portrait video) as it is shown, and reads it back', async () => {
+    const sideways = path.join(dir, 'sideways.mp4');
+    const phone = path.join(dir, 'phone.mp4');
+    // coded 360x640 (the picture turned a quarter clockwise); the display matrix turns it back
+    excerpt(sideways, ['media', 'short-clip-faces.mp4'], 3, ['-vf', 'transpose=1']);
+    // ffmpeg 5's muxer writes the "rotate" tag as the stream's display matrix
+    ff(['-i', sideways, '-c', 'copy', '-metadata:s:v:0', 'rotate=90', phone]);
+    const marked = path.join(dir, 'phone-marked.mp4');
+    await embedVideoFile(phone, marked, payload, key);
+    const probe = JSON.parse(
+      execFileSync(ffprobeBin(), [
+        '-v',
+        'error',
+        '-select_streams',
+        'v:0',
+        '-show_entries',
+        'stream=width,height:stream_side_data=rotation',
+        '-of',
+        'json',
+        marked,
+      ]).toString(),
+    );
+    // written as displayed, 640x360, with no rotation left for a player (or a platform) to apply
+    expect(probe.streams[0]).toMatchObject({ width: 640, height: 360 });
+    expect(probe.streams[0].side_data_list ?? []).toEqual([]);
+    const d = await detectFile(marked, key, { maxSeconds: 3 });
+    expect(d).toMatchObject({ detected: true, payloadHex: payload });
+    expect(d.video?.transform).toMatchObject({ rotationDeg: 0, flipped: false });
+  });
+
+  it('refuses a damaged clip whose pictures or sound do not decode, leaving nothing at the output path', async () => {
+    const clip = excerpt(path.join(dir, 'whole.mp4'), ['media', 'short-clip-faces.mp4'], 2);
+    const silentClip = path.join(dir, 'whole-an.mp4');
+    ff(['-i', clip, '-an', '-c:v', 'copy', silentClip]);
+    /** The file with its index (moov) kept and the coded media after the first 400 bytes overwritten. */
+    const damage = (src: string, out: string): string => {
+      const bytes = fs.readFileSync(src);
+      const mdat = bytes.indexOf('mdat');
+      const end = mdat - 4 + bytes.readUInt32BE(mdat - 4);
+      const r = rng(7);
+      for (let i = mdat + 400; i < end; i++) bytes[i] = Math.floor(r() * 256);
+      fs.writeFileSync(out, bytes);
+      return out;
+    };
+    const cases: [string, string, RegExp][] = [
+      [damage(silentClip, path.join(dir, 'damaged-an.mp4')), 'undecodable_video', /could (not )?be decoded/],
+      [damage(clip, path.join(dir, 'damaged.mp4')), 'undecodable_audio', /sound could not be decoded/],
+    ];
+    for (const [damaged, code, message] of cases) {
+      const out = damaged.replace('.mp4', '-marked.mp4');
+      await expect(embedVideoFile(damaged, out, payload, key)).rejects.toMatchObject({
+        code,
+        message: expect.stringMatching(message),
+      });
+      const base = path.basename(out, '.mp4');
+      expect(fs.readdirSync(dir).filter((f) => f.includes(base))).toEqual([]);
+    }
+  });
+
+  it('refuses to write a marked video or sound under a name whose format it would not be, before any work', async () => {
+    const clip = excerpt(path.join(dir, 'named.mp4'), ['media', 'short-clip-faces.mp4'], 1);
+    for (const out of ['marked.png', 'marked.webm', 'marked']) {
+      await expect(embedVideoFile(clip, path.join(dir, out), payload, key)).rejects.toMatchObject({
+        code: 'unsupported_output',
+      });
+      expect(fs.existsSync(path.join(dir, out))).toBe(false);
+    }
+    const sound = path.join(dir, 'named.m4a');
+    ff(['-i', clip, '-vn', '-c:a', 'copy', sound]);
+    await expect(embedVideoFile(sound, path.join(dir, 'sound.ogg'), payload, key)).rejects.toMatchObject({
+      code: 'unsupported_output',
+    });
   });
 
   it('throws Invalid for a missing file and UnsupportedMedia for a file that is not media', async () => {
