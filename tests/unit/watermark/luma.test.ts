@@ -103,7 +103,7 @@ describe('luma watermark chip size by frame size', () => {
 });
 
 describe('the origin test (a delivered clip re-encoded without resizing or cropping)', () => {
-  const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 20, 7);
+  const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 24, 7);
 
   it('decides with a dozen trials where the full search cannot clear its union bound', () => {
     const searched = detectLuma(noisy.y, noisy.w, noisy.h, key);
