@@ -268,7 +268,8 @@ async function markedAudioTrack(
 /**
  * Marks a video (and its audio track, if any) and writes an H.264/AAC MP4. Odd sizes lose their
  * last row/column (4:2:0 needs even sizes); 10-bit and 4:4:4 inputs come out as 8-bit 4:2:0;
- * variable frame rate is written at the average rate.
+ * variable frame rate is written at its base rate, in time with the sound (frames repeat where the
+ * source ran slower).
  */
 export async function embedVideoFile(
   inPath: string,
@@ -326,8 +327,13 @@ async function embedFrames(
       '-an',
       '-vf',
       `crop=${w}:${h}:0:0`,
+      // Frames go out through a pipe that carries no timestamps and are written at a constant rate:
+      // resampled here to that rate (a frame repeated where a variable-rate source ran slower),
+      // the picture stays in time with the sound.
       '-fps_mode',
-      'passthrough',
+      'cfr',
+      '-r',
+      info.video.writeFps.toFixed(6),
       '-pix_fmt',
       'yuv420p',
       '-f',
@@ -345,7 +351,7 @@ async function embedFrames(
       '-s',
       `${w}x${h}`,
       '-framerate',
-      info.video.fps.toFixed(6),
+      info.video.writeFps.toFixed(6),
       '-i',
       'pipe:0',
     ];
@@ -369,7 +375,7 @@ async function embedFrames(
       outPath,
     );
     const enc = spawnFfmpeg(encArgs);
-    const quality = createQualityGuard(payloadHex, key, w, h, info.video.fps);
+    const quality = createQualityGuard(payloadHex, key, w, h, info.video.writeFps);
     const frameBytes = w * h + 2 * (w / 2) * (h / 2);
     let mseSum = 0,
       frames = 0;

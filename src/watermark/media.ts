@@ -10,6 +10,12 @@ export interface MediaInfo {
     width: number;
     height: number;
     fps: number;
+    /**
+     * The rate a marked copy is written at: the stream's base rate (r_frame_rate), which a
+     * variable-rate source (phones) reaches in its fastest stretches, so no frame is dropped;
+     * the average rate when the base rate is missing, below it, or above 60.
+     */
+    writeFps: number;
     pixFmt: string;
     codec: string;
     frames: number | null;
@@ -30,12 +36,14 @@ export async function probeMedia(path: string): Promise<MediaInfo> {
   }
   const { video: v, audio: a } = p;
   const fps = v ? frameRate(v.avg_frame_rate) || frameRate(v.r_frame_rate) || 25 : 0;
+  const base = v ? frameRate(v.r_frame_rate) : 0;
   return {
     video: v
       ? {
           width: v.width!,
           height: v.height!,
           fps: fps > 0 && fps < 1000 ? fps : 25,
+          writeFps: base >= fps && base <= 60 ? base : fps > 0 && fps < 1000 ? fps : 25,
           pixFmt: v.pix_fmt ?? '',
           codec: v.codec_name ?? '',
           frames: v.nb_frames ? Number(v.nb_frames) : null,

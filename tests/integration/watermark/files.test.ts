@@ -420,6 +420,56 @@ describe('watermark on files', () => {
     expect(d.video?.transform).toMatchObject({ rotationDeg: 0, flipped: false });
   });
 
+  it('keeps a variable-frame-rate clip in time with its sound: each moment shows the frame it showed before marking', async () => {
+    // 45 frames at 30 fps, then the rest at 15 fps (as a phone slows down in low light)
+    const vfr = path.join(dir, 'vfr.mp4');
+    ff([
+      '-i',
+      fixture('media', 'short-clip-faces.mp4'),
+      '-t',
+      '4',
+      '-vf',
+      "setpts='(N + max(0, N - 45)) / 30 / TB'",
+      '-fps_mode',
+      'vfr',
+      '-c:v',
+      'libx264',
+      '-crf',
+      '12',
+      '-c:a',
+      'aac',
+      vfr,
+    ]);
+    const marked = path.join(dir, 'vfr-marked.mp4');
+    await embedVideoFile(vfr, marked, payload, key);
+    const frameAt = (file: string, t: number): Uint8Array =>
+      new Uint8Array(
+        execFileSync(ffmpegBin(), [
+          '-v',
+          'error',
+          '-ss',
+          String(t),
+          '-i',
+          file,
+          '-frames:v',
+          '1',
+          '-pix_fmt',
+          'gray',
+          '-f',
+          'rawvideo',
+          '-',
+        ]),
+      );
+    for (const t of [1, 2.5, 3.5]) {
+      // the mark alone keeps PSNR above 40 dB; a frame from another moment is far below 30
+      expect({ t, inTime: psnr(frameAt(vfr, t), frameAt(marked, t)) > 35 }).toEqual({ t, inTime: true });
+    }
+    expect(await detectFile(marked, key, { maxSeconds: 3 })).toMatchObject({
+      detected: true,
+      payloadHex: payload,
+    });
+  });
+
   it('refuses a damaged clip whose pictures or sound do not decode, leaving nothing at the output path', async () => {
     const clip = excerpt(path.join(dir, 'whole.mp4'), ['media', 'short-clip-faces.mp4'], 2);
     const silentClip = path.join(dir, 'whole-an.mp4');
