@@ -7,7 +7,7 @@ import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../../../src/http/errors';
 import { ffmpegBin, ffprobeBin } from '../../../src/media/tools';
 import { detectFile, embedImageFile, embedVideoFile } from '../../../src/watermark';
-import { VIDEO_MIN_SSIM } from '../../../src/watermark/files';
+import { MAX_MARK_SECONDS, VIDEO_MIN_SSIM } from '../../../src/watermark/files';
 import { MATCH_P_THRESHOLD } from '../../../src/watermark/issued-match';
 import { rng } from '../../../bench/watermark/frames';
 import { psnr, ssim } from '../../../src/watermark/quality';
@@ -497,6 +497,29 @@ describe('watermark on files', () => {
       const base = path.basename(out, '.mp4');
       expect(fs.readdirSync(dir).filter((f) => f.includes(base))).toEqual([]);
     }
+  });
+
+  it('refuses media longer than it marks at a time with media_too_long, writing nothing', async () => {
+    const long = path.join(dir, 'long.m4a');
+    ff([
+      '-f',
+      'lavfi',
+      '-i',
+      'anullsrc=r=8000:cl=mono',
+      '-t',
+      String(MAX_MARK_SECONDS + 60),
+      '-c:a',
+      'aac',
+      '-b:a',
+      '8k',
+      long,
+    ]);
+    const out = path.join(dir, 'long-marked.m4a');
+    await expect(embedVideoFile(long, out, payload, key)).rejects.toMatchObject({
+      code: 'media_too_long',
+      message: expect.stringMatching(/16\.0 minutes; at most 15 minutes/),
+    });
+    expect(fs.existsSync(out)).toBe(false);
   });
 
   it('refuses to write a marked video or sound under a name whose format it would not be, before any work', async () => {
