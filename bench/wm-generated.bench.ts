@@ -161,7 +161,7 @@ export async function run(): Promise<void> {
 
     // The sound mark on the delivered soundtrack: its sound alone, as platforms strip or re-encode it.
     const SOUND: [string, string[], number, number][] = [
-      ['as delivered (AAC 160k), 10 s', ['-c:a', 'copy'], 10, 0],
+      ['as delivered (AAC 320k), 10 s', ['-c:a', 'copy'], 10, 0],
       ['as delivered, first 3 s', ['-c:a', 'copy'], 3, 0],
       ['AAC 64k, 10 s', ['-c:a', 'aac', '-b:a', '64k'], 10, 0],
       ['MP3 64k, 10 s', ['-c:a', 'libmp3lame', '-b:a', '64k'], 10, 0],
