@@ -46,10 +46,14 @@ describe('enrollment analysis in its worker thread', () => {
 
   it('then analyses on a fresh worker without blocking the event loop', async () => {
     let maxLag = 0;
-    let last = Date.now();
+    let heldMs = 0;
+    const started = Date.now();
+    let last = started;
     const tick = setInterval(() => {
       const now = Date.now();
-      maxLag = Math.max(maxLag, now - last - 10);
+      const lag = now - last - 10;
+      maxLag = Math.max(maxLag, lag);
+      if (lag > 20) heldMs += lag;
       last = now;
     }, 10);
     try {
@@ -62,7 +66,12 @@ describe('enrollment analysis in its worker thread', () => {
       clearInterval(tick);
     }
     // On the calling thread the same analysis holds the loop for whole frames of tfjs work and
-    // seconds of per-frame JavaScript; here only message handling runs on it.
-    expect(maxLag).toBeLessThan(300);
+    // seconds of per-frame JavaScript; here only message handling runs on it. A garbage
+    // collection of the test process can still pause it once (618 ms seen under a loaded CI
+    // run), so the bound is on the share of the call the loop was held (nearly all of it on the
+    // calling thread), with a looser one on any single pause.
+    const wallMs = Date.now() - started;
+    expect({ heldMs, wallMs, underHalf: heldMs < wallMs / 2 }).toMatchObject({ underHalf: true });
+    expect(maxLag).toBeLessThan(1000);
   });
 });
