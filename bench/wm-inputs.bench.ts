@@ -12,8 +12,8 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { ffmpegBin } from '../src/media/tools';
 import { detectFile, embedImageFile, embedVideoFile } from '../src/watermark';
-import { rng } from './watermark/frames';
 import { FIXTURES_DIR } from '../tests/helpers/fixtures';
+import { damageMdat, VFR_30_THEN_15 } from '../tests/helpers/odd-media';
 
 const pexec = promisify(execFile);
 const KEY = Buffer.from('6b65792d666f722d7468652d77617465726d61726b2d62656e63682d30303031', 'hex');
@@ -48,10 +48,7 @@ function inputs(dir: string): Input[] {
     clip('H.264 10-bit', '10bit.mp4', ['-c:v', 'libx264', '-pix_fmt', 'yuv420p10le', '-c:a', 'aac']),
     clip('H.264 4:4:4', '444.mp4', ['-c:v', 'libx264', '-pix_fmt', 'yuv444p', '-c:a', 'aac']),
     clip('variable frame rate (30 then 15 fps)', 'vfr.mp4', [
-      '-vf',
-      "setpts='(N + max(0, N - 45)) / 30 / TB'",
-      '-fps_mode',
-      'vfr',
+      ...VFR_30_THEN_15,
       '-c:v',
       'libx264',
       '-c:a',
@@ -104,12 +101,7 @@ function inputs(dir: string): Input[] {
       out: 'mp4',
       make: async (p) => {
         await ff(['-i', CLIP, '-t', '3', '-an', '-c:v', 'libx264', p]);
-        const b = fs.readFileSync(p);
-        const m = b.indexOf('mdat');
-        const end = m - 4 + b.readUInt32BE(m - 4);
-        const r = rng(3);
-        for (let i = m + 200; i < end; i++) b[i] = Math.floor(r() * 256);
-        fs.writeFileSync(p, b);
+        damageMdat(p, p, 200, 3);
       },
     },
     {

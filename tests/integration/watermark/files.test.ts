@@ -13,6 +13,7 @@ import { rng } from '../../../bench/watermark/frames';
 import { psnr, ssim } from '../../../src/watermark/quality';
 import { cropAtOffset } from '../../helpers/crops';
 import { fixture } from '../../helpers/fixtures';
+import { damageMdat, VFR_30_THEN_15 } from '../../helpers/odd-media';
 
 const key = Buffer.alloc(32, 0x42);
 const payload = '00c0ffee12345678';
@@ -430,17 +431,13 @@ describe('watermark on files', () => {
   });
 
   it('keeps a variable-frame-rate clip in time with its sound: each moment shows the frame it showed before marking', async () => {
-    // 45 frames at 30 fps, then the rest at 15 fps (as a phone slows down in low light)
     const vfr = path.join(dir, 'vfr.mp4');
     ff([
       '-i',
       fixture('media', 'short-clip-faces.mp4'),
       '-t',
       '4',
-      '-vf',
-      "setpts='(N + max(0, N - 45)) / 30 / TB'",
-      '-fps_mode',
-      'vfr',
+      ...VFR_30_THEN_15,
       '-c:v',
       'libx264',
       '-crf',
@@ -483,16 +480,7 @@ describe('watermark on files', () => {
     const clip = excerpt(path.join(dir, 'whole.mp4'), ['media', 'short-clip-faces.mp4'], 2);
     const silentClip = path.join(dir, 'whole-an.mp4');
     ff(['-i', clip, '-an', '-c:v', 'copy', silentClip]);
-    /** The file with its index (moov) kept and the coded media after the first 400 bytes overwritten. */
-    const damage = (src: string, out: string): string => {
-      const bytes = fs.readFileSync(src);
-      const mdat = bytes.indexOf('mdat');
-      const end = mdat - 4 + bytes.readUInt32BE(mdat - 4);
-      const r = rng(7);
-      for (let i = mdat + 400; i < end; i++) bytes[i] = Math.floor(r() * 256);
-      fs.writeFileSync(out, bytes);
-      return out;
-    };
+    const damage = (src: string, out: string): string => damageMdat(src, out);
     const cases: [string, string, RegExp][] = [
       [damage(silentClip, path.join(dir, 'damaged-an.mp4')), 'undecodable_video', /could (not )?be decoded/],
       [damage(clip, path.join(dir, 'damaged.mp4')), 'undecodable_audio', /sound could not be decoded/],
