@@ -105,7 +105,10 @@ async function imageFormat(p: string): Promise<string | null> {
  * embedder's SSIM and squared-change bounds sit just inside the bars, and embedImageFile measures
  * the written picture against them exactly.
  */
-export const IMAGE_EMBED: Required<LumaEmbedOptions> = { strength: 0.0095, maxMse: 3.9 };
+export const IMAGE_EMBED: Required<Pick<LumaEmbedOptions, 'strength' | 'maxMse'>> = {
+  strength: 0.0095,
+  maxMse: 3.9,
+};
 /** The invisibility bars every marked still meets, measured on its luma. */
 export const IMAGE_MIN_PSNR_DB = 42;
 export const IMAGE_MIN_SSIM = 0.99;
@@ -212,12 +215,12 @@ export function createQualityGuard(
   base = defaultStrengthFor(w, h),
 ) {
   let scale = 1;
-  let embedder = createLumaEmbedder(payloadHex, key, { strength: base });
+  let embedder = createLumaEmbedder(payloadHex, key, { strength: base, video: true });
   let lowest = 1;
   const every = Math.max(1, Math.round(QUALITY_SAMPLE_SEC * (fps > 0 ? fps : 30)));
   const rescale = (s: number) => {
     scale = Math.min(1, s);
-    embedder = createLumaEmbedder(payloadHex, key, { strength: base * scale });
+    embedder = createLumaEmbedder(payloadHex, key, { strength: base * scale, video: true });
   };
   return {
     embed(y: Uint8Array, index: number): number {

@@ -218,15 +218,15 @@ describe('watermark on files', () => {
     });
   });
 
-  it('identifies a marked 640x360 clip halved and re-encoded at CRF 35 by matching every issued identifier, where the decoder and its list cannot, and never an identifier the ledger lacks', async () => {
+  it('identifies a marked 640x360 clip halved and re-encoded at CRF 38 by matching every issued identifier, where the decoder and its list cannot, and never an identifier the ledger lacks', async () => {
     const src = excerpt(path.join(dir, 'small-src.mp4'), ['media', 'short-clip-faces.mp4'], 4, [
       '-crf',
       '14',
     ]);
     const marked = path.join(dir, 'small-marked.mp4');
     await embedVideoFile(src, marked, payload, key);
-    const halved = path.join(dir, 'small-half-crf35.mp4');
-    ff(['-i', marked, '-vf', 'scale=trunc(iw/4)*2:-2', '-c:v', 'libx264', '-crf', '35', '-an', halved]);
+    const halved = path.join(dir, 'small-half-crf38.mp4');
+    ff(['-i', marked, '-vf', 'scale=trunc(iw/4)*2:-2', '-c:v', 'libx264', '-crf', '38', '-an', halved]);
     const { strangers, list, scan } = testLedger(12);
     expect(await detectFile(halved, key, list)).toMatchObject({ detected: false, payloadHex: null });
     const matched = await detectFile(halved, key, { ...list, issuedScan: scan([...strangers, payload]) });
@@ -240,11 +240,28 @@ describe('watermark on files', () => {
     });
   });
 
-  it('identifies 3 s of a 512x512 clip halved and re-encoded at CRF 30, which its picture alone cannot name, through its sound re-encoded as AAC 64 kbit/s, and never vouches by a ledger that lacks it', async () => {
+  it('identifies a marked 640x360 clip halved and re-encoded at CRF 35 from its picture by the list test, without scanning the ledger (a clip this size carries 8 px chips, which survive the halving and the encode)', async () => {
+    const src = excerpt(path.join(dir, 'small-src-35.mp4'), ['media', 'short-clip-faces.mp4'], 4, [
+      '-crf',
+      '14',
+    ]);
+    const marked = path.join(dir, 'small-marked-35.mp4');
+    await embedVideoFile(src, marked, payload, key);
+    const halved = path.join(dir, 'small-half-crf35.mp4');
+    ff(['-i', marked, '-vf', 'scale=trunc(iw/4)*2:-2', '-c:v', 'libx264', '-crf', '35', '-an', halved]);
+    const { list } = testLedger(14);
+    const d = await detectFile(halved, key, list);
+    expect(d).toMatchObject({ detected: true, payloadHex: payload });
+    expect(d.pValue).toBeLessThanOrEqual(1e-9);
+    expect(d.video?.transform?.scale).toBeCloseTo(0.5, 2);
+    expect(d.audio).toBeNull();
+  });
+
+  it('identifies 3 s of a 512x512 clip halved and re-encoded at CRF 35, which its picture alone cannot name, through its sound re-encoded as AAC 64 kbit/s, and never vouches by a ledger that lacks it', async () => {
     const src = excerpt(path.join(dir, 'talk-src.mp4'), ['selfie', 'talking-a.mp4'], 3, ['-crf', '14']);
     const marked = path.join(dir, 'talk-marked.mp4');
     await embedVideoFile(src, marked, payload, key);
-    const copy = path.join(dir, 'talk-half-crf30.mp4');
+    const copy = path.join(dir, 'talk-half-crf35.mp4');
     ff([
       '-i',
       marked,
@@ -255,7 +272,7 @@ describe('watermark on files', () => {
       '-preset',
       'veryfast',
       '-crf',
-      '30',
+      '35',
       '-c:a',
       'aac',
       '-b:a',
@@ -267,7 +284,7 @@ describe('watermark on files', () => {
     expect(d).toMatchObject({ detected: true, payloadHex: payload, payloadCheck: 'ledger' });
     expect(d.pValue).toBeLessThanOrEqual(1e-9);
     // the picture alone, as a platform that drops the sound would leave it, does not name it
-    const silent = path.join(dir, 'talk-half-crf30-an.mp4');
+    const silent = path.join(dir, 'talk-half-crf35-an.mp4');
     ff(['-i', copy, '-an', '-c:v', 'copy', silent]);
     const pictureOnly = await detectFile(silent, key, { ...list, issuedScan: scan([...strangers, payload]) });
     expect(pictureOnly.payloadHex).not.toBe(payload);

@@ -1,4 +1,11 @@
-import { confirmLuma, createLumaEmbedder, detectLuma, LumaAccumulator } from '../../../src/watermark/luma';
+import {
+  chipFor,
+  confirmLuma,
+  createLumaEmbedder,
+  detectLuma,
+  LumaAccumulator,
+  videoChipFor,
+} from '../../../src/watermark/luma';
 import { IMAGE_EMBED } from '../../../src/watermark/files';
 import { psnr, ssim } from '../../../src/watermark/quality';
 import {
@@ -98,6 +105,25 @@ describe('luma watermark chip size by frame size', () => {
     const d = detectLuma(strong(syntheticFrame(480, 360, 4)).y, 480, 360, key, { originPrior: true });
     expect(d.payloadHex).toBe(payload);
     expect(d.transform?.tileScale).toBeCloseTo(0.75, 2);
+    expect(d.transform?.scale).toBeCloseTo(1, 2);
+  });
+  it('gives a clip 8 px chips on smaller frames than a still: from three tiles of area and a tile across', () => {
+    expect([chipFor(640, 360), videoChipFor(640, 360)]).toEqual([6, 8]);
+    expect([chipFor(512, 512), videoChipFor(512, 512)]).toEqual([6, 8]);
+    expect(videoChipFor(512, 480)).toBe(8);
+    // 2.25 tiles: a single frame's texture costs the 8 px tile more than compression gains it
+    expect(videoChipFor(384, 384)).toBe(6);
+    expect(videoChipFor(1000, 200)).toBe(6);
+    expect([chipFor(960, 540), videoChipFor(960, 540)]).toEqual([8, 8]);
+  });
+
+  it('reads an untouched 640x360 clip frame marked with 8 px chips and reports it unscaled', () => {
+    const p = syntheticFrame(640, 360, 5);
+    const y = Uint8Array.from(p.y);
+    createLumaEmbedder(payload, key, { ...IMAGE_EMBED, video: true }).embed(y, p.w, p.h);
+    const d = detectLuma(y, p.w, p.h, key, { originPrior: true });
+    expect(d.payloadHex).toBe(payload);
+    expect(d.transform?.tileScale).toBeCloseTo(1, 2);
     expect(d.transform?.scale).toBeCloseTo(1, 2);
   });
 });
