@@ -66,6 +66,19 @@ function testLedger(seed: number) {
   return { strangers, list, scan };
 }
 
+/** The first 4 s of the 640x360 fixture clip, marked, then halved and re-encoded at `crf` without sound. */
+async function markedSmallClipHalved(crf: number): Promise<string> {
+  const src = excerpt(path.join(dir, `small-src-${crf}.mp4`), ['media', 'short-clip-faces.mp4'], 4, [
+    '-crf',
+    '14',
+  ]);
+  const marked = path.join(dir, `small-marked-${crf}.mp4`);
+  await embedVideoFile(src, marked, payload, key);
+  const halved = path.join(dir, `small-half-crf${crf}.mp4`);
+  ff(['-i', marked, '-vf', 'scale=trunc(iw/4)*2:-2', '-c:v', 'libx264', '-crf', String(crf), '-an', halved]);
+  return halved;
+}
+
 beforeAll(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'wm-it-'));
 });
@@ -219,14 +232,7 @@ describe('watermark on files', () => {
   });
 
   it('identifies a marked 640x360 clip halved and re-encoded at CRF 38 by matching every issued identifier, where the decoder and its list cannot, and never an identifier the ledger lacks', async () => {
-    const src = excerpt(path.join(dir, 'small-src.mp4'), ['media', 'short-clip-faces.mp4'], 4, [
-      '-crf',
-      '14',
-    ]);
-    const marked = path.join(dir, 'small-marked.mp4');
-    await embedVideoFile(src, marked, payload, key);
-    const halved = path.join(dir, 'small-half-crf38.mp4');
-    ff(['-i', marked, '-vf', 'scale=trunc(iw/4)*2:-2', '-c:v', 'libx264', '-crf', '38', '-an', halved]);
+    const halved = await markedSmallClipHalved(38);
     const { strangers, list, scan } = testLedger(12);
     expect(await detectFile(halved, key, list)).toMatchObject({ detected: false, payloadHex: null });
     const matched = await detectFile(halved, key, { ...list, issuedScan: scan([...strangers, payload]) });
@@ -241,14 +247,7 @@ describe('watermark on files', () => {
   });
 
   it('identifies a marked 640x360 clip halved and re-encoded at CRF 35 from its picture by the list test, without scanning the ledger (a clip this size carries 8 px chips, which survive the halving and the encode)', async () => {
-    const src = excerpt(path.join(dir, 'small-src-35.mp4'), ['media', 'short-clip-faces.mp4'], 4, [
-      '-crf',
-      '14',
-    ]);
-    const marked = path.join(dir, 'small-marked-35.mp4');
-    await embedVideoFile(src, marked, payload, key);
-    const halved = path.join(dir, 'small-half-crf35.mp4');
-    ff(['-i', marked, '-vf', 'scale=trunc(iw/4)*2:-2', '-c:v', 'libx264', '-crf', '35', '-an', halved]);
+    const halved = await markedSmallClipHalved(35);
     const { list } = testLedger(14);
     const d = await detectFile(halved, key, list);
     expect(d).toMatchObject({ detected: true, payloadHex: payload });
