@@ -1,4 +1,5 @@
 import { resample } from './audio-resample';
+import { octaveWeighted } from './audio-weights';
 import {
   bitsToHex,
   CODED_BITS,
@@ -48,6 +49,9 @@ const GROUPS = PAIRS.length;
 const PAIR_A = Int32Array.from(PAIRS, (p) => p[0]);
 const PAIR_B = Int32Array.from(PAIRS, (p) => p[1]);
 const UNITS = GROUPS * PERIOD;
+const OCTAVES = BANDS / BANDS_PER_OCT;
+/** the octave of each unit (u = period chip * GROUPS + pair; pairs run octave by octave) */
+const UNIT_OCTAVE = Int32Array.from({ length: UNITS }, (_, u) => Math.floor((u % GROUPS) / HALF_OCT));
 const NSYNC = UNITS - CODED_BITS;
 /**
  * Quantiser step of y (natural log of an energy ratio). A wider step costs more change per unit,
@@ -1085,6 +1089,7 @@ function reading(
     trials += r.trials;
     if (r.best.z > best.z) best = r.best;
   }
+  best = { ...best, soft: octaveWeighted(best.soft, kd.sync, UNIT_OCTAVE, OCTAVES) };
   const dec = decodePayload(
     softBits(kd.layout, best.soft),
     AUDIO_LIST_SIZE,
