@@ -693,8 +693,8 @@ async function audio(tmp: string): Promise<void> {
     const x = await load(s);
     const m = Float32Array.from(x);
     const t = cpuMs();
-    const { segSnrDb } = embedAudio([m], sr, PAYLOAD, KEY);
-    inv.push([s, (x.length / sr).toFixed(1), segSnrDb.toFixed(1), ((cpuMs() - t) / 1000).toFixed(2)]);
+    const { segSnrDb, step } = embedAudio([m], sr, PAYLOAD, KEY);
+    inv.push([s, (x.length / sr).toFixed(1), segSnrDb.toFixed(1), step, ((cpuMs() - t) / 1000).toFixed(2)]);
   }
   // silence: 1 s tone, 2 s digital silence, 1 s tone
   const sil = new Float32Array(sr * 4);
@@ -704,7 +704,7 @@ async function audio(tmp: string): Promise<void> {
   let maxGap = 0;
   for (let i = Math.round(1.05 * sr); i < Math.round(2.95 * sr); i++)
     maxGap = Math.max(maxGap, Math.abs(ms[i]));
-  table(['audio (mono, 48 kHz)', 'seconds', 'segmental SNR of mark dB', 'embed CPU s'], inv);
+  table(['audio (mono, 48 kHz)', 'seconds', 'segmental SNR of mark dB', 'lattice step', 'embed CPU s'], inv);
   console.log(
     `largest sample added inside a silent gap (0.05 s from the edges): ${maxGap} (silence stays silent)\n`,
   );
