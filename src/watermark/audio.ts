@@ -146,6 +146,11 @@ interface Keyed {
   /** sync units of period chip p: syncUnits[syncStart[p] .. syncStart[p + 1]) */
   syncStart: Int32Array;
   syncUnits: Int32Array;
+  /** per entry of syncUnits: its pair, dither cos / sin and sign, laid out for the search's scan */
+  syncG: Int32Array;
+  syncDc: Float64Array;
+  syncDs: Float64Array;
+  syncSign: Float64Array;
 }
 const keyCache = new Map<string, Keyed>();
 function keyed(key: Buffer): Keyed {
@@ -173,7 +178,11 @@ function keyed(key: Buffer): Keyed {
       for (let g = 0; g < GROUPS; g++) if (sync[p * GROUPS + g]) syncUnits[n++] = p * GROUPS + g;
     }
     syncStart[PERIOD] = n;
-    v = { layout, dither, dc, ds, sync, syncStart, syncUnits };
+    const syncG = Int32Array.from(syncUnits, (u) => u % GROUPS);
+    const syncDc = Float64Array.from(syncUnits, (u) => dc[u]);
+    const syncDs = Float64Array.from(syncUnits, (u) => ds[u]);
+    const syncSign = Float64Array.from(syncUnits, (u) => sync[u]);
+    v = { layout, dither, dc, ds, sync, syncStart, syncUnits, syncG, syncDc, syncDs, syncSign };
     keyCache.set(k, v);
   }
   return v;
@@ -909,11 +918,8 @@ function search(
   let trials = 0;
   const seconds = Math.max(1, (f1 - f0) * HOP_SEC);
   const tc = ((f0 + f1) / 2) * HOP_SEC;
-  const { dc, ds, sync, syncStart, syncUnits } = kd;
-  const vAcc = new Float64Array(UNITS);
-  const touched = new Int32Array(UNITS);
-  const seen = new Int32Array(UNITS);
-  let stamp = 0;
+  const { syncStart, syncG, syncDc, syncDs, syncSign } = kd;
+  const STRIDE = PERIOD * GROUPS;
   for (const s of scales(seconds)) {
     // resampling-type speed change: time and frequency scale together
     const bp = bandPrefix(sp, s, f0, f1);
@@ -921,6 +927,7 @@ function search(
       const offset = (ph * CHIP_SEC) / PHASES;
       const cl = cells(bp, s, offset, floorAware);
       const { nChips, firstChip } = cl;
+      const nCells = nChips * GROUPS;
       trials += PERIOD;
       for (let si = 0; si < STEPS.length; si++) {
         const step = STEPS[si];
@@ -928,29 +935,24 @@ function search(
         for (let shift = 0; shift < PERIOD; shift++) {
           // Only sync units matter for the score: v_u = sum over the unit's repeats of
           // cos(2 pi (y / step - dither)), +1 on the +1 lattice, -1 on the other.
-          let nt = 0;
-          stamp++;
-          let p = (((firstChip + shift) % PERIOD) + PERIOD) % PERIOD;
-          for (let c = 0; c < nChips; c++) {
-            const i0 = (c - p) * GROUPS;
-            for (let j = syncStart[p], j1 = syncStart[p + 1]; j < j1; j++) {
-              const u = syncUnits[j];
-              const v = cy[i0 + u] * dc[u] + sy[i0 + u] * ds[u];
-              if (seen[u] !== stamp) {
-                seen[u] = stamp;
-                vAcc[u] = v;
-                touched[nt++] = u;
-              } else vAcc[u] += v;
-            }
-            if (++p === PERIOD) p = 0;
-          }
+          // A unit's repeats are the window's chips PERIOD apart, read in place: no per-shift
+          // accumulator to clear. This loop is most of the sound detector's time.
           let num = 0,
             den = 0;
-          for (let j = 0; j < nt; j++) {
-            const u = touched[j];
-            const v = vAcc[u];
-            num += sync[u] * v;
-            den += v * v;
+          const p0 = (((firstChip + shift) % PERIOD) + PERIOD) % PERIOD;
+          const reach = nChips < PERIOD ? nChips : PERIOD;
+          for (let c0 = 0; c0 < reach; c0++) {
+            let p = p0 + c0;
+            if (p >= PERIOD) p -= PERIOD;
+            const i0 = c0 * GROUPS;
+            for (let j = syncStart[p], j1 = syncStart[p + 1]; j < j1; j++) {
+              const du = syncDc[j],
+                su = syncDs[j];
+              let v = 0;
+              for (let i = i0 + syncG[j]; i < nCells; i += STRIDE) v += cy[i] * du + sy[i] * su;
+              num += syncSign[j] * v;
+              den += v * v;
+            }
           }
           // Self-normalised: given the host, the keyed sync signs make num a sum of independent
           // +-v terms, so num / sqrt(sum v^2) is ~N(0,1) for unmarked audio whatever the host is.
