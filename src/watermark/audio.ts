@@ -920,6 +920,8 @@ function search(
   const tc = ((f0 + f1) / 2) * HOP_SEC;
   const { syncStart, syncG, syncDc, syncDs, syncSign } = kd;
   const STRIDE = PERIOD * GROUPS;
+  const foldC = new Float64Array(STRIDE),
+    foldS = new Float64Array(STRIDE);
   for (const s of scales(seconds)) {
     // resampling-type speed change: time and frequency scale together
     const bp = bandPrefix(sp, s, f0, f1);
@@ -932,24 +934,29 @@ function search(
       for (let si = 0; si < STEPS.length; si++) {
         const step = STEPS[si];
         const { cy, sy } = unitPhases(cl, step);
+        // Repeats of a unit lie PERIOD chips apart whatever the shift: they are folded once, so
+        // each shift reads one value per unit. The shifts are most of the sound detector's time.
+        const reach = nChips < PERIOD ? nChips : PERIOD;
+        foldC.fill(0, 0, reach * GROUPS);
+        foldS.fill(0, 0, reach * GROUPS);
+        for (let i = 0, r = 0; i < nCells; i++) {
+          foldC[r] += cy[i];
+          foldS[r] += sy[i];
+          if (++r === STRIDE) r = 0;
+        }
         for (let shift = 0; shift < PERIOD; shift++) {
           // Only sync units matter for the score: v_u = sum over the unit's repeats of
           // cos(2 pi (y / step - dither)), +1 on the +1 lattice, -1 on the other.
-          // A unit's repeats are the window's chips PERIOD apart, read in place: no per-shift
-          // accumulator to clear. This loop is most of the sound detector's time.
           let num = 0,
             den = 0;
           const p0 = (((firstChip + shift) % PERIOD) + PERIOD) % PERIOD;
-          const reach = nChips < PERIOD ? nChips : PERIOD;
           for (let c0 = 0; c0 < reach; c0++) {
             let p = p0 + c0;
             if (p >= PERIOD) p -= PERIOD;
             const i0 = c0 * GROUPS;
             for (let j = syncStart[p], j1 = syncStart[p + 1]; j < j1; j++) {
-              const du = syncDc[j],
-                su = syncDs[j];
-              let v = 0;
-              for (let i = i0 + syncG[j]; i < nCells; i += STRIDE) v += cy[i] * du + sy[i] * su;
+              const i = i0 + syncG[j];
+              const v = foldC[i] * syncDc[j] + foldS[i] * syncDs[j];
               num += syncSign[j] * v;
               den += v * v;
             }
