@@ -146,11 +146,10 @@ interface Keyed {
   /** sync units of period chip p: syncUnits[syncStart[p] .. syncStart[p + 1]) */
   syncStart: Int32Array;
   syncUnits: Int32Array;
-  /** per entry of syncUnits: its pair, dither cos / sin and sign, laid out for the search's scan */
+  /** per entry of syncUnits: its pair, and its sign times its dither's cos / sin (the search's scan) */
   syncG: Int32Array;
   syncDc: Float64Array;
   syncDs: Float64Array;
-  syncSign: Float64Array;
 }
 const keyCache = new Map<string, Keyed>();
 function keyed(key: Buffer): Keyed {
@@ -179,10 +178,9 @@ function keyed(key: Buffer): Keyed {
     }
     syncStart[PERIOD] = n;
     const syncG = Int32Array.from(syncUnits, (u) => u % GROUPS);
-    const syncDc = Float64Array.from(syncUnits, (u) => dc[u]);
-    const syncDs = Float64Array.from(syncUnits, (u) => ds[u]);
-    const syncSign = Float64Array.from(syncUnits, (u) => sync[u]);
-    v = { layout, dither, dc, ds, sync, syncStart, syncUnits, syncG, syncDc, syncDs, syncSign };
+    const syncDc = Float64Array.from(syncUnits, (u) => sync[u] * dc[u]);
+    const syncDs = Float64Array.from(syncUnits, (u) => sync[u] * ds[u]);
+    v = { layout, dither, dc, ds, sync, syncStart, syncUnits, syncG, syncDc, syncDs };
     keyCache.set(k, v);
   }
   return v;
@@ -918,7 +916,7 @@ function search(
   let trials = 0;
   const seconds = Math.max(1, (f1 - f0) * HOP_SEC);
   const tc = ((f0 + f1) / 2) * HOP_SEC;
-  const { syncStart, syncG, syncDc, syncDs, syncSign } = kd;
+  const { syncStart, syncG, syncDc, syncDs } = kd;
   const STRIDE = PERIOD * GROUPS;
   const foldC = new Float64Array(STRIDE),
     foldS = new Float64Array(STRIDE);
@@ -956,8 +954,9 @@ function search(
             const i0 = c0 * GROUPS;
             for (let j = syncStart[p], j1 = syncStart[p + 1]; j < j1; j++) {
               const i = i0 + syncG[j];
+              // the unit's value times its sync sign: its square is the value's
               const v = foldC[i] * syncDc[j] + foldS[i] * syncDs[j];
-              num += syncSign[j] * v;
+              num += v;
               den += v * v;
             }
           }
