@@ -9,7 +9,7 @@ const port = parentPort;
 if (!port) throw new Error('audio detection worker: not started as a worker thread');
 port.on('message', (m: { pcm: Float32Array; sampleRate: number; key: Uint8Array }) => {
   try {
-    port.postMessage({ ok: true, detection: detectAudio(m.pcm, m.sampleRate, Buffer.from(m.key)) });
+    port.postMessage({ ok: true, result: detectAudio(m.pcm, m.sampleRate, Buffer.from(m.key)) });
   } catch (e) {
     port.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) });
   }

@@ -36,10 +36,10 @@ export const detectionBaseSchema = z.object({
   payloadCrcRate: z.number().min(0).max(1).optional(),
 });
 
-/** A worker's reply: the detection, or the message of the error it threw. */
-export function replySchema<T extends z.ZodTypeAny>(detection: T) {
+/** A worker's reply: its result (a detection, or marked sound), or the message of the error it threw. */
+export function replySchema<T extends z.ZodTypeAny>(result: T) {
   return z.discriminatedUnion('ok', [
-    z.object({ ok: z.literal(true), detection }),
+    z.object({ ok: z.literal(true), result }),
     z.object({ ok: z.literal(false), message: z.string() }),
   ]);
 }

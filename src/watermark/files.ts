@@ -4,7 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { Invalid, UnsupportedMedia } from '../http/errors';
-import { embedAudio, type AudioDetection } from './audio';
+import type { AudioDetection } from './audio';
+import { embedAudioOffThread } from './audio-embed-off-thread';
 import {
   chargeCandidates,
   issuedPValue,
@@ -274,8 +275,8 @@ async function markedAudioTrack(
     for (let i = 0; i < n; i++) p[i] = inter[i * channels + c];
     return p;
   });
-  embedAudio(planes, rate, payloadHex, key);
-  for (let c = 0; c < channels; c++) for (let i = 0; i < n; i++) inter[i * channels + c] = planes[c][i];
+  const marked = await embedAudioOffThread(planes, rate, payloadHex, key);
+  for (let c = 0; c < channels; c++) for (let i = 0; i < n; i++) inter[i * channels + c] = marked[c][i];
   const p = path.join(dir, 'audio.f32');
   await fs.promises.writeFile(p, Buffer.from(inter.buffer, inter.byteOffset, n * channels * 4));
   return { path: p, rate, channels };
@@ -334,108 +335,158 @@ async function embedFrames(
   key: Buffer,
   info: MediaInfo & { video: NonNullable<MediaInfo['video']> },
 ): Promise<{ psnrDb?: number; ssimMin?: number }> {
-  const { width: w, height: h } = info.video;
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'wm-'));
   try {
-    const audio = await markedAudioTrack(inPath, info, payloadHex, key, dir);
-    const dec = spawnFfmpeg([
-      '-v',
-      'error',
-      '-i',
-      inPath,
-      '-map',
-      '0:v:0',
-      '-an',
-      '-vf',
-      `crop=${w}:${h}:0:0`,
-      // Frames go out through a pipe that carries no timestamps and are written at a constant rate:
-      // resampled here to that rate (a frame repeated where a variable-rate source ran slower),
-      // the picture stays in time with the sound.
-      '-fps_mode',
-      'cfr',
-      '-r',
-      info.video.writeFps.toFixed(6),
-      '-pix_fmt',
-      'yuv420p',
-      '-f',
-      'rawvideo',
-      'pipe:1',
-    ]);
-    const encArgs = [
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'rawvideo',
-      '-pix_fmt',
-      'yuv420p',
-      '-s',
-      `${w}x${h}`,
-      '-framerate',
-      info.video.writeFps.toFixed(6),
-      '-i',
-      'pipe:0',
-    ];
-    if (audio)
-      encArgs.push('-f', 'f32le', '-ar', String(audio.rate), '-ac', String(audio.channels), '-i', audio.path);
-    encArgs.push('-map', '0:v:0');
-    if (audio) encArgs.push('-map', '1:a:0', '-c:a', 'aac', '-b:a', DELIVERED_AAC_BITRATE);
-    encArgs.push(
-      '-c:v',
-      'libx264',
-      '-preset',
-      'veryfast',
-      '-crf',
-      '17',
-      '-pix_fmt',
-      'yuv420p',
-      '-movflags',
-      '+faststart',
-      '-f',
-      'mp4',
-      outPath,
-    );
-    const enc = spawnFfmpeg(encArgs);
-    const quality = createQualityGuard(payloadHex, key, w, h, info.video.writeFps);
-    const frameBytes = w * h + 2 * (w / 2) * (h / 2);
-    let mseSum = 0,
-      frames = 0;
-    const decDone = dec.done.then(
-      () => null,
-      (e: Error) => e,
-    );
-    const encDone = enc.done.then(
-      () => null,
-      (e: Error) => e,
-    );
-    for await (const f of rawFrames(dec.child, frameBytes)) {
-      const buf = Buffer.from(f);
-      mseSum += quality.embed(new Uint8Array(buf.buffer, buf.byteOffset, w * h), frames);
-      frames++;
-      if (!enc.child.stdin.write(buf))
-        await new Promise<void>((r) => enc.child.stdin.once('drain', () => r()));
+    // The sound is marked on its own thread while the picture is: the two meet in a last remux.
+    const audioDone = markedAudioTrack(inPath, info, payloadHex, key, dir);
+    audioDone.catch(() => undefined);
+    const pictureOut = info.audio ? path.join(dir, 'video.mp4') : outPath;
+    const pictureDone = embedPicture(inPath, pictureOut, payloadHex, key, info);
+    pictureDone.catch(() => undefined);
+    const [a, v] = await Promise.allSettled([audioDone, pictureDone]);
+    // the sound's error first, as when it was marked before the picture
+    if (a.status === 'rejected') throw a.reason;
+    if (v.status === 'rejected') throw v.reason;
+    const audio = a.value;
+    if (audio) {
+      const mux = spawnFfmpeg([
+        '-v',
+        'error',
+        '-y',
+        '-i',
+        pictureOut,
+        '-f',
+        'f32le',
+        '-ar',
+        String(audio.rate),
+        '-ac',
+        String(audio.channels),
+        '-i',
+        audio.path,
+        '-map',
+        '0:v:0',
+        '-map',
+        '1:a:0',
+        '-c:v',
+        'copy',
+        '-c:a',
+        'aac',
+        '-b:a',
+        DELIVERED_AAC_BITRATE,
+        '-movflags',
+        '+faststart',
+        '-f',
+        'mp4',
+        outPath,
+      ]);
+      mux.child.stdin.end();
+      await mux.done;
     }
-    enc.child.stdin.end();
-    const [de, ee] = await Promise.all([decDone, encDone]);
-    if (de && frames === 0)
-      throw new UnsupportedMedia('undecodable_video', 'The video stream could not be decoded.');
-    // A damaged stream decodes to the few frames ffmpeg could rebuild; marking those would hand
-    // back a different, shorter clip as if it were the input.
-    const expected = info.video.frames;
-    if (expected && frames < expected * MIN_DECODED_SHARE)
-      throw new UnsupportedMedia(
-        'undecodable_video',
-        `Only ${frames} of the video's ${expected} frames could be decoded; the file is damaged.`,
-      );
-    if (ee) throw ee;
-    const mse = mseSum / Math.max(1, frames);
-    return {
-      psnrDb: mse > 0 ? 10 * Math.log10((255 * 255) / mse) : undefined,
-      ssimMin: quality.ssimMin(),
-    };
+    return v.value;
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** Decodes, marks and encodes the picture alone (H.264 MP4 at outPath). */
+async function embedPicture(
+  inPath: string,
+  outPath: string,
+  payloadHex: string,
+  key: Buffer,
+  info: MediaInfo & { video: NonNullable<MediaInfo['video']> },
+): Promise<{ psnrDb?: number; ssimMin?: number }> {
+  const { width: w, height: h } = info.video;
+  const dec = spawnFfmpeg([
+    '-v',
+    'error',
+    '-i',
+    inPath,
+    '-map',
+    '0:v:0',
+    '-an',
+    '-vf',
+    `crop=${w}:${h}:0:0`,
+    // Frames go out through a pipe that carries no timestamps and are written at a constant rate:
+    // resampled here to that rate (a frame repeated where a variable-rate source ran slower),
+    // the picture stays in time with the sound.
+    '-fps_mode',
+    'cfr',
+    '-r',
+    info.video.writeFps.toFixed(6),
+    '-pix_fmt',
+    'yuv420p',
+    '-f',
+    'rawvideo',
+    'pipe:1',
+  ]);
+  const encArgs = [
+    '-v',
+    'error',
+    '-y',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'yuv420p',
+    '-s',
+    `${w}x${h}`,
+    '-framerate',
+    info.video.writeFps.toFixed(6),
+    '-i',
+    'pipe:0',
+    '-map',
+    '0:v:0',
+    '-c:v',
+    'libx264',
+    '-preset',
+    'veryfast',
+    '-crf',
+    '17',
+    '-pix_fmt',
+    'yuv420p',
+    '-movflags',
+    '+faststart',
+    '-f',
+    'mp4',
+    outPath,
+  ];
+  const enc = spawnFfmpeg(encArgs);
+  const quality = createQualityGuard(payloadHex, key, w, h, info.video.writeFps);
+  const frameBytes = w * h + 2 * (w / 2) * (h / 2);
+  let mseSum = 0,
+    frames = 0;
+  const decDone = dec.done.then(
+    () => null,
+    (e: Error) => e,
+  );
+  const encDone = enc.done.then(
+    () => null,
+    (e: Error) => e,
+  );
+  for await (const f of rawFrames(dec.child, frameBytes)) {
+    const buf = Buffer.from(f);
+    mseSum += quality.embed(new Uint8Array(buf.buffer, buf.byteOffset, w * h), frames);
+    frames++;
+    if (!enc.child.stdin.write(buf)) await new Promise<void>((r) => enc.child.stdin.once('drain', () => r()));
+  }
+  enc.child.stdin.end();
+  const [de, ee] = await Promise.all([decDone, encDone]);
+  if (de && frames === 0)
+    throw new UnsupportedMedia('undecodable_video', 'The video stream could not be decoded.');
+  // A damaged stream decodes to the few frames ffmpeg could rebuild; marking those would hand
+  // back a different, shorter clip as if it were the input.
+  const expected = info.video.frames;
+  if (expected && frames < expected * MIN_DECODED_SHARE)
+    throw new UnsupportedMedia(
+      'undecodable_video',
+      `Only ${frames} of the video's ${expected} frames could be decoded; the file is damaged.`,
+    );
+  if (ee) throw ee;
+  const mse = mseSum / Math.max(1, frames);
+  return {
+    psnrDb: mse > 0 ? 10 * Math.log10((255 * 255) / mse) : undefined,
+    ssimMin: quality.ssimMin(),
+  };
 }
 
 async function embedAudioFile(

@@ -13,7 +13,7 @@ port.on(
     try {
       port.postMessage({
         ok: true,
-        detection: detectLuma(m.luma, m.width, m.height, Buffer.from(m.key), m.opts),
+        result: detectLuma(m.luma, m.width, m.height, Buffer.from(m.key), m.opts),
       });
     } catch (e) {
       port.postMessage({ ok: false, message: e instanceof Error ? e.message : String(e) });

@@ -9,7 +9,7 @@ import type { Worker } from 'node:worker_threads';
 import type { z } from 'zod';
 import { startModuleWorker } from '../media/module-worker';
 
-type Reply<T> = { ok: true; detection: T } | { ok: false; message: string };
+type Reply<T> = { ok: true; result: T } | { ok: false; message: string };
 
 export interface DetectionWorker {
   request<T>(
@@ -68,7 +68,7 @@ export function startDetectionWorker(entry: string, label: string): DetectionWor
             retire(bad);
             reject(bad);
           } else if (!r.data.ok) reject(new Error(r.data.message));
-          else resolve(r.data.detection);
+          else resolve(r.data.result);
         };
         if (opts.signal?.aborted) return stop();
         opts.signal?.addEventListener('abort', stop, { once: true });
