@@ -250,6 +250,11 @@ export function createQualityGuard(
 }
 
 /** Marks audio samples of a file in place of a temporary raw f32le file; returns its path. */
+/** ffmpeg input arguments for a marked track written as raw interleaved float samples */
+function rawAudioInput(audio: { path: string; rate: number; channels: number }): string[] {
+  return ['-f', 'f32le', '-ar', String(audio.rate), '-ac', String(audio.channels), '-i', audio.path];
+}
+
 async function markedAudioTrack(
   inPath: string,
   info: MediaInfo,
@@ -355,14 +360,7 @@ async function embedFrames(
         '-y',
         '-i',
         pictureOut,
-        '-f',
-        'f32le',
-        '-ar',
-        String(audio.rate),
-        '-ac',
-        String(audio.channels),
-        '-i',
-        audio.path,
+        ...rawAudioInput(audio),
         '-map',
         '0:v:0',
         '-map',
@@ -506,21 +504,7 @@ async function embedAudioFile(
         : ext === '.mp3'
           ? ['-c:a', 'libmp3lame', '-b:a', '192k']
           : ['-c:a', 'aac', '-b:a', DELIVERED_AAC_BITRATE];
-    const enc = spawnFfmpeg([
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'f32le',
-      '-ar',
-      String(audio.rate),
-      '-ac',
-      String(audio.channels),
-      '-i',
-      audio.path,
-      ...codec,
-      outPath,
-    ]);
+    const enc = spawnFfmpeg(['-v', 'error', '-y', ...rawAudioInput(audio), ...codec, outPath]);
     enc.child.stdin.end();
     await enc.done;
     return {};
