@@ -249,12 +249,12 @@ export function createQualityGuard(
   };
 }
 
-/** Marks audio samples of a file in place of a temporary raw f32le file; returns its path. */
 /** ffmpeg input arguments for a marked track written as raw interleaved float samples */
 function rawAudioInput(audio: { path: string; rate: number; channels: number }): string[] {
   return ['-f', 'f32le', '-ar', String(audio.rate), '-ac', String(audio.channels), '-i', audio.path];
 }
 
+/** Marks a file's sound (on a worker thread) into a temporary raw f32le file; returns its path. */
 async function markedAudioTrack(
   inPath: string,
   info: MediaInfo,
@@ -343,12 +343,11 @@ async function embedFrames(
   const dir = await fs.promises.mkdtemp(path.join(os.tmpdir(), 'wm-'));
   try {
     // The sound is marked on its own thread while the picture is: the two meet in a last remux.
-    const audioDone = markedAudioTrack(inPath, info, payloadHex, key, dir);
-    audioDone.catch(() => undefined);
     const pictureOut = info.audio ? path.join(dir, 'video.mp4') : outPath;
-    const pictureDone = embedPicture(inPath, pictureOut, payloadHex, key, info);
-    pictureDone.catch(() => undefined);
-    const [a, v] = await Promise.allSettled([audioDone, pictureDone]);
+    const [a, v] = await Promise.allSettled([
+      markedAudioTrack(inPath, info, payloadHex, key, dir),
+      embedPicture(inPath, pictureOut, payloadHex, key, info),
+    ]);
     // the sound's error first, as when it was marked before the picture
     if (a.status === 'rejected') throw a.reason;
     if (v.status === 'rejected') throw v.reason;
