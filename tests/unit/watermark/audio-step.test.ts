@@ -62,7 +62,7 @@ async function through(
 
 describe('audio watermark: the lattice step follows the budget', () => {
   it('marks music far under its budget on the wider step, still within budget, and speech at budget on the narrow one', async () => {
-    const music = soundtrack('waves crashing on rocks', 6);
+    const music = soundtrack('a red kite over a windy beach at sunset', 6);
     const m = music.map((c) => Float32Array.from(c));
     const wide = embedAudio(m, SR, payload, key);
     expect(wide.step).toBeGreaterThan(1.1);
@@ -75,8 +75,8 @@ describe('audio watermark: the lattice step follows the budget', () => {
   it('reads the wide-step soundtrack from 3 s after AAC 64k, mono and stereo, by the code alone', async () => {
     // measured on eight prompts delivered as AAC 320k, 3 s at eight offsets, read by the code
     // alone: mono AAC 64k 47 of 64 windows (26 with the narrow step only), stereo 9 (none). Here,
-    // marked straight into the WAV: mono 8 of 8, stereo 5 of 8
-    const music = soundtrack('waves crashing on rocks', 10);
+    // marked straight into the WAV: mono 8 of 8, stereo 6 of 8
+    const music = soundtrack('a red kite over a windy beach at sunset', 10);
     const m = music.map((c) => Float32Array.from(c));
     expect(embedAudio(m, SR, payload, key).step).toBeGreaterThan(1.1);
     const starts = [0.2, 1.1, 2.3, 3.4, 4.3, 5.2, 6.1, 6.9];
