@@ -551,9 +551,17 @@ export function embedAudio(
       : v <= 2
         ? { floorDb: fmin, tighten: QUIET_TIGHTEN * (2 - v) }
         : { floorDb: fmin - (v - 2) * (fmin - rmin), tighten: 0 };
+  // the frame changes of the last gains searched (one set at a time: a few MB per 10 s)
+  let nativeOf: { D: Float64Array; fcs: FrameChanges[] } | null = null;
+  let mixOf: { D: Float64Array; fc: FrameChanges } | null = null;
   const mark = (D: Float64Array, v: number): number => {
     const { floorDb, tighten } = capsAt(v);
-    for (const { ch, loud } of pairs)
+    if (nativeOf?.D !== D)
+      nativeOf = {
+        D,
+        fcs: pairs.map(({ ch }) => frameChanges(originals[ch], sampleRate, D, originals[ch + 1] ?? null)),
+      };
+    pairs.forEach(({ ch, loud }, i) =>
       applyGains(
         originals[ch],
         sampleRate,
@@ -564,7 +572,9 @@ export function embedAudio(
         channels[ch + 1] ?? null,
         loud,
         tighten,
-      );
+        nativeOf!.fcs[i],
+      ),
+    );
     return segmentalSnr(originals, channels, sampleRate);
   };
   // The mean segmental SNR rises with the per-frame floor; at floor = target it cannot fall below
@@ -575,7 +585,8 @@ export function embedAudio(
   const loud16 = loudLevel(mix16, null, hop16, sineWindow(2 * hop16));
   const seg16 = (D: Float64Array, v: number): number => {
     const { floorDb, tighten } = capsAt(v);
-    const marked16 = applyGains(mix16, MEASURE_SR, D, floorDb, null, null, null, loud16, tighten);
+    if (mixOf?.D !== D) mixOf = { D, fc: frameChanges(mix16, MEASURE_SR, D, null) };
+    const marked16 = applyGains(mix16, MEASURE_SR, D, floorDb, null, null, null, loud16, tighten, mixOf.fc);
     return segmentalSnr([mix16], [marked16], MEASURE_SR);
   };
   /** The strongest v in [lo, hi] on the cap path whose 16 kHz segmental SNR meets want (monotone). */
@@ -722,23 +733,26 @@ function loudLevel(x: Float32Array, x2: Float32Array | null, hop: number, win: F
 }
 
 /**
- * Applies gains exp(D/2) per (chip, band) to STFT magnitudes (sine windows of 32 ms at half
- * overlap, the same duration at every rate), scaled down in any frame where the change would
- * exceed the SNR budget (snrDb below the frame's energy, tighter in frames quieter than the
- * track's loud level). Only the change is synthesised, so everything outside the bands and every
- * silent frame is untouched. Writes into out (or a new array) and returns it.
+ * What one set of gains changes, frame by frame, before each frame's cap scales it. The caps
+ * depend on the search (v), the change does not: the search transforms each frame once per set of
+ * gains instead of once per try. The change is kept windowed, as float32 (8 bytes per sample per
+ * channel: frames overlap by half).
  */
-function applyGains(
-  x: Float32Array,
-  sr: number,
-  D: Float64Array,
-  snrDb: number,
-  out: Float32Array | null,
-  x2: Float32Array | null = null,
-  out2: Float32Array | null = null,
-  loud: number | null = null,
-  tighten = QUIET_TIGHTEN,
-): Float32Array {
+interface FrameChanges {
+  hop: number;
+  W: number;
+  /** frames that change anything: their first sample, energy in the window, power over the bins, and the change's power */
+  start: Int32Array;
+  eTot: Float64Array;
+  eAll: Float64Array;
+  dist: Float64Array;
+  n: number;
+  /** frame f's windowed change to each channel: d1[f * W .. (f + 1) * W) */
+  d1: Float32Array;
+  d2: Float32Array | null;
+}
+
+function frameChanges(x: Float32Array, sr: number, D: Float64Array, x2: Float32Array | null): FrameChanges {
   const len = x.length;
   const nch = x2 ? 2 : 1;
   const hop = Math.round(0.016 * sr);
@@ -747,17 +761,21 @@ function applyGains(
   const win = sineWindow(W);
   const bandOfBin = new Int32Array(N / 2 + 1);
   for (let k = 0; k <= N / 2; k++) bandOfBin[k] = bandOf((k * sr) / N);
-  const budget = Math.pow(10, -snrDb / 10);
-  const loudRef = loud ?? loudLevel(x, x2, hop, win);
   const nChipsTotal = D.length / BANDS;
+  const maxFrames = Math.ceil((len + hop) / hop);
+  const start = new Int32Array(maxFrames);
+  const eTots = new Float64Array(maxFrames),
+    eAlls = new Float64Array(maxFrames),
+    dists = new Float64Array(maxFrames);
+  const d1 = new Float32Array(maxFrames * W);
+  const d2 = x2 ? new Float32Array(maxFrames * W) : null;
   const re = new Float64Array(N),
     im = new Float64Array(N);
   const g = new Float64Array(N / 2 + 1);
   const gb = new Float64Array(BANDS);
-  const delta = new Float64Array(len);
-  const delta2 = x2 ? new Float64Array(len) : null;
-  for (let start = -hop; start < len; start += hop) {
-    const k = Math.floor((start + hop) / sr / CHIP_SEC);
+  let n = 0;
+  for (let s0 = -hop; s0 < len; s0 += hop) {
+    const k = Math.floor((s0 + hop) / sr / CHIP_SEC);
     if (k < 0 || k >= nChipsTotal) continue;
     let any = false;
     for (let b = 0; b < BANDS; b++) {
@@ -769,7 +787,7 @@ function applyGains(
     re.fill(0);
     im.fill(0);
     for (let i = 0; i < W; i++) {
-      const j = start + i;
+      const j = s0 + i;
       if (j < 0 || j >= len) continue;
       const v = x[j] * win[i];
       re[i] = v;
@@ -794,23 +812,65 @@ function applyGains(
       dist += p * g[b] * g[b];
     }
     if (dist <= 0) continue;
-    const below = loudRef > 0 && eTot < loudRef ? 10 * Math.log10(loudRef / Math.max(eTot, 1e-30)) : 0;
-    const cap = Math.max(budget * Math.pow(10, (-tighten * below) / 10), FREE_CAP);
-    const s = dist > cap * eAll ? Math.sqrt((cap * eAll) / dist) : 1;
     for (let b = 0; b < N; b++) {
       const bb = b <= N / 2 ? b : N - b;
-      const gg = bb > 0 && bb < N / 2 ? g[bb] * s : 0;
+      const gg = bb > 0 && bb < N / 2 ? g[bb] : 0;
       re[b] *= gg;
       im[b] *= gg;
     }
     fft(re, im, true);
     // sine analysis x sine synthesis at half overlap sums to 1
+    const o = n * W;
     for (let i = 0; i < W; i++) {
-      const j = start + i;
-      if (j < 0 || j >= len) continue;
-      delta[j] += re[i] * win[i];
-      if (delta2) delta2[j] += im[i] * win[i];
+      d1[o + i] = re[i] * win[i];
+      if (d2) d2[o + i] = im[i] * win[i];
     }
+    start[n] = s0;
+    eTots[n] = eTot;
+    eAlls[n] = eAll;
+    dists[n] = dist;
+    n++;
+  }
+  return { hop, W, start, eTot: eTots, eAll: eAlls, dist: dists, n, d1, d2 };
+}
+
+/**
+ * Applies gains exp(D/2) per (chip, band) to STFT magnitudes (sine windows of 32 ms at half
+ * overlap, the same duration at every rate), scaled down in any frame where the change would
+ * exceed the SNR budget (snrDb below the frame's energy, tighter in frames quieter than the
+ * track's loud level). Only the change is synthesised, so everything outside the bands and every
+ * silent frame is untouched. Writes into out (or a new array) and returns it. fc, if given, is
+ * frameChanges of the same x, x2 and D.
+ */
+function applyGains(
+  x: Float32Array,
+  sr: number,
+  D: Float64Array,
+  snrDb: number,
+  out: Float32Array | null,
+  x2: Float32Array | null = null,
+  out2: Float32Array | null = null,
+  loud: number | null = null,
+  tighten = QUIET_TIGHTEN,
+  fc: FrameChanges = frameChanges(x, sr, D, x2),
+): Float32Array {
+  const len = x.length;
+  const { hop, W, start, eTot, eAll, dist, n, d1, d2 } = fc;
+  const budget = Math.pow(10, -snrDb / 10);
+  const loudRef = loud ?? loudLevel(x, x2, hop, sineWindow(W));
+  const delta = new Float64Array(len);
+  const delta2 = x2 ? new Float64Array(len) : null;
+  for (let f = 0; f < n; f++) {
+    const e = eTot[f];
+    const below = loudRef > 0 && e < loudRef ? 10 * Math.log10(loudRef / Math.max(e, 1e-30)) : 0;
+    const cap = Math.max(budget * Math.pow(10, (-tighten * below) / 10), FREE_CAP);
+    const s = dist[f] > cap * eAll[f] ? Math.sqrt((cap * eAll[f]) / dist[f]) : 1;
+    const s0 = start[f],
+      o = f * W;
+    const i0 = Math.max(0, -s0),
+      i1 = Math.min(W, len - s0);
+    for (let i = i0; i < i1; i++) delta[s0 + i] += s * d1[o + i];
+    if (delta2 && d2) for (let i = i0; i < i1; i++) delta2[s0 + i] += s * d2[o + i];
   }
   const o = out ?? new Float32Array(len);
   for (let i = 0; i < len; i++) o[i] = x[i] + delta[i];
