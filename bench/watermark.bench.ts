@@ -790,6 +790,8 @@ async function audio(tmp: string): Promise<void> {
     { name: 'trim to 3 s (start 2.37 s)', enc: ['-ss', '2.37', '-t', '3'], ext: 'wav', trim: true },
     { name: 'speed +5% (asetrate)', enc: ['-af', `asetrate=${sr * 1.05},aresample=${sr}`], ext: 'wav' },
     { name: 'speed -5% (asetrate)', enc: ['-af', `asetrate=${sr * 0.95},aresample=${sr}`], ext: 'wav' },
+    { name: 'speed +5%, pitch kept (atempo)', enc: ['-af', 'atempo=1.05'], ext: 'wav' },
+    { name: 'speed -5%, pitch kept (atempo)', enc: ['-af', 'atempo=0.95'], ext: 'wav' },
   ];
   const rows: (string | number)[][] = [];
   const tally = new Map<string, [number, number, number, number]>();
@@ -848,7 +850,7 @@ async function audio(tmp: string): Promise<void> {
           d.pValue.toExponential(0),
           la.ok ? `yes (${la.pValue!.toExponential(0)})` : 'no',
           lm.ok ? `yes (${lm.pValue!.toExponential(0)})` : 'no',
-          d.speed,
+          `${d.speed}${d.pitchKept ? ' (pitch kept)' : ''}`,
           segSnrDb.toFixed(1),
         ]);
       }

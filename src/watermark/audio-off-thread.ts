@@ -16,6 +16,7 @@ const TIMEOUT_MS = 60_000;
 const detectionSchema = detectionBaseSchema.extend({
   secondsUsed: z.number(),
   speed: z.number(),
+  pitchKept: z.boolean(),
   candidates: candidatesSchema('sound').optional(),
   evidence: evidenceSchema('sound').optional(),
 });

@@ -907,6 +907,8 @@ export interface AudioDetection {
   score: number;
   secondsUsed: number;
   speed: number;
+  /** the speed change kept the pitch (a tempo change, as editors make) instead of moving it (resampling) */
+  pitchKept: boolean;
   reason?: string;
   /** the decoder's best guess even when not detected, for bit-accuracy measurements */
   rawPayloadHex?: string;
@@ -945,18 +947,32 @@ export const AUDIO_ISSUED_DEPTH = 1024;
 /** a unit whose weaker band has q = E / (chip mean) gets weight q / (q + Q0) */
 const Q0 = 0.05;
 
-/** Time scales to try: steps fine enough that drift over the window stays a few ms. */
-function scales(seconds: number): number[] {
+/**
+ * Speed changes to try: time scales in steps fine enough that drift over the window stays a few
+ * ms, each of both kinds. Resampling (asetrate, a tape sped up) scales frequency with time; a
+ * tempo change (atempo, the speed control of video editors and players) keeps the pitch, so the
+ * bands stay where they were marked. Reading a tempo change as a resampling misplaced every band
+ * by the speed change (5 % is 0.4 of a band): of 3 s windows after atempo 1.05 / 0.95, none was
+ * read (four speech fixtures, 59 windows; the model's soundtrack, 64).
+ */
+/** Below this speed change the two kinds read bands less than a tenth of a band apart: one is tried. */
+const PITCH_KEPT_MIN_DEV = 0.01;
+function speedChanges(seconds: number): { s: number; pitchKept: boolean }[] {
   const step = Math.min(0.005, DRIFT_SEC / Math.max(seconds, 1));
   const n = Math.ceil(MAX_SPEED_DEV / step);
-  const out: number[] = [];
-  for (let i = -n; i <= n; i++) out.push(1 + i * step);
+  const out: { s: number; pitchKept: boolean }[] = [];
+  for (let i = -n; i <= n; i++) {
+    out.push({ s: 1 + i * step, pitchKept: false });
+    if (Math.abs(i * step) >= PITCH_KEPT_MIN_DEV) out.push({ s: 1 + i * step, pitchKept: true });
+  }
   return out;
 }
 
 interface Best {
   z: number;
   speed: number;
+  /** the speed change kept the pitch: bands are read at their marked frequencies */
+  pitchKept: boolean;
   offset: number;
   shift: number;
   /** centre (s) of the window it was found in */
@@ -1032,10 +1048,11 @@ function refine(sp: Spectrogram, kd: Keyed, b: Best, floorAware: boolean): { bes
     fine = DRIFT_SEC / seconds;
   const nS = Math.ceil(coarse / fine / 2);
   let best: Best | null = null,
-    trials = 0;
+    trials = 0,
+    flat: BandPrefix | null = null;
   for (let i = -nS; i <= nS; i++) {
     const s = b.speed + i * fine;
-    const bp = bandPrefix(sp, s);
+    const bp = b.pitchKept ? (flat ??= bandPrefix(sp, 1)) : bandPrefix(sp, s);
     for (let j = -2; j <= 2; j++) {
       // keep the alignment at the window's centre while the scale changes
       const offset = b.offset - (s - b.speed) * b.tc + (j * CHIP_SEC) / PHASES / 2;
@@ -1043,7 +1060,7 @@ function refine(sp: Spectrogram, kd: Keyed, b: Best, floorAware: boolean): { bes
       const soft = unitSoft(cl, unitPhases(cl, b.step), kd, b.shift);
       const z = syncZ(soft, kd);
       trials++;
-      if (!best || z > best.z) best = { z, speed: s, offset, shift: b.shift, tc: b.tc, step: b.step, soft };
+      if (!best || z > best.z) best = { ...b, z, speed: s, offset, soft };
     }
   }
   return { best: best ?? b, trials };
@@ -1070,9 +1087,9 @@ function search(
   const STRIDE = PERIOD * GROUPS;
   const foldC = new Float64Array(STRIDE),
     foldS = new Float64Array(STRIDE);
-  for (const s of scales(seconds)) {
-    // resampling-type speed change: time and frequency scale together
-    const bp = bandPrefix(sp, s, f0, f1);
+  let flat: BandPrefix | null = null;
+  for (const { s, pitchKept } of speedChanges(seconds)) {
+    const bp = pitchKept ? (flat ??= bandPrefix(sp, 1, f0, f1)) : bandPrefix(sp, s, f0, f1);
     for (let ph = 0; ph < PHASES; ph++) {
       const offset = (ph * CHIP_SEC) / PHASES;
       const cl = cells(bp, s, offset, floorAware);
@@ -1115,7 +1132,16 @@ function search(
           const z = den > 0 ? num / Math.sqrt(den) : 0;
           const b = best[si];
           if (!b || z > b.z)
-            best[si] = { z, speed: s, offset, shift, tc, step, soft: unitSoft(cl, { cy, sy }, kd, shift) };
+            best[si] = {
+              z,
+              speed: s,
+              pitchKept,
+              offset,
+              shift,
+              tc,
+              step,
+              soft: unitSoft(cl, { cy, sy }, kd, shift),
+            };
         }
       }
     }
@@ -1125,8 +1151,8 @@ function search(
 
 /**
  * Detects the audio mark in mono PCM at any sample rate. Searches the time scale (speed changes
- * of up to +-5.5% that scale pitch with time, as resampling does), the sub-chip offset and the
- * period phase; the sync units' agreement is the score. Inputs longer than 4.5 s are searched in
+ * of up to +-5.5%, that scale pitch with time as resampling does or keep it as a tempo change
+ * does), the sub-chip offset and the period phase; the sync units' agreement is the score. Inputs longer than 4.5 s are searched in
  * up to three 3.5 s windows. Never throws for content reasons.
  */
 export function detectAudio(
@@ -1147,6 +1173,7 @@ export function detectAudio(
     score: 0,
     secondsUsed,
     speed: 1,
+    pitchKept: false,
     reason,
   });
   if (secondsUsed < 1) return none('audio shorter than 1 s');
@@ -1214,6 +1241,7 @@ export function detectAudio(
     score: best.z,
     secondsUsed,
     speed: Math.round(best.speed * 10000) / 10000,
+    pitchKept: best.pitchKept,
     reason: detected ? undefined : 'no mark above the operating threshold',
     rawPayloadHex: bitsToHex(payload),
     candidates,

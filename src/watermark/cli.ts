@@ -85,7 +85,7 @@ export function registerWatermarkCommands(program: Command, getKey: () => Promis
       }
       if (r.audio)
         lines.push(
-          `audio: ${r.audio.secondsUsed.toFixed(2)} s, detected ${r.audio.detected}, payload ${r.audio.payloadHex ?? '-'}, p ${r.audio.pValue.toExponential(2)}`,
+          `audio: ${r.audio.secondsUsed.toFixed(2)} s, detected ${r.audio.detected}, payload ${r.audio.payloadHex ?? '-'}, p ${r.audio.pValue.toExponential(2)}; speed ${r.audio.speed}${r.audio.pitchKept ? ' (pitch kept)' : ''}`,
         );
       if (r.reason) lines.push(`reason: ${r.reason}`);
       process.stdout.write(`${lines.join('\n')}\n`);

@@ -890,6 +890,8 @@ export async function detectFile(
           detected: ad.detected || soundByIssued,
           payloadHex: soundByIssued ? byIssued!.payloadHex : ad.payloadHex,
           pValue: soundByIssued ? byIssued!.pValue : ad.pValue,
+          speed: ad.speed,
+          pitchKept: ad.pitchKept,
         }
       : null,
     skipped,

@@ -39,7 +39,15 @@ export interface WatermarkDetection {
     segments: { startSec: number; endSec: number; detected: boolean }[];
     transform: WatermarkTransform;
   } | null;
-  audio?: { secondsUsed: number; detected: boolean; payloadHex: string | null; pValue: number } | null;
+  audio?: {
+    secondsUsed: number;
+    detected: boolean;
+    payloadHex: string | null;
+    pValue: number;
+    /** the speed change the sound detector undid (1 = none), and whether it kept the pitch */
+    speed: number;
+    pitchKept: boolean;
+  } | null;
   /** what was left unanalysed because an early look already settled it, as a sentence */
   skipped?: string;
   /**

@@ -250,6 +250,15 @@ describe('audio watermark: codecs and speed (9.5 s, as files.ts reads)', () => {
     const d = detectAudio(window(y, 0.3, 9), 16000, key);
     expect(d.payloadHex).toBe(payload);
     expect(d.speed).toBeCloseTo(1.05, 2);
+    expect(d.pitchKept).toBe(false);
+  });
+
+  it('survives a 5% slow-down that keeps the pitch (atempo, as video editors do) and reports the speed and the kept pitch', async () => {
+    const y = await attacked('tempo-slow', ['-af', 'atempo=0.95'], 'wav');
+    const d = detectAudio(window(y, 0.3, 9.5), 16000, key);
+    expect(d.payloadHex).toBe(payload);
+    expect(d.speed).toBeCloseTo(0.95, 2);
+    expect(d.pitchKept).toBe(true);
   });
 });
 
