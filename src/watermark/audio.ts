@@ -957,15 +957,19 @@ const Q0 = 0.05;
  */
 /** Below this speed change the two kinds read bands less than a tenth of a band apart: one is tried. */
 const PITCH_KEPT_MIN_DEV = 0.01;
-function speedChanges(seconds: number): { s: number; pitchKept: boolean }[] {
+function speedChanges(seconds: number, pitchKept: boolean): number[] {
   const step = Math.min(0.005, DRIFT_SEC / Math.max(seconds, 1));
   const n = Math.ceil(MAX_SPEED_DEV / step);
-  const out: { s: number; pitchKept: boolean }[] = [];
-  for (let i = -n; i <= n; i++) {
-    out.push({ s: 1 + i * step, pitchKept: false });
-    if (Math.abs(i * step) >= PITCH_KEPT_MIN_DEV) out.push({ s: 1 + i * step, pitchKept: true });
-  }
+  const out: number[] = [];
+  for (let i = -n; i <= n; i++)
+    if (!pitchKept || Math.abs(i * step) >= PITCH_KEPT_MIN_DEV) out.push(1 + i * step);
   return out;
+}
+
+/** Alignments search tries over frames [f0, f1), both kinds of speed change. */
+function windowTrials(f0: number, f1: number): number {
+  const seconds = Math.max(1, (f1 - f0) * HOP_SEC);
+  return (speedChanges(seconds, false).length + speedChanges(seconds, true).length) * PHASES * PERIOD;
 }
 
 interface Best {
@@ -1066,36 +1070,34 @@ function refine(sp: Spectrogram, kd: Keyed, b: Best, floorAware: boolean): { bes
   return { best: best ?? b, trials };
 }
 
-/** Searches scale, offset and period phase over frames [f0, f1); returns the best and the trials. */
+/**
+ * Searches scale (of one kind), offset and period phase over frames [f0, f1); returns the best
+ * alignment at each step. windowTrials counts what it tries.
+ */
 function search(
   sp: Spectrogram,
   kd: Keyed,
   f0: number,
   f1: number,
   floorAware: boolean,
-): {
-  /** the best alignment at each step */
-  best: (Best | null)[];
-  /** alignments tried at each step */
-  trials: number;
-} {
+  pitchKept: boolean,
+): (Best | null)[] {
   const best: (Best | null)[] = STEPS.map(() => null);
-  let trials = 0;
   const seconds = Math.max(1, (f1 - f0) * HOP_SEC);
   const tc = ((f0 + f1) / 2) * HOP_SEC;
   const { syncStart, syncG, syncDc, syncDs } = kd;
   const STRIDE = PERIOD * GROUPS;
   const foldC = new Float64Array(STRIDE),
     foldS = new Float64Array(STRIDE);
-  let flat: BandPrefix | null = null;
-  for (const { s, pitchKept } of speedChanges(seconds)) {
-    const bp = pitchKept ? (flat ??= bandPrefix(sp, 1, f0, f1)) : bandPrefix(sp, s, f0, f1);
+  // a tempo change leaves the bands where they were marked: one set of band energies serves every scale
+  const flat = pitchKept ? bandPrefix(sp, 1, f0, f1) : null;
+  for (const s of speedChanges(seconds, pitchKept)) {
+    const bp = flat ?? bandPrefix(sp, s, f0, f1);
     for (let ph = 0; ph < PHASES; ph++) {
       const offset = (ph * CHIP_SEC) / PHASES;
       const cl = cells(bp, s, offset, floorAware);
       const { nChips, firstChip } = cl;
       const nCells = nChips * GROUPS;
-      trials += PERIOD;
       for (let si = 0; si < STEPS.length; si++) {
         const step = STEPS[si];
         const { cy, sy } = unitPhases(cl, step);
@@ -1146,7 +1148,7 @@ function search(
       }
     }
   }
-  return { best, trials };
+  return best;
 }
 
 /**
@@ -1306,29 +1308,38 @@ function reading(
   const bests: (Best | null)[] = STEPS.map(() => null);
   let trials = 0;
   // the step whose best alignment is the least likely by chance, for its share of the budget
-  const pick = (): { best: Best; charged: number } | null => {
+  const pick = (tried = trials): { best: Best; charged: number } | null => {
     let out: { best: Best; charged: number; p: number } | null = null;
     for (let si = 0; si < STEPS.length; si++) {
       const b = bests[si];
       if (!b) continue;
-      const charged = trials / STEP_SHARE[si];
+      const charged = tried / STEP_SHARE[si];
       const p = unionPValue(b.z, charged, LOG10_SYNC_TAIL_C);
       if (!out || p < out.p) out = { best: b, charged, p };
     }
     return out;
   };
+  const decided = (tried: number): boolean => {
+    const sofar = pick(tried);
+    return (
+      !!sofar && READINGS * unionPValue(sofar.best.z, sofar.charged, LOG10_SYNC_TAIL_C) <= AUDIO_P_THRESHOLD
+    );
+  };
   for (const f0 of starts) {
     const f1 = starts.length === 1 ? sp.nFrames : f0 + winFrames;
-    const r = search(sp, kd, f0, f1, floorAware);
-    // Every window searched counts in the union bound, whichever one wins.
-    trials += r.trials;
-    r.best.forEach((b, si) => {
-      const cur = bests[si];
-      if (b && (!cur || b.z > cur.z)) bests[si] = b;
-    });
-    const sofar = pick();
-    if (sofar && READINGS * unionPValue(sofar.best.z, sofar.charged, LOG10_SYNC_TAIL_C) <= AUDIO_P_THRESHOLD)
-      break;
+    // Every window searched counts in the union bound, whichever one wins, with both kinds of
+    // speed change: the tempo kind is skipped only when the resampling kind decided already, at
+    // the price of both.
+    trials += windowTrials(f0, f1);
+    let done = false;
+    for (const pitchKept of [false, true]) {
+      search(sp, kd, f0, f1, floorAware, pitchKept).forEach((b, si) => {
+        const cur = bests[si];
+        if (b && (!cur || b.z > cur.z)) bests[si] = b;
+      });
+      if ((done = decided(trials))) break;
+    }
+    if (done) break;
   }
   const picked = pick();
   if (!picked) return null;
