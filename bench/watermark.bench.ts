@@ -31,6 +31,7 @@ import {
   hexToBits,
   LIST_SIZE,
 } from '../src/watermark/ecc';
+import { resample } from '../src/watermark/audio-resample';
 import { decodeAudio, decodeLuma, probeMedia } from '../src/watermark/media';
 import { createLocalModel } from '../src/models';
 import { planScene } from '../src/models/scene-plan';
@@ -674,6 +675,15 @@ function synthMusic(sec: number, sr: number, seed: number): Float32Array {
   return x;
 }
 
+const SOUNDTRACK_PROMPT = 'a red kite over a windy beach at sunset';
+const MODEL_SOUNDTRACK = `model soundtrack, stereo: "${SOUNDTRACK_PROMPT}"`;
+
+function stereoChannels(interleaved: Float32Array): Float32Array[] {
+  return [0, 1].map((c) =>
+    Float32Array.from({ length: interleaved.length / 2 }, (_, i) => interleaved[2 * i + c]),
+  );
+}
+
 async function audio(tmp: string): Promise<void> {
   console.log(
     '### Audio (QIM on band-energy ratios; marked at 48 kHz, detected at 16 kHz mono as files.ts does)\n',
@@ -701,7 +711,7 @@ async function audio(tmp: string): Promise<void> {
   // what the pipeline marks most: the built-in model's stereo soundtrack
   for (const prompt of ['a red kite over a windy beach at sunset', 'a quiet library in the rain']) {
     const st = synthesizeSoundtrack(planScene(prompt, 1, 0).music, 10, sr);
-    const ch = [0, 1].map((c) => Float32Array.from({ length: st.length / 2 }, (_, i) => st[2 * i + c]));
+    const ch = stereoChannels(st);
     const t = cpuMs();
     const { segSnrDb, step } = embedAudio(ch, sr, PAYLOAD, KEY);
     inv.push([
@@ -775,7 +785,9 @@ async function audio(tmp: string): Promise<void> {
     );
   }
 
-  const attacks: { name: string; enc: string[]; ext: string; trim?: boolean; noise?: boolean }[] = [
+  // White noise at 20 dB SNR is added two ways: to the track as delivered (48 kHz, so about a third of
+  // it falls in the 0-8 kHz the detector reads), and to the detector's 16 kHz mono, all of it there.
+  const attacks: { name: string; enc: string[]; ext: string; trim?: boolean; noise?: 16000 | 48000 }[] = [
     { name: 'none (WAV)', enc: [], ext: 'wav' },
     { name: 'AAC 64 kbit/s', enc: ['-c:a', 'aac', '-b:a', '64k'], ext: 'm4a' },
     { name: 'MP3 64 kbit/s', enc: ['-c:a', 'libmp3lame', '-b:a', '64k'], ext: 'mp3' },
@@ -786,7 +798,8 @@ async function audio(tmp: string): Promise<void> {
       ext: 'wav',
     },
     { name: 'volume -10 dB', enc: ['-af', 'volume=-10dB', '-c:a', 'pcm_f32le'], ext: 'wav' },
-    { name: 'white noise 20 dB SNR', enc: [], ext: 'wav', noise: true },
+    { name: 'white noise 20 dB SNR over the 48 kHz track', enc: [], ext: 'wav', noise: 48000 },
+    { name: 'white noise 20 dB SNR over its 16 kHz mono', enc: [], ext: 'wav', noise: 16000 },
     { name: 'trim to 3 s (start 2.37 s)', enc: ['-ss', '2.37', '-t', '3'], ext: 'wav', trim: true },
     { name: 'speed +5% (asetrate)', enc: ['-af', `asetrate=${sr * 1.05},aresample=${sr}`], ext: 'wav' },
     { name: 'speed -5% (asetrate)', enc: ['-af', `asetrate=${sr * 0.95},aresample=${sr}`], ext: 'wav' },
@@ -797,26 +810,53 @@ async function audio(tmp: string): Promise<void> {
   const tally = new Map<string, [number, number, number, number]>();
   const marked = quick
     ? ['selfie/talking-a.mp4', 'synthetic music']
-    : ['selfie/talking-a.mp4', 'media/short-clip-faces.mp4', 'selfie/talking-b.mp4', 'synthetic music'];
+    : [
+        'selfie/talking-a.mp4',
+        'media/short-clip-faces.mp4',
+        'selfie/talking-b.mp4',
+        'synthetic music',
+        MODEL_SOUNDTRACK,
+      ];
   for (const s of marked) {
-    const x = await load(s);
-    const m = Float32Array.from(x);
-    const { segSnrDb } = embedAudio([m], sr, PAYLOAD, KEY);
+    // the model's soundtrack is stereo, as the pipeline marks it; its attacks keep both channels
+    const ch =
+      s === MODEL_SOUNDTRACK
+        ? stereoChannels(synthesizeSoundtrack(planScene(SOUNDTRACK_PROMPT, 1, 0).music, 10, sr))
+        : [Float32Array.from(await load(s))];
+    const { segSnrDb } = embedAudio(ch, sr, PAYLOAD, KEY);
     const tag = s.replace(/\W+/g, '_');
     const raw = path.join(tmp, `aud-${tag}.f32`);
-    fs.writeFileSync(raw, Buffer.from(m.buffer));
+    const inter = new Float32Array(ch[0].length * ch.length);
+    ch.forEach((c, k) => c.forEach((v, i) => (inter[i * ch.length + k] = v)));
+    fs.writeFileSync(raw, Buffer.from(inter.buffer));
     const wav = path.join(tmp, `aud-${tag}.wav`);
-    await ffmpeg(['-f', 'f32le', '-ar', String(sr), '-ac', '1', '-i', raw, '-c:a', 'pcm_f32le', wav]);
+    await ffmpeg([
+      '-f',
+      'f32le',
+      '-ar',
+      String(sr),
+      '-ac',
+      String(ch.length),
+      '-i',
+      raw,
+      '-c:a',
+      'pcm_f32le',
+      wav,
+    ]);
     for (const a of attacks) {
       const out = path.join(tmp, `aud-${tag}-${a.name.replace(/\W+/g, '_')}.${a.ext}`);
       await ffmpeg(['-i', wav, ...a.enc, out]);
-      let y = await decodeAudio(out, 16000, 1);
+      let y = await decodeAudio(out, a.noise ?? 16000, 1);
       if (a.noise) {
         let e = 0;
         for (const v of y) e += v * v;
         const sd = Math.sqrt(e / y.length / 100);
         const rr = rng(4);
-        y = y.map((v) => v + sd * gaussian(rr));
+        y = resample(
+          y.map((v) => v + sd * gaussian(rr)),
+          a.noise,
+          16000,
+        );
       }
       // 3 s clips from four start offsets (any alignment to the mark), and up to 9.5 s (what files.ts reads)
       const clips: [string, number, number][] = a.trim

@@ -16,6 +16,7 @@ import { resample } from '../../../src/watermark/audio-resample';
 import { matchIssued } from '../../../src/watermark/issued-match';
 import { decodeAudio } from '../../../src/watermark/media';
 import { fixture } from '../../helpers/fixtures';
+import { addWhiteNoise, seededGauss } from '../../helpers/noise';
 
 /**
  * The audio mark on a real speech excerpt (talking-a, 10 s) through the attacks of issue 4.
@@ -45,17 +46,6 @@ async function attacked(name: string, args: string[], ext: string): Promise<Floa
   const out = path.join(dir, `${name}.${ext}`);
   ffmpeg(['-i', markedWav, ...args, out]);
   return decodeAudio(out, 16000, 1);
-}
-
-/** Gaussian noise from Box-Muller on a fixed LCG: the same noise every run. */
-function seededGauss(seed: number): () => number {
-  let st = seed;
-  return () => {
-    st = (st * 1664525 + 1013904223) >>> 0;
-    const u = (st + 1) / 2 ** 32;
-    st = (st * 1664525 + 1013904223) >>> 0;
-    return Math.sqrt(-2 * Math.log(u)) * Math.cos((2 * Math.PI * st) / 2 ** 32);
-  };
 }
 
 function window(x: Float32Array, startSec: number, sec: number, sr = 16000): Float32Array {
@@ -264,12 +254,7 @@ describe('audio watermark: codecs and speed (9.5 s, as files.ts reads)', () => {
 
 describe('audio watermark: white noise at 20 dB SNR (3 s)', () => {
   it('identifies every 3 s window with the ledger, and reads half of them by the code alone', async () => {
-    const y = Float32Array.from(await attacked('clean-noise', [], 'wav'));
-    let e = 0;
-    for (const v of y) e += v * v;
-    const sd = Math.sqrt(e / y.length / 100);
-    const gauss = seededGauss(12345);
-    for (let i = 0; i < y.length; i++) y[i] += sd * gauss();
+    const y = addWhiteNoise(Float32Array.from(await attacked('clean-noise', [], 'wav')), 20, 12345);
     const reads = [0.1, 1.2, 2.3, 3.4].map((t) => detectAudio(window(y, t, 3), 16000, key));
     for (const d of reads) if (d.payloadHex) expect(d.payloadHex).toBe(payload);
     expect(reads.filter((d) => d.payloadHex === payload).length).toBeGreaterThanOrEqual(2);
