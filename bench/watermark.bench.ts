@@ -709,7 +709,7 @@ async function audio(tmp: string): Promise<void> {
     inv.push([s, (x.length / sr).toFixed(1), segSnrDb.toFixed(1), step, ((cpuMs() - t) / 1000).toFixed(2)]);
   }
   // what the pipeline marks most: the built-in model's stereo soundtrack
-  for (const prompt of ['a red kite over a windy beach at sunset', 'a quiet library in the rain']) {
+  for (const prompt of [SOUNDTRACK_PROMPT, 'a quiet library in the rain']) {
     const st = synthesizeSoundtrack(planScene(prompt, 1, 0).music, 10, sr);
     const ch = stereoChannels(st);
     const t = cpuMs();
