@@ -984,6 +984,7 @@ interface Best {
   /** the lattice step (DELTA or WIDE_DELTA) */
   step: number;
   soft: Float64Array;
+  quad: Float64Array;
 }
 
 /** Weighted lattice phase per (chip, pair) of some cells: cos / sin of 2 pi y / step. */
@@ -1011,23 +1012,28 @@ function unitPhases(cl: Cells, step: number): { cy: Float64Array; sy: Float64Arr
   return { cy, sy };
 }
 
-/** Soft value per unit (summed over its repeats) for one alignment: >0 leans to a +1 chip. */
+/**
+ * Soft value per unit (summed over its repeats) for one alignment: >0 leans to a +1 chip. It is
+ * the cosine of the unit's lattice phase; quad, its sine, says which way a biased y turned it.
+ */
 function unitSoft(
   cl: Cells,
   ph: { cy: Float64Array; sy: Float64Array },
   kd: Keyed,
   shift: number,
-): Float64Array {
-  const soft = new Float64Array(UNITS);
+): { soft: Float64Array; quad: Float64Array } {
+  const soft = new Float64Array(UNITS),
+    quad = new Float64Array(UNITS);
   for (let c = 0; c < cl.nChips; c++) {
     const p = (((c + cl.firstChip + shift) % PERIOD) + PERIOD) % PERIOD;
     for (let g = 0; g < GROUPS; g++) {
       const u = p * GROUPS + g,
         i = c * GROUPS + g;
       soft[u] += ph.cy[i] * kd.dc[u] + ph.sy[i] * kd.ds[u];
+      quad[u] += ph.sy[i] * kd.dc[u] - ph.cy[i] * kd.ds[u];
     }
   }
-  return soft;
+  return { soft, quad };
 }
 
 /** The sync score of per-unit soft values (see search). */
@@ -1061,10 +1067,10 @@ function refine(sp: Spectrogram, kd: Keyed, b: Best, floorAware: boolean): { bes
       // keep the alignment at the window's centre while the scale changes
       const offset = b.offset - (s - b.speed) * b.tc + (j * CHIP_SEC) / PHASES / 2;
       const cl = cells(bp, s, offset, floorAware);
-      const soft = unitSoft(cl, unitPhases(cl, b.step), kd, b.shift);
+      const { soft, quad } = unitSoft(cl, unitPhases(cl, b.step), kd, b.shift);
       const z = syncZ(soft, kd);
       trials++;
-      if (!best || z > best.z) best = { ...b, z, speed: s, offset, soft };
+      if (!best || z > best.z) best = { ...b, z, speed: s, offset, soft, quad };
     }
   }
   return { best: best ?? b, trials };
@@ -1142,7 +1148,7 @@ function search(
               shift,
               tc,
               step,
-              soft: unitSoft(cl, { cy, sy }, kd, shift),
+              ...unitSoft(cl, { cy, sy }, kd, shift),
             };
         }
       }
@@ -1351,7 +1357,7 @@ function reading(
     if (r.best.z > best.z) best = r.best;
   }
   const charged = trials / STEP_SHARE[STEPS.indexOf(best.step)];
-  best = { ...best, soft: octaveWeighted(best.soft, kd.sync, UNIT_OCTAVE, OCTAVES) };
+  best = { ...best, soft: octaveWeighted(best.soft, best.quad, kd.sync, UNIT_OCTAVE, OCTAVES) };
   const dec = decodePayload(
     softBits(kd.layout, best.soft),
     AUDIO_LIST_SIZE,
