@@ -686,7 +686,7 @@ function stereoChannels(interleaved: Float32Array): Float32Array[] {
 
 async function audio(tmp: string): Promise<void> {
   console.log(
-    '### Audio (QIM on band-energy ratios; marked at 48 kHz, detected at 16 kHz mono as files.ts does)\n',
+    '### Audio (QIM on band-energy ratios; marked at 48 kHz, detected at 16 kHz mono as detect-file.ts does)\n',
   );
   console.log(
     `Payload: the code decides within the first ${AUDIO_LIST_SIZE} paths of the list decoder; the ledger-aided test searches ${AUDIO_ISSUED_DEPTH}.\n`,
@@ -858,7 +858,7 @@ async function audio(tmp: string): Promise<void> {
           16000,
         );
       }
-      // 3 s clips from four start offsets (any alignment to the mark), and up to 9.5 s (what files.ts reads)
+      // 3 s clips from four start offsets (any alignment to the mark), and up to 9.5 s (what detect-file.ts reads)
       const clips: [string, number, number][] = a.trim
         ? [['3 s', 0, 3]]
         : [

@@ -13,8 +13,8 @@
  * the sine. Whatever adds energy to a band (noise, a codec's quantisation noise and holes) moves
  * y = ln Ea - ln Eb off its lattice point by a bias, not only around it, and the bias leans the
  * same way across an octave: white noise over the soundtrack's pink-ish ambience fills the upper
- * band of each pair more, and turned the phases of its three upper octaves by -16 to -52 degrees
- * at the best alignment (one prompt, eight 3 s windows). So the octave's mean is taken as a
+ * band of each pair more, and turned the phases of its three upper octaves by 8 to 52 degrees (27
+ * at the median), all the same way, at the best alignment (one prompt, eight 3 s windows). So the octave's mean is taken as a
  * complex number, from the sync units' values and quadratures, and the payload units are read
  * along it, as a receiver reads a channel with an estimated phase.
  *

@@ -180,7 +180,7 @@ describe('audio watermark: the payload from 3 s', () => {
     }
   });
 
-  it('is read back from 3 s at any start offset (16 kHz, as files.ts decodes)', async () => {
+  it('is read back from 3 s at any start offset (16 kHz, as detect-file.ts decodes)', async () => {
     const y = await attacked('clean', [], 'wav');
     for (const start of [0.7, 4.13]) {
       const d = detectAudio(window(y, start, 3), 16000, key);
@@ -216,7 +216,7 @@ describe('audio watermark: the payload from 3 s', () => {
   });
 });
 
-describe('audio watermark: codecs and speed (9.5 s, as files.ts reads)', () => {
+describe('audio watermark: codecs and speed (9.5 s, as detect-file.ts reads)', () => {
   it('survives MP3 64 kbit/s', async () => {
     const d = detectAudio(
       window(await attacked('mp3', ['-c:a', 'libmp3lame', '-b:a', '64k'], 'mp3'), 0.3, 9.5),
