@@ -36,7 +36,7 @@
  * soundtrack 29 / 46 / 56 -> 40 / 46 / 58, speech 62 / 71 / 86 -> 67 / 75 / 86 of 90. MP3 64k
  * (two keys): the soundtrack 56 / 69 / 79 -> 57 / 72 / 79 of 128, speech 55 / 59 / 60 -> 55 /
  * 58 / 60. White noise over the 48 kHz track (one key): the soundtrack 0 / 1 / 1 -> 0 / 0 / 0 of
- * 64, speech 25 / 26 / 30 -> 26 / 27 / 30. One phase pooled over the octaves did less (the
+ * 64 (0 / 1 / 1 -> 0 / 2 / 3 with other noise draws), speech 25 / 26 / 30 -> 26 / 27 / 30. One phase pooled over the octaves did less (the
  * soundtrack after AAC 64k, two keys: 18 / 27 / 32 against 26 / 29 / 36 of 128), and SHRINK 10
  * or 40 about the same.
  */
