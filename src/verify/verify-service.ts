@@ -17,7 +17,7 @@ import {
   type ProbedMedia,
 } from '../ledger';
 import type { ManifestSummary, Provenance } from '../provenance';
-import { ISSUED_SCAN_LIMIT, type IssuedLookup, type IssuedScan, type WatermarkDetection } from '../watermark';
+import { ISSUED_SCAN_LIMIT, type DetectFileOptions, type WatermarkDetection } from '../watermark';
 import { createIssuedCountCache } from './issued-count';
 import { createIssuedPayloadCache } from './issued-payloads';
 import { Semaphore } from './semaphore';
@@ -49,13 +49,7 @@ export type ProgressFn = (stage: VerifyStage, fraction: number) => void;
 export type DetectWatermark = (
   path: string,
   key: Buffer,
-  opts: {
-    maxSeconds?: number;
-    quickSeconds?: number;
-    onUndecided?: () => void;
-    issued?: IssuedLookup;
-    issuedScan?: IssuedScan;
-  },
+  opts: DetectFileOptions,
 ) => Promise<WatermarkDetection>;
 
 export interface VerifyServiceDeps {

@@ -152,31 +152,34 @@ async function detectAudioTrack(p: string, maxSeconds: number): Promise<{ pcm: F
   }
 }
 
+/** How detectFile reads a file (the verifier passes the ledger's lookups). */
+export interface DetectFileOptions {
+  maxSeconds?: number;
+  /**
+   * Look once after this many seconds of picture: a mark found there with its identifier ends the
+   * analysis (the rest of the picture and the sound are not decoded). Two looks share the
+   * false-detection budget, so each p-value carries a factor of two.
+   */
+  quickSeconds?: number;
+  /** Called once it is known that the whole clip will be read (no quick look, or it did not settle). */
+  onUndecided?: () => void;
+  /**
+   * The ledger: when the code alone does not decide, a decoded payload that names an identifier
+   * it issued does, at a p-value charged for how many it issued (issued.ts).
+   */
+  issued?: IssuedLookup;
+  /**
+   * Every identifier the ledger issued: a picture or sound whose payload neither the code nor the
+   * list test decides is matched against each of them (issued-match.ts).
+   */
+  issuedScan?: IssuedScan;
+}
+
 /** Sniffs image / video / audio and reports the mark. Unreadable files throw; odd content does not. */
 export async function detectFile(
   p: string,
   key: Buffer,
-  opts: {
-    maxSeconds?: number;
-    /**
-     * Look once after this many seconds of picture: a mark found there with its identifier ends the
-     * analysis (the rest of the picture and the sound are not decoded). Two looks share the
-     * false-detection budget, so each p-value carries a factor of two.
-     */
-    quickSeconds?: number;
-    /** Called once it is known that the whole clip will be read (no quick look, or it did not settle). */
-    onUndecided?: () => void;
-    /**
-     * The ledger: when the code alone does not decide, a decoded payload that names an identifier
-     * it issued does, at a p-value charged for how many it issued (issued.ts).
-     */
-    issued?: IssuedLookup;
-    /**
-     * Every identifier the ledger issued: a picture or sound whose payload neither the code nor the
-     * list test decides is matched against each of them (issued-match.ts).
-     */
-    issuedScan?: IssuedScan;
-  } = {},
+  opts: DetectFileOptions = {},
 ): Promise<WatermarkDetection> {
   checkKey(key);
   if (!fs.existsSync(p)) throw new Invalid('file_not_found', `No file at ${p}.`);

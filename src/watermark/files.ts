@@ -6,4 +6,4 @@
 export { embedImageFile, IMAGE_EMBED, IMAGE_MIN_PSNR_DB, IMAGE_MIN_SSIM } from './image-file';
 export { embedVideoFile, MAX_MARK_SECONDS } from './video-file';
 export { createQualityGuard, VIDEO_MIN_SSIM } from './video-quality-guard';
-export { detectFile } from './detect-file';
+export { detectFile, type DetectFileOptions } from './detect-file';

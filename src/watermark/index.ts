@@ -4,6 +4,7 @@
  * that already hold decoded media.
  */
 export type { WatermarkDetection, WatermarkTransform } from './types';
+export type { DetectFileOptions } from './files';
 export { embedImageFile, embedVideoFile, detectFile } from './files';
 export { registerWatermarkCommands } from './cli';
 export {

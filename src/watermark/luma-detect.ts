@@ -14,22 +14,15 @@ import {
 import { radiusAt, residual, residuals, type Residuals } from './luma-residual';
 import { BIN, CHIP, LARGE_SIDE, layoutFor, MIN_SIDE, NB, SMALL_CHIP, TILE } from './luma-tile';
 import { unionPValue } from './stats';
+import type { WatermarkTransform } from './types';
 
 /**
  * The picture mark's detector: the origin test, fixed scales, then the lattice-guided search;
  * readings at the winning alignment decoded, charged for every hypothesis that could decide.
  */
 
-export interface LumaTransform {
-  /** how much the picture was scaled since it was marked (best reading; see undoneScale) */
-  scale: number;
-  /** the scale at which the 8 px reference tile was found (what a confirmation must fold at) */
-  tileScale?: number;
-  rotationDeg: number;
-  flipped: boolean;
-  offsetX: number;
-  offsetY: number;
-}
+/** see undoneScale for how scale is reported */
+export type LumaTransform = WatermarkTransform;
 
 export interface LumaDetection {
   detected: boolean;

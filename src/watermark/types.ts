@@ -1,7 +1,10 @@
 import type { IssuedCandidate } from './issued';
 
+/** The geometry the picture detector undid to read the mark. */
 export interface WatermarkTransform {
+  /** how much the picture was scaled since it was marked (best reading) */
   scale: number;
+  /** the scale at which the 8 px reference tile was found (what a confirmation must fold at) */
   tileScale?: number;
   rotationDeg: number;
   flipped: boolean;
