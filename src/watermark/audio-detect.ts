@@ -3,7 +3,7 @@ import { octaveWeighted } from './audio-weights';
 import { HOP_SEC, MEASURE_SR, spectrogram, type Spectrogram } from './audio-cells';
 import { keyed, OCTAVES, STEP_SHARE, STEPS, UNIT_OCTAVE, UNITS, type Keyed } from './audio-lattice';
 import { refine, search, WINDOW_SEC, windowTrials, type Best } from './audio-search';
-import { bitsToHex, decodePayload, ISSUED_LIST_SIZE, type DecodedPayload } from './ecc';
+import { decodePayload, ISSUED_LIST_SIZE, reportedPayload, type DecodedPayload } from './ecc';
 import { softBits } from './layout';
 import { issuedCandidates, type IssuedCandidate } from './issued';
 import type { MarkEvidence } from './issued-match';
@@ -131,7 +131,6 @@ export function detectAudio(
     }
   }
   const { best, dec, pValue, detected } = r;
-  const { payload, crcOk } = dec;
   // Unmarked sound rarely finds sync (z >= 5): the ledger is asked to match only where it did.
   // Kept when the code decided too: a list path past the right one can pass the CRC, and the
   // verifier then matches the readings against what the ledger issued.
@@ -140,16 +139,13 @@ export function detectAudio(
     .map((x) => markEvidence(x, kd));
   return {
     detected,
-    payloadHex: detected && crcOk ? bitsToHex(payload) : null,
-    ...(detected && crcOk ? { payloadCrcRate: dec.crcPassRate } : {}),
-    crcOk,
+    ...reportedPayload(detected, dec),
     pValue,
     score: best.z,
     secondsUsed,
     speed: Math.round(best.speed * 10000) / 10000,
     pitchKept: best.pitchKept,
     reason: detected ? undefined : 'no mark above the operating threshold',
-    rawPayloadHex: bitsToHex(payload),
     candidates,
     evidence,
   };

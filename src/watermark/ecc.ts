@@ -89,6 +89,24 @@ export interface DecodedPayload {
 }
 
 /**
+ * What a detection reports of its decoding: the payload (and how often a random word would pass
+ * its CRC this early) only when the mark was detected and the CRC holds; the raw best path always,
+ * for bit-accuracy measurements.
+ */
+export function reportedPayload(
+  detected: boolean,
+  dec: DecodedPayload,
+): { payloadHex: string | null; payloadCrcRate?: number; crcOk: boolean; rawPayloadHex: string } {
+  const ok = detected && dec.crcOk;
+  return {
+    payloadHex: ok ? bitsToHex(dec.payload) : null,
+    ...(ok ? { payloadCrcRate: dec.crcPassRate } : {}),
+    crcOk: dec.crcOk,
+    rawPayloadHex: bitsToHex(dec.payload),
+  };
+}
+
+/**
  * CRC-aided list Viterbi (soft input). soft[i] > 0 means coded bit i is more likely 0. Each state
  * keeps its `listSize` best paths; the best path whose CRC holds is the payload, otherwise the best
  * path is returned with crcOk false. The list recovers payloads a single survivor loses by one or

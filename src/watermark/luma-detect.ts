@@ -1,4 +1,4 @@
-import { bitsToHex, decodePayload, type DecodedPayload } from './ecc';
+import { bitsToHex, decodePayload, reportedPayload, type DecodedPayload } from './ecc';
 import { softBits, type ChipLayout } from './layout';
 import { issuedCandidates, type IssuedCandidate } from './issued';
 import type { MarkEvidence } from './issued-match';
@@ -155,9 +155,7 @@ export function detectLuma(
     const pValue = Math.min(1, stages * unionPValue(o!.z, trials, od.crcLog10));
     origin = {
       detected: pValue <= P_THRESHOLD,
-      payloadHex: pValue <= P_THRESHOLD && od.crcOk ? bitsToHex(od.payload) : null,
-      ...(pValue <= P_THRESHOLD && od.crcOk ? { payloadCrcRate: od.crcPassRate } : {}),
-      crcOk: od.crcOk,
+      ...reportedPayload(pValue <= P_THRESHOLD, od),
       pValue,
       score: o!.z,
       transform: {
@@ -169,7 +167,6 @@ export function detectLuma(
         offsetY: 0,
       },
       trials: stages * trials,
-      rawPayloadHex: bitsToHex(od.payload),
       candidates: issuedCandidates(od, o!.z, trials, stages, 'picture'),
       evidence: [lumaEvidence(layout, o!, stages, trials)],
     };
@@ -312,8 +309,7 @@ function finish(
   origin: LumaDetection | null,
 ): LumaDetection {
   const dec = decodeAt(layout, best);
-  const { payload, crcOk, crcLog10 } = dec;
-  const pValue = Math.min(1, stages * unionPValue(best.z, trials, crcLog10));
+  const pValue = Math.min(1, stages * unionPValue(best.z, trials, dec.crcLog10));
   const candidates = [
     ...(origin?.candidates ?? []),
     ...issuedCandidates(dec, best.z, trials, stages, 'picture'),
@@ -333,14 +329,11 @@ function finish(
   };
   return {
     detected,
-    payloadHex: detected && crcOk ? bitsToHex(payload) : null,
-    ...(detected && crcOk ? { payloadCrcRate: dec.crcPassRate } : {}),
-    crcOk,
+    ...reportedPayload(detected, dec),
     pValue,
     score: best.z,
     transform,
     reason: detected ? undefined : 'no mark above the operating threshold',
-    rawPayloadHex: bitsToHex(payload),
     trials: stages * trials,
     candidates,
     evidence,
