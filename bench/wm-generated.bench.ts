@@ -2,8 +2,8 @@
  * The watermark on what the service actually delivers: a 10 s 1280x720 clip from the built-in
  * model, marked by the pipeline's embedVideoFile, then each attack of the issue (and chains of
  * two) applied with ffmpeg, and the payload read back from the first 3 s (or one frame).
- * `npm run bench -- wm-generated`; WM_GEN_PROMPT changes the scene, WM_GEN_ONLY=a,b keeps the
- * attacks whose names contain one of the words.
+ * `npm run bench -- wm-generated`; WM_GEN_PROMPT changes the scene, WM_GEN_PAYLOAD the payload (16
+ * hex digits), WM_GEN_ONLY=a,b keeps the attacks whose names contain one of the words.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,7 +19,7 @@ import { BENCH_LEDGER_SIZE, benchLedger, ledgerAided } from './watermark/tools';
 
 const pexec = promisify(execFile);
 const KEY = Buffer.from('6b65792d666f722d7468652d77617465726d61726b2d62656e63682d30303031', 'hex');
-const PAYLOAD = '5ca1ab1e0ddba115';
+const PAYLOAD = process.env.WM_GEN_PAYLOAD ?? '5ca1ab1e0ddba115';
 const ff = (args: string[]) => pexec(ffmpegBin(), ['-v', 'error', '-y', ...args], { maxBuffer: 1 << 26 });
 const x264 = (crf: number) => ['-c:v', 'libx264', '-preset', 'veryfast', '-crf', String(crf), '-an'];
 
