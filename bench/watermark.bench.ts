@@ -6,7 +6,7 @@
  * WM_BENCH_AUDIO_MIN override the calibration sizes; WM_BENCH_ATTACKS=a,b keeps the robustness rows whose
  * names contain one of the words; WM_BENCH_ONLY=inv,rob,stills,ecc,fp,audio,speed picks
  * sections; WM_BENCH_IMWM_VIDEO=0 skips the (slow, frame-by-frame python) video comparison;
- * WM_BENCH_PAYLOADS=n reads the robustness attacks for n payloads (default 4, 1 for the first only).
+ * WM_BENCH_PAYLOADS=n reads the robustness attacks for n payloads (default 4, 1 in a quick run).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -445,7 +445,7 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
 /**
  * Whether a payload is read on a knife edge depends on the payload itself (its coded chips land on
  * different parts of the picture), so the same attacks are read again with other payloads and the
- * counts summed: WM_BENCH_PAYLOADS (default 4; 1 keeps the first payload only).
+ * counts summed: WM_BENCH_PAYLOADS (default 4, 1 in a quick run: the first payload only).
  */
 const OTHER_PAYLOADS = ['0123456789abcdef', 'fedcba9876543210', 'a5a5a5a5c3c3c3c3', '13579bdf2468ace0'];
 type Tally = Map<string, { code: number; ledger: number; matched: number; z: number[] }>;
@@ -473,7 +473,7 @@ async function readAttack(marked: string, a: Attack, out: string, payload: strin
 }
 
 async function otherPayloads(src: string, dir: string, pick: string[] | undefined, t: Tally): Promise<void> {
-  const count = Math.max(1, Number(process.env.WM_BENCH_PAYLOADS ?? 4));
+  const count = Math.max(1, Number(process.env.WM_BENCH_PAYLOADS ?? (quick ? 1 : 4)));
   const payloads = OTHER_PAYLOADS.slice(0, count - 1);
   if (!payloads.length) return;
   for (const [k, payload] of payloads.entries()) {
