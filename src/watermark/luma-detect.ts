@@ -173,11 +173,10 @@ export function detectLuma(
     // Already decided: the search below could only add a second, larger p-value.
     if (origin.detected) return origin;
   }
-  // Every (lattice cell, polish step, flip, offset) the full search below could return: the p-value
-  // always carries this whole count, including when the quick geometries decide early.
+  // Every (lattice cell, polish step, flip, offset) the full search below could return: a decision
+  // after the quick path carries this whole count.
   const sweep = sweepGeometries();
   const trials = searchTrials(w, h, fixed.length);
-  const decide = (b: Best): LumaDetection => finish(layout, Math.min(w, h), b, trials, stages, origin);
 
   let best: Best | null = null;
   const consider = (scale: number, theta: number, folded?: Float64Array): void => {
@@ -190,12 +189,30 @@ export function detectLuma(
   // Quick path: what platforms do most (re-encode, crop, halve) keeps the tile unrotated at scale 1
   // or 0.5. When one of those already decides, the autocorrelation (the costliest step) is skipped.
   for (const { scale, f } of fixedFolds) consider(scale, 0, f);
-  // Polishing a hopeless quick winner would only cost time: deciding needs z of about 7.3 or more.
+  // Polishing a hopeless quick winner would only cost time: deciding needs z of about 6.7 or more.
+  // The quick path is a stage of its own (one of `stages`), so it is charged only the hypotheses
+  // it can return: each fixed scale, the geometries its polish can reach, both flips, every offset.
+  // Charging it the whole search's count, as it was, cost an offset crop three decades it did not
+  // owe (talking-a cropped to half its area at an offset read its 64 bits at p 1e-7 to 1e-5).
+  let quick: LumaDetection | null = null;
   if (best && (best as Best).z >= 6) {
-    const quick = decide(polish(res, w, h, spec, best));
+    quick = finish(
+      layout,
+      Math.min(w, h),
+      polish(res, w, h, spec, best),
+      quickTrials(fixed.length),
+      stages,
+      [],
+    );
     if (quick.detected && quick.crcOk) return quick;
   }
-  if (opts.cheapOnly) return best ? decide(best) : none('no geometry candidate');
+  const decide = (b: Best): LumaDetection =>
+    finish(layout, Math.min(w, h), b, trials, stages, [origin, quick]);
+  // the unpolished winner is one of the quick path's hypotheses: charged as the quick path is
+  if (opts.cheapOnly)
+    return best
+      ? finish(layout, Math.min(w, h), best, quickTrials(fixed.length), stages, [origin, quick])
+      : none('no geometry candidate');
   const acf = autocorr(res.fine, w, h);
   for (const c of latticeCandidates(acf)) consider(Math.hypot(c.vx, c.vy) / TILE, Math.atan2(c.vy, c.vx));
   // The autocorrelation can miss a weak lattice (rotated + recompressed): sweep angles at the
@@ -266,10 +283,24 @@ function sweepGeometries(): { scale: number; theta: number }[] {
   return sweep;
 }
 
+/**
+ * The (scale, angle) pairs the polish can return from one start: two rounds of four moves, the
+ * second from whichever the first kept, 20 distinct pairs. A union bound counts every geometry the
+ * search could return, not the nine the polish evaluates on a given input.
+ */
+const POLISH_REACH = 20;
+
 /** Every (lattice cell or fixed or swept geometry, polish step, flip, offset) the search can return. */
 function searchTrials(w: number, h: number, fixedCount = FIXED_SCALES.length): number {
   const nCand = 6; // up to three lattice peaks, each with its half period
-  return (latticeCellCount(w, h) + nCand + fixedCount + sweepGeometries().length) * 9 * 2 * NB * NB;
+  return (
+    (latticeCellCount(w, h) + nCand + fixedCount + sweepGeometries().length) * POLISH_REACH * 2 * NB * NB
+  );
+}
+
+/** Every (fixed scale, polish step, flip, offset) the quick path can return. */
+function quickTrials(fixedCount: number): number {
+  return fixedCount * POLISH_REACH * 2 * NB * NB;
 }
 
 /** Local polish of scale and angle around the winner: the lattice estimate is good to ~0.1%. */
@@ -306,18 +337,23 @@ function finish(
   best: Best,
   trials: number,
   stages: number,
-  origin: LumaDetection | null,
+  earlier: (LumaDetection | null)[],
 ): LumaDetection {
   const dec = decodeAt(layout, best);
   const pValue = Math.min(1, stages * unionPValue(best.z, trials, dec.crcLog10));
+  const before = earlier.filter((e): e is LumaDetection => e !== null);
+  // Candidates and evidence of every stage that ran, whichever is reported: the choice between them
+  // looked at the payload's CRC. Each stage's own are charged for its hypotheses and for `stages`.
   const candidates = [
-    ...(origin?.candidates ?? []),
+    ...before.flatMap((e) => e.candidates ?? []),
     ...issuedCandidates(dec, best.z, trials, stages, 'picture'),
   ];
-  // both alignments, whichever is reported: the choice between them looked at the payload's CRC
-  const evidence = [...(origin?.evidence ?? []), lumaEvidence(layout, best, stages)];
-  if (origin && origin.pValue < pValue)
-    return { ...origin, candidates, evidence, reason: 'no mark above the operating threshold' };
+  const evidence = [...before.flatMap((e) => e.evidence ?? []), lumaEvidence(layout, best, stages)];
+  const lower = before.reduce<LumaDetection | null>(
+    (m, e) => (e.pValue < (m?.pValue ?? pValue) ? e : m),
+    null,
+  );
+  if (lower) return { ...lower, candidates, evidence, reason: 'no mark above the operating threshold' };
   const detected = pValue <= P_THRESHOLD;
   const transform: LumaTransform = {
     scale: undoneScale(best.scale, minSide),
