@@ -141,6 +141,9 @@ describe('the quick path (untouched and halved scales at every offset) as a stag
     expect(d.trials).toBe(2 * 4 * 20 * 2 * 64 * 64);
     // charged the whole search's count (1.67e9 at 453x339), the same reading would not clear 1e-9
     expect((d.pValue * 1.67e9) / d.trials!).toBeGreaterThan(1e-9);
+    // an early look that stops after the fixed scales is charged the same
+    const early = detectLuma(cropped.y, cropped.w, cropped.h, key, { cheapOnly: true });
+    expect(early).toMatchObject({ detected: true, payloadHex: payload, trials: d.trials });
   });
 
   it('charges a rotated frame, which only the full search finds, for every geometry it searched', () => {
