@@ -353,7 +353,14 @@ function finish(
     (m, e) => (e.pValue < (m?.pValue ?? pValue) ? e : m),
     null,
   );
-  if (lower) return { ...lower, candidates, evidence, reason: 'no mark above the operating threshold' };
+  // (the quick path can have decided without its CRC holding, and the full search found no better)
+  if (lower)
+    return {
+      ...lower,
+      candidates,
+      evidence,
+      reason: lower.detected ? undefined : 'no mark above the operating threshold',
+    };
   const detected = pValue <= P_THRESHOLD;
   const transform: LumaTransform = {
     scale: undoneScale(best.scale, minSide),
