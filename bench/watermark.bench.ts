@@ -680,7 +680,7 @@ async function falsePositives(tmp: string): Promise<void> {
     rows,
   );
   console.log(
-    `z > 5 under a standard normal with this search. The union bound (three stages, the Rademacher constant ${RADEMACHER_TAIL_C.toFixed(2)}) needs, in the full search (~1.3e8 (geometry, offset) cells), z >= ${zFor(P_THRESHOLD, 3 * RADEMACHER_TAIL_C * 1.3e8).toFixed(2)} without a CRC match and ${zFor(P_THRESHOLD * 65536, 3 * RADEMACHER_TAIL_C * 1.3e8).toFixed(2)} with one; at the fixed scales over every offset (655,360 cells) ${zFor(P_THRESHOLD, 3 * RADEMACHER_TAIL_C * 655360).toFixed(2)} and ${zFor(P_THRESHOLD * 65536, 3 * RADEMACHER_TAIL_C * 655360).toFixed(2)}.\n`,
+    `z > 5 under a standard normal with this search. The union bound (three stages, the Rademacher constant ${RADEMACHER_TAIL_C.toFixed(2)}) needs, in the full search (~2.6e8 (geometry, offset, reading) cells), z >= ${zFor(P_THRESHOLD, 3 * RADEMACHER_TAIL_C * 2.6e8).toFixed(2)} without a CRC match and ${zFor(P_THRESHOLD * 65536, 3 * RADEMACHER_TAIL_C * 2.6e8).toFixed(2)} with one; at the fixed scales over every offset (1,310,720 cells) ${zFor(P_THRESHOLD, 3 * RADEMACHER_TAIL_C * 1310720).toFixed(2)} and ${zFor(P_THRESHOLD * 65536, 3 * RADEMACHER_TAIL_C * 1310720).toFixed(2)}.\n`,
   );
 }
 

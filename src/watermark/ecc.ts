@@ -216,3 +216,31 @@ export function decodePayload(
     }
   );
 }
+
+/**
+ * One decision from several decodings of the same chips (different readings of them): their lists
+ * interleaved, so path k of decoding j ranks k * n + j. A CRC pass at merged rank m is charged
+ * (m + 1) * 2^-16, which bounds the chance that any path ranked above it in any of the lists
+ * passes for an unmarked input. The first decoding's best path is kept when none passes.
+ */
+export function mergeDecodes(decs: DecodedPayload[]): DecodedPayload {
+  const n = decs.length;
+  if (n === 1) return decs[0];
+  const crcPasses = decs
+    .flatMap((d, j) => d.crcPasses.map((c) => ({ payloadHex: c.payloadHex, rank: c.rank * n + j })))
+    .sort((a, b) => a.rank - b.rank);
+  let best: { d: DecodedPayload; rank: number } | null = null;
+  for (const [j, d] of decs.entries()) {
+    if (!d.crcOk) continue;
+    const rank = Math.round(d.crcPassRate * 2 ** CRC_BITS - 1) * n + j;
+    if (!best || rank < best.rank) best = { d, rank };
+  }
+  if (!best) return { ...decs[0], crcPasses };
+  return {
+    payload: best.d.payload,
+    crcOk: true,
+    crcLog10: Math.log10(best.rank + 1) - CRC_BITS * Math.log10(2),
+    crcPassRate: (best.rank + 1) / 2 ** CRC_BITS,
+    crcPasses,
+  };
+}

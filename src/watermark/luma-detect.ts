@@ -1,4 +1,4 @@
-import { bitsToHex, decodePayload, reportedPayload, type DecodedPayload } from './ecc';
+import { bitsToHex, decodePayload, mergeDecodes, reportedPayload, type DecodedPayload } from './ecc';
 import { softBits, type ChipLayout } from './layout';
 import { issuedCandidates, type IssuedCandidate } from './issued';
 import type { MarkEvidence } from './issued-match';
@@ -7,13 +7,15 @@ import {
   chipSoftFromFold,
   foldResidual,
   mirrorFold,
+  READ_RINGS,
   syncFold,
   syncSpectrum,
   type FoldResult,
+  type SyncSpectrum,
 } from './luma-fold';
 import { radiusAt, residual, residuals, type Residuals } from './luma-residual';
 import { BIN, CHIP, LARGE_SIDE, layoutFor, MIN_SIDE, NB, SMALL_CHIP, TILE } from './luma-tile';
-import { unionPValue } from './stats';
+import { RADEMACHER_TAIL_C, unionPValue } from './stats';
 import type { WatermarkTransform } from './types';
 
 /**
@@ -46,6 +48,8 @@ export interface LumaDetection {
 }
 
 export const P_THRESHOLD = 1e-9;
+/** The sync score is a self-normalised sum of keyed signs (luma-fold.ts syncFold): its tail's factor. */
+const LOG10_SYNC_TAIL_C = Math.log10(RADEMACHER_TAIL_C);
 const SWEEP_BELOW_Z = 9;
 
 export interface LumaDetectOptions {
@@ -71,8 +75,14 @@ export interface LumaDetectOptions {
   cheapOnly?: boolean;
 }
 
+/**
+ * The payload decoded from each reading of the chips (the sync's choice first), the lists merged:
+ * the sync picks a reading on its 256 chips, while a payload on the edge of decoding can still be
+ * read through the other (astronaut as JPEG q30, 54 of 64 bits through the sync's choice and 64
+ * through the other). Merging charges every CRC pass for the paths ranked above it in both lists.
+ */
 function decodeAt(layout: ChipLayout, fr: FoldResult): DecodedPayload {
-  return decodePayload(softBits(layout, chipSoftFromFold(fr)));
+  return mergeDecodes(fr.readings.map((_, k) => decodePayload(softBits(layout, chipSoftFromFold(fr, k)))));
 }
 
 /**
@@ -151,8 +161,8 @@ export function detectLuma(
       if (!o || fr.z > o.z) o = { ...fr, scale };
     }
     const od = decodeAt(layout, o!);
-    const trials = fixed.length;
-    const pValue = Math.min(1, stages * unionPValue(o!.z, trials, od.crcLog10));
+    const trials = fixed.length * READ_RINGS.length;
+    const pValue = Math.min(1, stages * unionPValue(o!.z, trials, od.crcLog10 + LOG10_SYNC_TAIL_C));
     origin = {
       detected: pValue <= P_THRESHOLD,
       ...reportedPayload(pValue <= P_THRESHOLD, od),
@@ -167,7 +177,7 @@ export function detectLuma(
         offsetY: 0,
       },
       trials: stages * trials,
-      candidates: issuedCandidates(od, o!.z, trials, stages, 'picture'),
+      candidates: issuedCandidates(od, o!.z, trials, stages, 'picture', LOG10_SYNC_TAIL_C),
       evidence: [lumaEvidence(layout, o!, stages, trials)],
     };
     // Already decided: the search below could only add a second, larger p-value.
@@ -225,7 +235,10 @@ export function detectLuma(
       ? sweep
           .map((g) => {
             const f = foldResidual(coarse.r, coarse.w, coarse.h, g.scale / 2, g.theta);
-            return { g, z: Math.max(syncFold(f, spec).z, syncFold(mirrorFold(f), spec).z) };
+            return {
+              g,
+              z: Math.max(syncFold(f, spec).z, syncFold(mirrorFold(f), spec).z),
+            };
           })
           .sort((a, b) => b.z - a.z)
           .slice(0, 2)
@@ -290,27 +303,26 @@ function sweepGeometries(): { scale: number; theta: number }[] {
  */
 const POLISH_REACH = 20;
 
-/** Every (lattice cell or fixed or swept geometry, polish step, flip, offset) the search can return. */
+/** Every (lattice cell or fixed or swept geometry, polish step, flip, offset, reading) the search can return. */
 function searchTrials(w: number, h: number, fixedCount = FIXED_SCALES.length): number {
   const nCand = 6; // up to three lattice peaks, each with its half period
   return (
-    (latticeCellCount(w, h) + nCand + fixedCount + sweepGeometries().length) * POLISH_REACH * 2 * NB * NB
+    (latticeCellCount(w, h) + nCand + fixedCount + sweepGeometries().length) *
+    POLISH_REACH *
+    2 *
+    NB *
+    NB *
+    READ_RINGS.length
   );
 }
 
-/** Every (fixed scale, polish step, flip, offset) the quick path can return. */
+/** Every (fixed scale, polish step, flip, offset, reading) the quick path can return. */
 function quickTrials(fixedCount: number): number {
-  return fixedCount * POLISH_REACH * 2 * NB * NB;
+  return fixedCount * POLISH_REACH * 2 * NB * NB * READ_RINGS.length;
 }
 
 /** Local polish of scale and angle around the winner: the lattice estimate is good to ~0.1%. */
-function polish(
-  res: Residuals,
-  w: number,
-  h: number,
-  spec: { re: Float64Array; im: Float64Array },
-  start: Best,
-): Best {
+function polish(res: Residuals, w: number, h: number, spec: SyncSpectrum, start: Best): Best {
   const REFINE = [
     [1.0015, 0],
     [0.9985, 0],
@@ -340,13 +352,13 @@ function finish(
   earlier: (LumaDetection | null)[],
 ): LumaDetection {
   const dec = decodeAt(layout, best);
-  const pValue = Math.min(1, stages * unionPValue(best.z, trials, dec.crcLog10));
+  const pValue = Math.min(1, stages * unionPValue(best.z, trials, dec.crcLog10 + LOG10_SYNC_TAIL_C));
   const before = earlier.filter((e): e is LumaDetection => e !== null);
   // Candidates and evidence of every stage that ran, whichever is reported: the choice between them
   // looked at the payload's CRC. Each stage's own are charged for its hypotheses and for `stages`.
   const candidates = [
     ...before.flatMap((e) => e.candidates ?? []),
-    ...issuedCandidates(dec, best.z, trials, stages, 'picture'),
+    ...issuedCandidates(dec, best.z, trials, stages, 'picture', LOG10_SYNC_TAIL_C),
   ];
   const evidence = [...before.flatMap((e) => e.evidence ?? []), lumaEvidence(layout, best, stages)];
   const lower = before.reduce<LumaDetection | null>(
@@ -416,14 +428,14 @@ export function confirmLuma(
   const trials = foundAmong ?? searchTrials(w, h);
   const dec = decodeAt(layout, fr);
   const { payload, crcOk, crcLog10 } = dec;
-  const pValue = Math.min(1, unionPValue(fr.z, trials, crcLog10));
+  const pValue = Math.min(1, unionPValue(fr.z, trials, crcLog10 + LOG10_SYNC_TAIL_C));
   const detected = pValue <= P_THRESHOLD;
   return {
     detected,
     pValue,
     payloadHex: detected && crcOk ? bitsToHex(payload) : null,
     score: fr.z,
-    candidates: issuedCandidates(dec, fr.z, trials, 1, 'picture'),
+    candidates: issuedCandidates(dec, fr.z, trials, 1, 'picture', LOG10_SYNC_TAIL_C),
     // Payload chips alone, and with the sync chips charged for the alignments the geometry was
     // chosen among; both charged for the two stages the whole clip's report chose between, and for
     // being two readings.

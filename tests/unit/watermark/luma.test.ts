@@ -129,16 +129,19 @@ describe('luma watermark chip size by frame size', () => {
 });
 
 describe('the quick path (untouched and halved scales at every offset) as a stage of its own', () => {
-  const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 14, 7);
+  const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 12, 7);
 
   it('decides an offset crop charged only the hypotheses it can return, which the whole search could not', () => {
     const cropped = crop(noisy, 101, 37, 453, 339);
     const d = detectLuma(cropped.y, cropped.w, cropped.h, key);
     expect(d.detected).toBe(true);
     expect(d.payloadHex).toBe(payload);
-    expect(d.transform).toMatchObject({ rotationDeg: 0, flipped: false });
-    // two stages (quick path and full search) x 4 fixed scales x 20 polish steps x 2 flips x 64^2 offsets
-    expect(d.trials).toBe(2 * 4 * 20 * 2 * 64 * 64);
+    expect(d.transform).toMatchObject({ flipped: false });
+    // the polish may keep a step of its own (0.04 degrees)
+    expect(Math.abs(d.transform!.rotationDeg)).toBeLessThan(0.2);
+    // two stages (quick path and full search) x 4 fixed scales x 20 polish steps x 2 flips x 64^2
+    // offsets x 2 readings (with and without the surround)
+    expect(d.trials).toBe(2 * 4 * 20 * 2 * 64 * 64 * 2);
     // charged the whole search's count (1.67e9 at 453x339), the same reading would not clear 1e-9
     expect((d.pValue * 1.67e9) / d.trials!).toBeGreaterThan(1e-9);
     // an early look that stops after the fixed scales is charged the same
@@ -155,14 +158,14 @@ describe('the quick path (untouched and halved scales at every offset) as a stag
 });
 
 describe('the origin test (a delivered clip re-encoded without resizing or cropping)', () => {
-  const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 32, 7);
+  const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 25, 7);
 
-  it('decides with a dozen trials where the searches over every offset cannot clear their union bounds', () => {
+  it('decides with a couple of dozen trials where the searches over every offset cannot clear their union bounds', () => {
     const searched = detectLuma(noisy.y, noisy.w, noisy.h, key);
     const withOrigin = detectLuma(noisy.y, noisy.w, noisy.h, key, { originPrior: true });
     expect(searched.detected).toBe(false);
     expect(withOrigin.detected).toBe(true);
-    expect(withOrigin.trials).toBeLessThanOrEqual(12);
+    expect(withOrigin.trials).toBeLessThanOrEqual(24);
     // the quick path's own count (fixed scales, polish, flips, offsets), the least a search is charged
     expect(searched.trials).toBeGreaterThan(1e6);
     expect(withOrigin.transform).toMatchObject({ offsetX: 0, offsetY: 0, rotationDeg: 0, flipped: false });
