@@ -5,6 +5,7 @@ import {
   encodePayload,
   hexToBits,
   LIST_SIZE,
+  mergeDecodes,
 } from '../../../src/watermark/ecc';
 import { gaussian, rng } from '../../../bench/watermark/frames';
 
@@ -120,5 +121,35 @@ describe('watermark error-correcting code', () => {
 
   it('rejects payloads that are not 16 hex digits', () => {
     expect(() => hexToBits('abc')).toThrow(RangeError);
+  });
+});
+
+describe('decodings of the same chips through several readings, merged', () => {
+  const hex = '0123456789abcdef';
+  const coded = encodePayload(hexToBits(hex));
+  const clean = Float64Array.from(coded, (b) => (b ? -1 : 1));
+  const r = rng(21);
+  const noise = Float64Array.from({ length: CODED_BITS }, () => gaussian(r));
+
+  it('takes the payload from whichever reading passes its CRC, charged for both lists above it', () => {
+    const merged = mergeDecodes([decodePayload(noise), decodePayload(clean)]);
+    expect(merged.crcOk).toBe(true);
+    expect(bitsToHex(merged.payload)).toBe(hex);
+    // path 0 of the second list ranks second: two paths could have passed before it
+    expect(merged.crcLog10).toBeCloseTo(Math.log10(2) - 16 * Math.log10(2), 10);
+    expect(merged.crcPassRate).toBeCloseTo(2 / 65536, 12);
+  });
+
+  it('prefers the first reading when both pass at the same rank, and charges it as one list would', () => {
+    const merged = mergeDecodes([decodePayload(clean), decodePayload(clean)]);
+    expect(merged.crcLog10).toBeCloseTo(-16 * Math.log10(2), 10);
+    expect(merged.crcPasses.map((c) => c.rank).slice(0, 2)).toEqual([0, 1]);
+  });
+
+  it('keeps the first reading’s best path, unpassed, when no list passes', () => {
+    const first = decodePayload(noise);
+    const merged = mergeDecodes([first, decodePayload(noise.map((v) => -v))]);
+    expect(merged.crcOk).toBe(first.crcOk);
+    expect(bitsToHex(merged.payload)).toBe(bitsToHex(first.payload));
   });
 });
