@@ -54,7 +54,7 @@ describe('consentry watermark (command line)', () => {
     expect(json.payloadCrcRate).toBeLessThanOrEqual(16 / 65536);
     expect((await run('detect', marked)).out).toContain(`payload: ${payload} (checked by its CRC alone`);
 
-    const cropped = await cropAtOffset(marked, path.join(dir, 'crop.png'), 0.22);
+    const cropped = await cropAtOffset(marked, path.join(dir, 'crop.png'), 0.16);
     const alone = await run('detect', cropped);
     expect(alone.out).toMatch(/^detected: no/);
     expect(alone.code).toBe(2);
