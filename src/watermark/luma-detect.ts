@@ -199,9 +199,9 @@ export function detectLuma(
   // Quick path: what platforms do most (re-encode, crop, halve) keeps the tile unrotated at scale 1
   // or 0.5. When one of those already decides, the autocorrelation (the costliest step) is skipped.
   for (const { scale, f } of fixedFolds) consider(scale, 0, f);
-  // Polishing a hopeless quick winner would only cost time: deciding needs z of about 6.7 or more.
+  // Polishing a hopeless quick winner would only cost time: deciding needs z of about 6.8 or more.
   // The quick path is a stage of its own (one of `stages`), so it is charged only the hypotheses
-  // it can return: each fixed scale, the geometries its polish can reach, both flips, every offset.
+  // it can return: each fixed scale, the geometries its polish can reach, both flips, every offset, both readings.
   // Charging it the whole search's count, as it was, cost an offset crop three decades it did not
   // owe (talking-a cropped to half its area at an offset read its 64 bits at p 1e-7 to 1e-5).
   let quick: LumaDetection | null = null;

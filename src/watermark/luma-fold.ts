@@ -30,6 +30,7 @@ export interface FoldResult {
  * halved + CRF 30 5.4-6.7 / 9.7-10.3 -> 5.1-7.1 / 10.3-11.6. On a synthetic frame under white
  * noise sigma 32, 5.95 -> 4.91.
  */
+/** Exactly two: syncFold computes both readings' energies in one transform. */
 export const READ_RINGS = [0, 0.75] as const;
 
 /** A chip's footprint in the fold, at the bins (-1..2)^2 about its top-left bin (wrapped). */
@@ -169,40 +170,55 @@ export function syncFold(
   const fRe = Float64Array.from(folded),
     fIm = new Float64Array(n);
   fft2(fRe, fIm, NB, NB);
-  let best: { z: number; ring: number; i: number; k: number } | null = null;
+  // Every output below is real, so two share one inverse transform as its real and imaginary
+  // parts: each reading's footprint values with its signed sum, then both readings' energies.
   const readings: Float64Array[] = [];
-  for (const [k, shape] of spec.shapes.entries()) {
+  const sums: Float64Array[] = [];
+  for (const shape of spec.shapes) {
     const gRe = Float64Array.from(fRe),
       gIm = Float64Array.from(fIm);
     mulConj(gRe, gIm, shape.re, shape.im);
-    // the fold under one footprint at every position
-    const aRe = Float64Array.from(gRe),
-      aIm = Float64Array.from(gIm);
-    fft2(aRe, aIm, NB, NB, true);
-    readings.push(aRe);
-    // the signed sum over the sync chips at every offset
-    mulConj(gRe, gIm, spec.signedRe, spec.signedIm);
+    const hRe = Float64Array.from(gRe),
+      hIm = Float64Array.from(gIm);
+    mulConj(hRe, hIm, spec.signedRe, spec.signedIm);
+    // g + i h: its inverse is (the fold under the footprint) + i (the signed sum over the sync chips)
+    for (let i = 0; i < n; i++) {
+      const re = gRe[i] - hIm[i];
+      gIm[i] += hRe[i];
+      gRe[i] = re;
+    }
     fft2(gRe, gIm, NB, NB, true);
-    // the energy under the sync chips at every offset
-    const eRe = new Float64Array(n),
-      eIm = new Float64Array(n);
-    for (let i = 0; i < n; i++) eRe[i] = aRe[i] * aRe[i];
-    fft2(eRe, eIm, NB, NB);
-    mulConj(eRe, eIm, spec.maskRe, spec.maskIm);
-    fft2(eRe, eIm, NB, NB, true);
-    const from = at ? at.oy * NB + at.ox : 0,
-      to = at ? from + 1 : n;
+    readings.push(gRe);
+    sums.push(gIm);
+  }
+  // the energy under the sync chips at every offset, both readings at once
+  const eRe = new Float64Array(n),
+    eIm = new Float64Array(n);
+  const [a0, a1] = readings;
+  for (let i = 0; i < n; i++) {
+    eRe[i] = a0[i] * a0[i];
+    eIm[i] = a1[i] * a1[i];
+  }
+  fft2(eRe, eIm, NB, NB);
+  mulConj(eRe, eIm, spec.maskRe, spec.maskIm);
+  fft2(eRe, eIm, NB, NB, true);
+  const energies = [eRe, eIm];
+  let best: { z: number; i: number; k: number } | null = null;
+  const from = at ? at.oy * NB + at.ox : 0,
+    to = at ? from + 1 : n;
+  for (let k = 0; k < readings.length; k++) {
+    const e = energies[k],
+      sum = sums[k];
     for (let i = from; i < to; i++) {
-      const e = eRe[i];
-      const z = e > 1e-12 ? gRe[i] / Math.sqrt(e) : 0;
-      if (Number.isFinite(z) && (!best || z > best.z)) best = { z, ring: shape.ring, i, k };
+      const z = e[i] > 1e-12 ? sum[i] / Math.sqrt(e[i]) : 0;
+      if (Number.isFinite(z) && (!best || z > best.z)) best = { z, i, k };
     }
   }
-  const i = best?.i ?? (at ? at.oy * NB + at.ox : 0),
+  const i = best?.i ?? from,
     k = best?.k ?? 0;
   return {
     z: best?.z ?? 0,
-    ring: best?.ring ?? READ_RINGS[0],
+    ring: spec.shapes[k].ring,
     ox: i % NB,
     oy: (i / NB) | 0,
     folded,
