@@ -588,6 +588,11 @@ async function falsePositives(tmp: string): Promise<void> {
         matchP = Math.min(matchP, m.pValue);
         if (m.pValue <= MATCH_P_THRESHOLD) matchDet++;
       }
+      // The run takes hours; a running tally on stderr shows it is alive without touching the table.
+      if ((i + 1) % 1000 === 0)
+        process.stderr.write(
+          `fp ${name}: ${i + 1}/${n} max z ${max.toFixed(2)} min p ${minP.toExponential(1)} detected ${det} crc ${crc}\n`,
+        );
     }
     rows.push([
       name,
