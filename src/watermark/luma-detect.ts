@@ -1,7 +1,14 @@
-import { bitsToHex, decodePayload, mergeDecodes, reportedPayload, type DecodedPayload } from './ecc';
+import {
+  bitsToHex,
+  CRC_BITS,
+  decodePayload,
+  mergeDecodes,
+  reportedPayload,
+  type DecodedPayload,
+} from './ecc';
 import { softBits, type ChipLayout } from './layout';
 import { issuedCandidates, type IssuedCandidate } from './issued';
-import type { MarkEvidence } from './issued-match';
+import { matchDecoded, type MarkEvidence } from './issued-match';
 import { autocorr, latticeCandidates, latticeCellCount } from './luma-acf';
 import {
   chipSoftFromFold,
@@ -92,8 +99,14 @@ function decodeAt(layout: ChipLayout, fr: FoldResult): DecodedPayload {
  * and the test owes nothing to the search. At the origin (`among` = the few fixed scales) the sync
  * chips count too, and the union covers those alignments.
  */
-function lumaEvidence(layout: ChipLayout, fr: FoldResult, stages: number, among?: number): MarkEvidence {
-  const chips = chipSoftFromFold(fr);
+function lumaEvidence(
+  layout: ChipLayout,
+  fr: FoldResult,
+  stages: number,
+  among?: number,
+  reading = 0,
+): MarkEvidence {
+  const chips = chipSoftFromFold(fr, reading);
   let payloadEnergy = 0,
     syncSum = 0,
     syncEnergy = 0;
@@ -112,6 +125,36 @@ function lumaEvidence(layout: ChipLayout, fr: FoldResult, stages: number, among?
     syncEnergy,
     log10Charge: Math.log10(stages * (among ?? 1)),
   };
+}
+
+/**
+ * The decoded-word test at one alignment (issued-match.ts matchDecoded): the CRC-valid paths of its
+ * decoding, each read over every chip (sync and payload) through both readings, charged for every
+ * alignment and reading the stage could have chosen (`trials`) and for the stages.
+ */
+function decodedWord(
+  layout: ChipLayout,
+  fr: FoldResult,
+  dec: DecodedPayload,
+  trials: number,
+  stages: number,
+): { payloadHex: string; pValue: number; crcRate: number } | null {
+  const words = [...new Set(dec.crcPasses.map((c) => c.payloadHex))];
+  const evidence = fr.readings.map((_, k) => lumaEvidence(layout, fr, stages, trials, k));
+  const m = matchDecoded(evidence, words);
+  if (!m) return null;
+  const rank = dec.crcPasses.find((c) => c.payloadHex === m.payloadHex)!.rank;
+  return { payloadHex: m.payloadHex, pValue: m.pValue, crcRate: (rank + 1) / 2 ** CRC_BITS };
+}
+
+/** The payload fields of a result: the list test's, or the decoded word's when that decided. */
+function payloadFields(
+  listDetected: boolean,
+  dec: DecodedPayload,
+  word: { payloadHex: string; crcRate: number } | null,
+): ReturnType<typeof reportedPayload> {
+  const r = reportedPayload(listDetected, dec);
+  return word ? { ...r, payloadHex: word.payloadHex, payloadCrcRate: word.crcRate, crcOk: true } : r;
 }
 
 /**
@@ -162,10 +205,12 @@ export function detectLuma(
     }
     const od = decodeAt(layout, o!);
     const trials = fixed.length * READ_RINGS.length;
-    const pValue = Math.min(1, stages * unionPValue(o!.z, trials, od.crcLog10 + LOG10_SYNC_TAIL_C));
+    const listP = Math.min(1, stages * unionPValue(o!.z, trials, od.crcLog10 + LOG10_SYNC_TAIL_C));
+    const word = listP <= P_THRESHOLD ? null : decodedWord(layout, o!, od, trials, stages);
+    const pValue = word?.pValue ?? listP;
     origin = {
       detected: pValue <= P_THRESHOLD,
-      ...reportedPayload(pValue <= P_THRESHOLD, od),
+      ...payloadFields(listP <= P_THRESHOLD, od, word),
       pValue,
       score: o!.z,
       transform: {
@@ -352,7 +397,9 @@ function finish(
   earlier: (LumaDetection | null)[],
 ): LumaDetection {
   const dec = decodeAt(layout, best);
-  const pValue = Math.min(1, stages * unionPValue(best.z, trials, dec.crcLog10 + LOG10_SYNC_TAIL_C));
+  const listP = Math.min(1, stages * unionPValue(best.z, trials, dec.crcLog10 + LOG10_SYNC_TAIL_C));
+  const word = listP <= P_THRESHOLD ? null : decodedWord(layout, best, dec, trials, stages);
+  const pValue = word?.pValue ?? listP;
   const before = earlier.filter((e): e is LumaDetection => e !== null);
   // Candidates and evidence of every stage that ran, whichever is reported: the choice between them
   // looked at the payload's CRC. Each stage's own are charged for its hypotheses and for `stages`.
@@ -384,7 +431,7 @@ function finish(
   };
   return {
     detected,
-    ...reportedPayload(detected, dec),
+    ...payloadFields(listP <= P_THRESHOLD, dec, word),
     pValue,
     score: best.z,
     transform,

@@ -1,8 +1,17 @@
-import { CODED_BITS, decodePayload, encodePayload, hexToBits, LIST_SIZE } from '../../../src/watermark/ecc';
+import {
+  bitsToHex,
+  CODED_BITS,
+  decodePayload,
+  encodePayload,
+  hexToBits,
+  LIST_SIZE,
+} from '../../../src/watermark/ecc';
 import {
   bestMatch,
   chargeEvidence,
   jointEvidence,
+  DECODED_WORD_P_THRESHOLD,
+  matchDecoded,
   matchIssued,
   matchLedger,
   MATCH_P_THRESHOLD,
@@ -13,6 +22,7 @@ import { log10NormalTail, log10RademacherTail, RADEMACHER_TAIL_C } from '../../.
 import { gaussian, rng } from '../../../bench/watermark/frames';
 
 const HEX = '0f1e2d3c4b5a6978';
+
 const NSYNC = 246;
 
 /** random identifiers, none equal to HEX */
@@ -69,6 +79,42 @@ describe('the matched test: a reading correlated with every issued identifier', 
     expect(listRead).toBeLessThanOrEqual(10);
     expect(matched).toBeGreaterThanOrEqual(18);
     expect(matched).toBeGreaterThan(listRead);
+  });
+
+  it('decides by a decoded word when its correlation clears the union over all 2^64 CRC-valid words', () => {
+    let read = 0;
+    for (let seed = 30; seed < 40; seed++) {
+      // a = 0.8: the list decoder finds the word, and the word's z (about 15) clears 1e-11 with
+      // 10^6 alignments and 2^64 words charged
+      const ev = evidence(0.8, seed, 6);
+      const dec = decodePayload(Float64Array.from(ev.soft), LIST_SIZE, 64);
+      const m = matchDecoded(
+        [ev],
+        dec.crcPasses.map((c) => c.payloadHex),
+      );
+      if (!m) continue;
+      read++;
+      expect(m.payloadHex).toBe(HEX);
+      expect(Math.log10(m.pValue)).toBeCloseTo(
+        6 + 64 * Math.log10(2) + Math.log10(RADEMACHER_TAIL_C) + log10NormalTail(m.z),
+        9,
+      );
+      expect(m.pValue).toBeLessThanOrEqual(DECODED_WORD_P_THRESHOLD);
+    }
+    expect(read).toBeGreaterThanOrEqual(8);
+    // the same reading charged for 10^18 alignments does not decide, and no word decides nothing
+    expect(matchDecoded([evidence(0.8, 30, 18)], [HEX])).toBeNull();
+    expect(matchDecoded([evidence(0.8, 30, 6)], [])).toBeNull();
+  });
+
+  it('decides no decoded word on unmarked readings, even handed the best paths of a deep list whatever their CRC', () => {
+    for (let seed = 500; seed < 600; seed++) {
+      const ev = evidence(0, seed, 0);
+      // the best paths of a deep list: the words an unmarked reading fits best
+      const dec = decodePayload(Float64Array.from(ev.soft), 64, 64);
+      const words = [bitsToHex(dec.payload), ...dec.crcPasses.map((c) => c.payloadHex)];
+      expect(matchDecoded([ev], words)).toBeNull();
+    }
   });
 
   it('builds each coded word from per-byte tables exactly as the encoder does (CRC and code are affine over GF(2))', () => {

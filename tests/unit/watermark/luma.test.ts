@@ -7,6 +7,9 @@ import {
   videoChipFor,
 } from '../../../src/watermark/luma';
 import { IMAGE_EMBED } from '../../../src/watermark/files';
+import { DECODED_WORD_P_THRESHOLD } from '../../../src/watermark/issued-match';
+import { P_THRESHOLD } from '../../../src/watermark/luma-detect';
+import { log10NormalTail, RADEMACHER_TAIL_C } from '../../../src/watermark/stats';
 import { psnr, ssim } from '../../../src/watermark/quality';
 import {
   addNoise,
@@ -149,6 +152,16 @@ describe('the quick path (untouched and halved scales at every offset) as a stag
     expect(early).toMatchObject({ detected: true, payloadHex: payload, trials: d.trials });
   });
 
+  it('decides by the decoded word where the sync and the CRC fall short: every chip read against it, charged for 2^64 words', () => {
+    const cropped = crop(addNoise(marked(syntheticFrame(640, 480, 1)), 13, 7), 101, 37, 453, 339);
+    const d = detectLuma(cropped.y, cropped.w, cropped.h, key);
+    expect(d).toMatchObject({ detected: true, payloadHex: payload, crcOk: true });
+    // the list test's p-value for the same reading: sync tail x the quick path's count x the CRC's share
+    const listP = d.trials! * RADEMACHER_TAIL_C * 10 ** log10NormalTail(d.score) * d.payloadCrcRate!;
+    expect(listP).toBeGreaterThan(P_THRESHOLD);
+    expect(d.pValue).toBeLessThanOrEqual(DECODED_WORD_P_THRESHOLD);
+  });
+
   it('charges a rotated frame, which only the full search finds, for every geometry it searched', () => {
     const r = rotate(noisy, 3);
     const d = detectLuma(r.y, r.w, r.h, key);
@@ -158,7 +171,10 @@ describe('the quick path (untouched and halved scales at every offset) as a stag
 });
 
 describe('the origin test (a delivered clip re-encoded without resizing or cropping)', () => {
-  const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 25, 7);
+  // Noise 25 no longer serves: there a CRC-valid path ranked below the list test's 16 lets the
+  // decoded-word test decide in the search as well. From 26 the searches' CRC fails, and from 27.5
+  // the origin's too.
+  const noisy = addNoise(marked(syntheticFrame(640, 480, 1)), 26.5, 7);
 
   it('decides with a couple of dozen trials where the searches over every offset cannot clear their union bounds', () => {
     const searched = detectLuma(noisy.y, noisy.w, noisy.h, key);
