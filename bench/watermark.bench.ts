@@ -43,6 +43,7 @@ import { gaussian, rng, syntheticFrame } from './watermark/frames';
 import { STILLS, stillsRobustness } from './watermark/stills';
 import {
   bitsAgree,
+  payloadCapacityBits,
   BENCH_LEDGER_SIZE,
   benchLedger,
   ledgerAided,
@@ -376,6 +377,7 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
     'ours payload ok',
     'p-value',
     'z',
+    'payload capacity, bits (80 needed)',
     'geometry undone',
     `with a ledger of ${BENCH_LEDGER_SIZE.toExponential(0)}: ok (p)`,
     'also matched against every issued identifier: ok (p)',
@@ -395,7 +397,7 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
     if (pick && !pick.some((w) => a.name.includes(w))) continue;
     ran++;
     const { out, d, ok, la, lm } = await readAttack(marked, a, path.join(dir, `a${i}`), PAYLOAD);
-    tally(perAttack, a.name, ok, la.ok, lm.ok, d.score);
+    tally(perAttack, a.name, ok, la.ok, lm.ok, d.score, payloadCapacityBits(d, PAYLOAD));
     if (ok) held++;
     if (la.ok) heldLedger++;
     if (lm.ok) heldMatched++;
@@ -406,6 +408,7 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
       ok ? 'yes' : 'no',
       d.pValue < 1e-300 ? '<1e-300' : d.pValue.toExponential(1),
       d.score.toFixed(1),
+      payloadCapacityBits(d, PAYLOAD)?.toFixed(0) ?? '-',
       t
         ? `s ${t.scale.toFixed(3)}, ${t.rotationDeg.toFixed(1)}°${t.flipped ? ', flip' : ''}, off ${t.offsetX},${t.offsetY}`
         : '-',
@@ -448,14 +451,23 @@ async function robustness(tmp: string, src: string, label: string): Promise<void
  * counts summed: WM_BENCH_PAYLOADS (default 4, 1 in a quick run: the first payload only).
  */
 const OTHER_PAYLOADS = ['0123456789abcdef', 'fedcba9876543210', 'a5a5a5a5c3c3c3c3', '13579bdf2468ace0'];
-type Tally = Map<string, { code: number; ledger: number; matched: number; z: number[] }>;
+type Tally = Map<string, { code: number; ledger: number; matched: number; z: number[]; cap: number[] }>;
 
-function tally(t: Tally, name: string, code: boolean, ledger: boolean, matched: boolean, z: number): void {
-  const e = t.get(name) ?? { code: 0, ledger: 0, matched: 0, z: [] };
+function tally(
+  t: Tally,
+  name: string,
+  code: boolean,
+  ledger: boolean,
+  matched: boolean,
+  z: number,
+  capacity: number | null,
+): void {
+  const e = t.get(name) ?? { code: 0, ledger: 0, matched: 0, z: [], cap: [] };
   e.code += code ? 1 : 0;
   e.ledger += ledger ? 1 : 0;
   e.matched += matched ? 1 : 0;
   e.z.push(z);
+  e.cap.push(capacity ?? 0);
   t.set(name, e);
 }
 
@@ -482,7 +494,7 @@ async function otherPayloads(src: string, dir: string, pick: string[] | undefine
     for (const [i, a] of ATTACKS.entries()) {
       if (pick && !pick.some((w) => a.name.includes(w))) continue;
       const r = await readAttack(marked, a, path.join(dir, `p${k}-${i}`), payload);
-      tally(t, a.name, r.ok, r.la.ok, r.lm.ok, r.d.score);
+      tally(t, a.name, r.ok, r.la.ok, r.lm.ok, r.d.score, payloadCapacityBits(r.d, payload));
     }
   }
   const n = payloads.length + 1;
@@ -494,8 +506,18 @@ async function otherPayloads(src: string, dir: string, pick: string[] | undefine
     `${e.code} / ${e.ledger} / ${e.matched}`,
     (e.z.reduce((x, y) => x + y, 0) / e.z.length).toFixed(1),
     Math.min(...e.z).toFixed(1),
+    e.cap.map((c) => c.toFixed(0)).join(', '),
   ]);
-  table([`attack`, `read of ${n}: code / ledger of 1e9 / matched`, 'mean z', 'least z'], rows);
+  table(
+    [
+      `attack`,
+      `read of ${n}: code / ledger of 1e9 / matched`,
+      'mean z',
+      'least z',
+      'payload capacity per payload, bits (80 needed)',
+    ],
+    rows,
+  );
   const sum = (f: (e: { code: number; ledger: number; matched: number }) => number) =>
     [...t.values()].reduce((x, e) => x + f(e), 0);
   console.log(

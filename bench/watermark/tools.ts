@@ -13,6 +13,7 @@ import {
 } from '../../src/watermark/issued';
 import { bestMatch, matchIssued, type IssuedScan, type MarkEvidence } from '../../src/watermark/issued-match';
 import { ffmpegBin } from '../../src/media/tools';
+import { CODED_BITS, encodePayload, hexToBits } from '../../src/watermark/ecc';
 
 const pexec = promisify(execFile);
 
@@ -152,3 +153,34 @@ export function matchedP(d: { evidence?: MarkEvidence[] }, payload: string): str
   const m = bestMatch(d.evidence ?? [], [payload], BENCH_LEDGER_SIZE);
   return m ? m.pValue.toExponential(1) : '-';
 }
+
+/**
+ * How many bits the payload chips could carry at the alignment a reading chose: the Gaussian
+ * channel's capacity, sum over chips of 0.5 log2(1 + snr), with the per-chip snr measured against
+ * the true coded word (each coded bit is the sum of `chips / CODED_BITS` chips). It bounds every
+ * code on these chips: below INFO_BITS (the 64-bit payload and its 16-bit CRC) no decoder reads
+ * the payload without outside knowledge, whatever its list or metric. The best over a reading's
+ * alignments; null without evidence.
+ */
+export function payloadCapacityBits(
+  d: { evidence?: MarkEvidence[] },
+  payload: string,
+  chips = LUMA_PAYLOAD_CHIPS,
+): number | null {
+  const coded = encodePayload(hexToBits(payload));
+  let best: number | null = null;
+  for (const ev of d.evidence ?? []) {
+    if (ev.soft.length !== CODED_BITS) continue;
+    const x = ev.soft.map((v, i) => (coded[i] ? -v : v));
+    const mu = x.reduce((a, b) => a + b, 0) / x.length;
+    const v = x.reduce((a, b) => a + (b - mu) ** 2, 0) / (x.length - 1);
+    if (!(v > 0) || mu <= 0) continue;
+    const snrChip = (mu * mu) / v / (chips / CODED_BITS);
+    const c = chips * 0.5 * Math.log2(1 + snrChip);
+    if (best === null || c > best) best = c;
+  }
+  return best;
+}
+
+/** The picture's payload chips: a 32x32 tile less its 256 sync chips. */
+const LUMA_PAYLOAD_CHIPS = 32 * 32 - 256;
