@@ -157,8 +157,9 @@ export function matchedP(d: { evidence?: MarkEvidence[] }, payload: string): str
 /**
  * How many bits the payload chips could carry at the alignment a reading chose: the Gaussian
  * channel's capacity, sum over chips of 0.5 log2(1 + snr), with the per-chip snr measured against
- * the true coded word (each coded bit is the sum of `chips / CODED_BITS` chips). It bounds every
- * code on these chips: below INFO_BITS (the 64-bit payload and its 16-bit CRC) no decoder reads
+ * the true coded word (each coded bit is the sum of `chips / CODED_BITS` chips). A picture chip's
+ * reading sums many pixels, so its noise is near Gaussian and this is close to what any code on
+ * these chips could carry: well below 80 (the 64-bit payload and its 16-bit CRC) no decoder reads
  * the payload without outside knowledge, whatever its list or metric. The best over a reading's
  * alignments; null without evidence.
  */
