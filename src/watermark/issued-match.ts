@@ -166,7 +166,7 @@ export function bestMatch(
  * as the matched test correlates an issued identifier's, charged for every CRC-valid word there
  * could have been (2^64) instead of N issued. On talking-a cropped to half its area at an offset
  * and halved, the sync z 6.7 with the CRC holding is p 4.4e-9 by the list test, while the word's
- * z over all 1024 chips, 13.7, is p 1e-15 with the 2^64 and the quick path's 1.3e6 alignments
+ * z over all 1024 chips, 13.7, is p 1.5e-16 with the 2^64 and the quick path's 1.3e6 alignments
  * charged. Its own share of the false-detection budget, beside the list test's 1e-9.
  */
 export const DECODED_WORD_P_THRESHOLD = 1e-11;
