@@ -128,6 +128,15 @@ function lumaEvidence(
 }
 
 /**
+ * How deep the decoded-word test searches when the 64-path lists hold no CRC-valid path, and from
+ * what sync z: a 1024-path decode costs about 57 ms of CPU a reading, and no stage of 300 unmarked
+ * synthetic frames reached z 5.5 without a pass, so unmarked input rarely pays it. Talking-a cropped
+ * and re-encoded at CRF 30 (bench key, 0123456789abcdef) had its true word 783rd.
+ */
+const DEEP_LIST = 1024;
+const DEEP_FROM_Z = 5.5;
+
+/**
  * The decoded-word test at one alignment (issued-match.ts matchDecoded): the CRC-valid paths of its
  * decoding, each read over every chip (sync and payload) through both readings, charged for every
  * alignment and reading the stage could have chosen (`trials`) and for the stages.
@@ -153,9 +162,6 @@ function decodedWord(
   const rank = passes.find((c) => c.payloadHex === m.payloadHex)!.rank;
   return { payloadHex: m.payloadHex, pValue: m.pValue, crcRate: (rank + 1) / 2 ** CRC_BITS };
 }
-
-const DEEP_LIST = 1024;
-const DEEP_FROM_Z = 5.5;
 
 /** The payload fields of a result: the list test's, or the decoded word's when that decided. */
 function payloadFields(
