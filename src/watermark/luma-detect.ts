@@ -334,9 +334,10 @@ function halve(r: Float32Array, w: number, h: number): { r: Float32Array; w: num
 function undoneScale(tileScale: number, minSide: number): number {
   const small = (tileScale * CHIP) / SMALL_CHIP;
   // Each reading implies the marked original's short side, which bounds its chip size (a clip's
-  // frames take 8 px chips from a short side of TILE, a still's from LARGE_SIDE).
-  const smallFits = minSide / small < LARGE_SIDE * 1.01;
-  const largeFits = minSide / tileScale >= TILE * 0.99;
+  // frames take 8 px chips from a short side of TILE, a still's from LARGE_SIDE). The bounds allow
+  // for the tile scale's error: a 452x254 crop of a 640x360 clip was read at a tile scale of 1.003.
+  const smallFits = minSide / small < LARGE_SIDE * 1.03;
+  const largeFits = minSide / tileScale >= TILE * 0.97;
   if (smallFits !== largeFits) return smallFits ? small : tileScale;
   const off = (s: number) => Math.min(Math.abs(Math.log(s)), Math.abs(Math.log(s / 0.5)));
   return off(small) < off(tileScale) ? small : tileScale;

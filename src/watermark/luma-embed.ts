@@ -72,7 +72,8 @@ export const WHITENED_FLOOR = 60;
  * which there loses about seen a^2 / d. For each knee the scale A is the largest that keeps both
  * the mean squared change (<= maxMse) and the mean SSIM loss (<= strength); the knee kept is the
  * one with the largest weighted sum. Clipping caps near black and white only lower a block, so
- * both bounds still hold.
+ * both bounds still hold. Returns the mean SSIM loss so estimated for the amplitudes set, which the
+ * video quality guard compares with the SSIM it measures.
  */
 export function allocate(
   den: Float32Array,
@@ -85,7 +86,7 @@ export function allocate(
   seen: number,
   amp: Float32Array,
   floor = Infinity,
-): void {
+): number {
   const weight = (i: number): number =>
     floor === Infinity ? 1 : Math.sqrt(floor / ((den[i] - C2) / 2 + floor));
   let bestK = 0,
@@ -111,12 +112,19 @@ export function allocate(
       bestA = A;
     }
   }
-  for (let i = 0; i < blocks; i++) amp[i] = Math.min(cap[i], (bestA * weight(i) * den[i]) / (den[i] + bestK));
+  let loss = 0;
+  for (let i = 0; i < blocks; i++) {
+    amp[i] = Math.min(cap[i], (bestA * weight(i) * den[i]) / (den[i] + bestK));
+    loss += (area[i] * seen * amp[i] * amp[i]) / den[i];
+  }
+  return loss / pixels;
 }
 
 export interface LumaEmbedder {
   /** Marks an 8-bit luma plane in place; returns the mean squared change. */
   embed(y: Uint8Array, width: number, height: number, stride?: number): number;
+  /** The mean SSIM loss the budget estimated for the last frame marked (0 before any). */
+  estimatedSsimLoss(): number;
 }
 
 export function createLumaEmbedder(
@@ -143,8 +151,11 @@ export function createLumaEmbedder(
   let den = new Float32Array(0);
   let cap = new Float32Array(0);
   let area = new Float32Array(0);
+  let estimate = 0;
   return {
+    estimatedSsimLoss: () => estimate,
     embed(y, width, height, stride = width) {
+      estimate = 0;
       if (width < MIN_SIDE || height < MIN_SIDE) return 0;
       const chip = opts.video ? videoChipFor(width, height) : chipFor(width, height);
       const strength = opts.strength ?? defaultStrengthFor(width, height);
@@ -204,7 +215,18 @@ export function createLumaEmbedder(
         }
       }
       const floor = opts.video && Math.min(width, height) < LARGE_SIDE ? WHITENED_FLOOR : Infinity;
-      allocate(den, cap, area, bw * bh, width * height, strength, maxMse, ssimSeen(chip), amp, floor);
+      estimate = allocate(
+        den,
+        cap,
+        area,
+        bw * bh,
+        width * height,
+        strength,
+        maxMse,
+        ssimSeen(chip),
+        amp,
+        floor,
+      );
       // Fixed point (tile and amplitude in 1/256ths) with a clamp table: about twice the speed of
       // float stores into a Uint8ClampedArray. A block never straddles a tile edge (TILE is a
       // multiple of 8), so each block reads 8 contiguous tile values. The squared error is sampled

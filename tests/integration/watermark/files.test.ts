@@ -256,16 +256,16 @@ describe('watermark on files', () => {
     expect(d.audio).toBeNull();
   });
 
-  it('identifies 3 s of a 512x512 clip halved and re-encoded at CRF 35, which its picture alone cannot name, through its sound re-encoded as AAC 64 kbit/s, and never vouches by a ledger that lacks it', async () => {
+  it('identifies 3 s of a 512x512 clip scaled to 40 % and re-encoded at CRF 35, which its picture alone cannot name, through its sound re-encoded as AAC 64 kbit/s, and never vouches by a ledger that lacks it', async () => {
     const src = excerpt(path.join(dir, 'talk-src.mp4'), ['selfie', 'talking-a.mp4'], 3, ['-crf', '14']);
     const marked = path.join(dir, 'talk-marked.mp4');
     await embedVideoFile(src, marked, payload, key);
-    const copy = path.join(dir, 'talk-half-crf35.mp4');
+    const copy = path.join(dir, 'talk-40pc-crf35.mp4');
     ff([
       '-i',
       marked,
       '-vf',
-      'scale=trunc(iw/4)*2:-2',
+      'scale=trunc(iw*0.2)*2:-2',
       '-c:v',
       'libx264',
       '-preset',
@@ -283,7 +283,7 @@ describe('watermark on files', () => {
     expect(d).toMatchObject({ detected: true, payloadHex: payload, payloadCheck: 'ledger' });
     expect(d.pValue).toBeLessThanOrEqual(1e-9);
     // the picture alone, as a platform that drops the sound would leave it, does not name it
-    const silent = path.join(dir, 'talk-half-crf35-an.mp4');
+    const silent = path.join(dir, 'talk-40pc-crf35-an.mp4');
     ff(['-i', copy, '-an', '-c:v', 'copy', silent]);
     const pictureOnly = await detectFile(silent, key, { ...list, issuedScan: scan([...strangers, payload]) });
     expect(pictureOnly.payloadHex).not.toBe(payload);

@@ -1,6 +1,7 @@
 import { createQualityGuard, VIDEO_MIN_SSIM } from '../../../src/watermark/files';
+import { SMALL_FRAME_MAX_RAISE } from '../../../src/watermark/video-quality-guard';
+import { createLumaEmbedder } from '../../../src/watermark/luma';
 import { ssim } from '../../../src/watermark/quality';
-import { syntheticFrame } from '../../../bench/watermark/frames';
 
 const key = Buffer.alloc(32, 0x5a);
 const payload = 'a1b2c3d4e5f60718';
@@ -12,6 +13,17 @@ function smoothFrame(w: number, h: number, seed: number): { y: Uint8Array } {
   for (let i = 0; i < y.length; i++) {
     s = (s * 1103515245 + 12345) >>> 0;
     y[i] = Math.round(60 + (i % w) / 8 + Math.floor(i / w) / 10 + ((s >>> 16) % 5) - 2);
+  }
+  return { y };
+}
+
+/** Coarse grain of large spread (about 40 levels rms). */
+function grainFrame(w: number, h: number, seed: number): { y: Uint8Array } {
+  const y = new Uint8Array(w * h);
+  let s = seed;
+  for (let i = 0; i < y.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    y[i] = 60 + ((s >>> 16) % 136);
   }
   return { y };
 }
@@ -33,9 +45,34 @@ describe('the video quality guard', () => {
     expect(ssim(next.y, z, 640, 480)).toBeGreaterThan(0.99);
   });
 
-  it('leaves the default strength alone on a frame that keeps the floor', () => {
+  it('spends the SSIM room a small frame has left: the strength goes up and the frame keeps the floor', () => {
     const guard = createQualityGuard(payload, key, 640, 480, 30);
-    const f = syntheticFrame(640, 480, 3);
+    const f = smoothFrame(640, 480, 3);
+    const atDefault = Uint8Array.from(f.y);
+    createLumaEmbedder(payload, key, { video: true }).embed(atDefault, 640, 480);
+    const y = Uint8Array.from(f.y);
+    guard.embed(y, 0);
+    expect(guard.scale()).toBeGreaterThan(1);
+    expect(guard.scale()).toBeLessThanOrEqual(SMALL_FRAME_MAX_RAISE);
+    const s = ssim(f.y, y, 640, 480);
+    expect(s).toBeGreaterThanOrEqual(VIDEO_MIN_SSIM);
+    expect(s).toBeLessThan(ssim(f.y, atDefault, 640, 480));
+    expect(guard.ssimMin()).toBe(s);
+  });
+
+  it('never takes a large frame above the default strength', () => {
+    const guard = createQualityGuard(payload, key, 960, 540, 30);
+    const f = smoothFrame(960, 540, 4);
+    const y = Uint8Array.from(f.y);
+    guard.embed(y, 0);
+    expect(guard.ssimMin()).toBeGreaterThanOrEqual(VIDEO_MIN_SSIM);
+    expect(guard.scale()).toBeLessThanOrEqual(1);
+  });
+
+  it('does not raise the strength where squared change, not SSIM, bounds the mark', () => {
+    // Grain this strong hides the mark from SSIM: the squared-change bound is reached first.
+    const guard = createQualityGuard(payload, key, 640, 480, 30);
+    const f = grainFrame(640, 480, 5);
     const y = Uint8Array.from(f.y);
     guard.embed(y, 0);
     expect(guard.ssimMin()).toBeGreaterThanOrEqual(VIDEO_MIN_SSIM);
