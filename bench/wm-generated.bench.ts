@@ -3,7 +3,8 @@
  * model, marked by the pipeline's embedVideoFile, then each attack of the issue (and chains of
  * two) applied with ffmpeg, and the payload read back from the first 3 s (or one frame).
  * `npm run bench -- wm-generated`; WM_GEN_PROMPT changes the scene, WM_GEN_PAYLOAD the payload (16
- * hex digits), WM_GEN_ONLY=a,b keeps the attacks whose names contain one of the words.
+ * hex digits), WM_GEN_SEED the render's seed (7), WM_GEN_ONLY=a,b keeps the attacks whose names
+ * contain one of the words.
  */
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -80,7 +81,15 @@ export async function run(): Promise<void> {
   try {
     const prompt = process.env.WM_GEN_PROMPT ?? 'a red kite over a windy beach at sunset';
     const rendered = await createLocalModel().render(
-      { prompt, durationSec: 10, width: 1280, height: 720, seed: 7, cameos: [], referenceImages: [] },
+      {
+        prompt,
+        durationSec: 10,
+        width: 1280,
+        height: 720,
+        seed: Number(process.env.WM_GEN_SEED ?? 7),
+        cameos: [],
+        referenceImages: [],
+      },
       { workDir: path.join(tmp, 'model') },
     );
     const marked = path.join(tmp, 'marked.mp4');
