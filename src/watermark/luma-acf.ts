@@ -118,11 +118,22 @@ function refineLattice(acf: Acf, lat: Lattice): Lattice {
   return v;
 }
 
+/**
+ * The longest lag searched, as a share of the analysed width: a little past half of it. A clip
+ * whose frames hold two tiles across (512x512 with 8 px chips) holds two at any scale, so its
+ * lattice vector is half the frame wide. Until stop 35 the search stopped at width / 2.1, and such
+ * a clip downscaled to anything but the fixed scales was never found (talking-a at 45 %, 40 % and
+ * 35 % of its width, sync z 9.4-11.2 at the true geometry). Lags past half the transform's size
+ * would only read the same values again, mirrored.
+ */
+const LAG_REACH = 1 / 1.9;
+
 /** The ACF search annulus for a frame: lags of the tile period at scales S_MIN..S_MAX, +-ROT_MAX. */
 function annulus(w: number, h: number): { rMin: number; rMax: number; limitY: number } {
-  const cw = Math.min(w, Math.min(1024, nextPow2(w))),
+  const nw = Math.min(1024, nextPow2(w)),
+    cw = Math.min(w, nw),
     ch = Math.min(h, Math.min(1024, nextPow2(h)));
-  return { rMin: S_MIN * TILE, rMax: Math.min(S_MAX * TILE, cw / 2 / 1.05), limitY: ch / 2 };
+  return { rMin: S_MIN * TILE, rMax: Math.min(S_MAX * TILE, cw * LAG_REACH, nw / 2), limitY: ch / 2 };
 }
 
 function inAnnulus(x: number, y: number, rMin: number, rMax: number): boolean {
@@ -143,7 +154,7 @@ export function latticeCellCount(w: number, h: number): number {
 export function latticeCandidates(acf: Acf): Lattice[] {
   const f = acf.factor;
   const rMin = (S_MIN * TILE) / f,
-    rMax = Math.min((S_MAX * TILE) / f, acf.limitX / 1.05);
+    rMax = Math.min((S_MAX * TILE) / f, 2 * acf.limitX * LAG_REACH, acf.nw / 2);
   const pts: { x: number; y: number; s: number }[] = [];
   const R = Math.ceil(rMax);
   for (let y = -R; y <= R; y++)
