@@ -120,6 +120,18 @@ describe('luma watermark chip size by frame size', () => {
     expect([chipFor(960, 540), videoChipFor(960, 540)]).toEqual([8, 8]);
   });
 
+  it('finds a clip frame two tiles across (512x512, 8 px chips) downscaled to 40 %, whose lattice is half the frame wide', () => {
+    const p = syntheticFrame(512, 512, 6);
+    const y = Uint8Array.from(p.y);
+    createLumaEmbedder(payload, key, { ...IMAGE_EMBED, video: true }).embed(y, p.w, p.h);
+    const small = downscale({ y, w: p.w, h: p.h }, 0.4);
+    expect(small.w).toBe(205);
+    const d = detectLuma(small.y, small.w, small.h, key);
+    expect(d.payloadHex).toBe(payload);
+    expect(d.pValue).toBeLessThanOrEqual(P_THRESHOLD);
+    expect(d.transform?.tileScale).toBeCloseTo(0.4, 2);
+  });
+
   it('reads an untouched 640x360 clip frame marked with 8 px chips and reports it unscaled', () => {
     const p = syntheticFrame(640, 360, 5);
     const y = Uint8Array.from(p.y);
