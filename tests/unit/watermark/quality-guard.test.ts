@@ -28,6 +28,13 @@ function grainFrame(w: number, h: number, seed: number): { y: Uint8Array } {
   return { y };
 }
 
+/** A guard for w x h frames that has marked `frame` as the clip's first (a sampled one). */
+function guardedFirstFrame(w: number, h: number, frame: { y: Uint8Array }) {
+  const guard = createQualityGuard(payload, key, w, h, 30);
+  guard.embed(Uint8Array.from(frame.y), 0);
+  return guard;
+}
+
 describe('the video quality guard', () => {
   it('re-marks a sampled frame that misses the SSIM floor, and carries the lower strength to the frames after it', () => {
     // A base strength four times the default stands in for a picture the SSIM estimate misjudges.
@@ -61,20 +68,14 @@ describe('the video quality guard', () => {
   });
 
   it('never takes a large frame above the default strength', () => {
-    const guard = createQualityGuard(payload, key, 960, 540, 30);
-    const f = smoothFrame(960, 540, 4);
-    const y = Uint8Array.from(f.y);
-    guard.embed(y, 0);
+    const guard = guardedFirstFrame(960, 540, smoothFrame(960, 540, 4));
     expect(guard.ssimMin()).toBeGreaterThanOrEqual(VIDEO_MIN_SSIM);
     expect(guard.scale()).toBeLessThanOrEqual(1);
   });
 
   it('does not raise the strength where squared change, not SSIM, bounds the mark', () => {
     // Grain this strong hides the mark from SSIM: the squared-change bound is reached first.
-    const guard = createQualityGuard(payload, key, 640, 480, 30);
-    const f = grainFrame(640, 480, 5);
-    const y = Uint8Array.from(f.y);
-    guard.embed(y, 0);
+    const guard = guardedFirstFrame(640, 480, grainFrame(640, 480, 5));
     expect(guard.ssimMin()).toBeGreaterThanOrEqual(VIDEO_MIN_SSIM);
     expect(guard.scale()).toBe(1);
   });
