@@ -19,10 +19,10 @@ const DARK_SHARE = 0.008;
 const ssimSeen = (chip: number): number => (chip >= CHIP ? 1 / 3 : 1 / 2);
 /**
  * Mean SSIM loss the mark may cost a frame unless the caller says otherwise. Frames with a short
- * side of LARGE_SIDE or more spend less: they hold more tiles, and the delivery encode (CRF 17)
- * costs smooth generated clips about as much SSIM again as the mark itself (measured on the
- * built-in model's 720p clips: 0.004 at this strength, delivered SSIM 0.9905 or better). Smaller
- * frames with 8 px chips (clips, see videoChipFor) usually reach the squared-change bound first.
+ * side of LARGE_SIDE or more start lower: they hold more tiles. A clip's frames start here and the
+ * video quality guard calibrates the estimate on the SSIM it measures (video-quality-guard.ts).
+ * Smaller frames with 8 px chips (clips, see videoChipFor) usually reach the squared-change bound
+ * first.
  */
 export const DEFAULT_STRENGTH = { largeFrame: 0.005, smallFrame: 0.007 };
 export function defaultStrengthFor(width: number, height: number): number {

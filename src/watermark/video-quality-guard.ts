@@ -1,5 +1,4 @@
 import { createLumaEmbedder, defaultStrengthFor } from './luma';
-import { LARGE_SIDE } from './luma-tile';
 import { ssim } from './quality';
 
 /** SSIM a sampled frame of a marked video must keep; below it the frame is marked again, weaker. */
@@ -9,14 +8,17 @@ const VIDEO_SSIM_AIM = 0.991;
 const RAISE_FROM = VIDEO_SSIM_AIM + 0.0004;
 const QUALITY_SAMPLE_SEC = 5;
 /**
- * How far above its default the guard may take a small frame's strength (frames with a short side
- * under LARGE_SIDE; larger ones never go above the default, which leaves room for the SSIM that the
- * delivery encode costs smooth generated clips). The embedder's SSIM estimate runs high on some
- * pictures: on talking-a (512x512) the default strength cost a measured 0.006, not its 0.007, and
- * the mark stopped at PSNR 43.1 dB. Spending that room took the payload capacity of its halved +
- * CRF 35 copies from 28-45 to 53-89 bits (four payloads; docs/watermark-measurements.md, stop 35).
+ * How far above its default strength the guard may take a clip's frames. The embedder's SSIM
+ * estimate runs high on many pictures: on talking-a (512x512) the default strength cost a measured
+ * 0.006, not its 0.007, and the mark stopped at PSNR 43.1 dB; on the built-in model's 720p clips
+ * the default cost 0.004-0.005 (PSNR 45.3-46.8 dB). Spending that room took the payload capacity of
+ * talking-a's halved + CRF 35 copies from 28-45 to 53-89 bits (four payloads), and two 720p renders
+ * halved + CRF 35 from sync z 7.3 and 2.3-2.5 to 10.7 and 8.4-8.5 (docs/watermark-measurements.md,
+ * stop 35). Until then frames of 540 px and more were never raised, to leave room for the SSIM that
+ * the delivery encode costs smooth generated clips; the bar is read on the mark, as for every other
+ * clip, and one of those renders already fell under 0.99 delivered at the default.
  */
-export const SMALL_FRAME_MAX_RAISE = 4;
+export const MAX_RAISE = 4;
 const RAISE_TRIES = 4;
 const LOWER_TRIES = 8;
 
@@ -24,8 +26,8 @@ const LOWER_TRIES = 8;
  * Marks a clip's frames and measures one frame every few seconds (SSIM costs about 150 ms at 720p,
  * too much for every frame). The embedder's SSIM bound is an estimate, so the guard calibrates it
  * on the frames it measures: a sampled frame that misses the floor is re-marked from its original
- * at a lower strength, and a small frame with room to spare, where the strength is what bounds the
- * mark, is re-marked at a higher one (up to SMALL_FRAME_MAX_RAISE times the default). The strength
+ * at a lower strength, and a frame with room to spare, where the strength is what bounds the mark,
+ * is re-marked at a higher one (up to MAX_RAISE times the default). The strength
  * then carries on to the frames after it, until the next sample.
  */
 export function createQualityGuard(
@@ -36,13 +38,12 @@ export function createQualityGuard(
   fps: number,
   base = defaultStrengthFor(w, h),
 ) {
-  const ceiling = Math.min(w, h) < LARGE_SIDE ? SMALL_FRAME_MAX_RAISE : 1;
   let scale = 1;
   let embedder = createLumaEmbedder(payloadHex, key, { strength: base, video: true });
   let lowest = 1;
   const every = Math.max(1, Math.round(QUALITY_SAMPLE_SEC * (fps > 0 ? fps : 30)));
   const rescale = (s: number) => {
-    scale = Math.min(ceiling, s);
+    scale = Math.min(MAX_RAISE, s);
     embedder = createLumaEmbedder(payloadHex, key, { strength: base * scale, video: true });
   };
   // The estimate is at most the strength; near it, the SSIM budget (not squared change or the
@@ -66,7 +67,7 @@ export function createQualityGuard(
       }
       for (
         let tries = 0;
-        tries < RAISE_TRIES && s >= RAISE_FROM && scale < ceiling && strengthBinds();
+        tries < RAISE_TRIES && s >= RAISE_FROM && scale < MAX_RAISE && strengthBinds();
         tries++
       ) {
         const previous = scale;

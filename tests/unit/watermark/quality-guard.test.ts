@@ -1,5 +1,5 @@
 import { createQualityGuard, VIDEO_MIN_SSIM } from '../../../src/watermark/files';
-import { SMALL_FRAME_MAX_RAISE } from '../../../src/watermark/video-quality-guard';
+import { MAX_RAISE } from '../../../src/watermark/video-quality-guard';
 import { createLumaEmbedder } from '../../../src/watermark/luma';
 import { ssim } from '../../../src/watermark/quality';
 
@@ -60,17 +60,21 @@ describe('the video quality guard', () => {
     const y = Uint8Array.from(f.y);
     guard.embed(y, 0);
     expect(guard.scale()).toBeGreaterThan(1);
-    expect(guard.scale()).toBeLessThanOrEqual(SMALL_FRAME_MAX_RAISE);
+    expect(guard.scale()).toBeLessThanOrEqual(MAX_RAISE);
     const s = ssim(f.y, y, 640, 480);
     expect(s).toBeGreaterThanOrEqual(VIDEO_MIN_SSIM);
     expect(s).toBeLessThan(ssim(f.y, atDefault, 640, 480));
     expect(guard.ssimMin()).toBe(s);
   });
 
-  it('never takes a large frame above the default strength', () => {
-    const guard = guardedFirstFrame(960, 540, smoothFrame(960, 540, 4));
+  it('spends the room on a large frame too, and keeps its floor', () => {
+    const f = smoothFrame(960, 540, 4);
+    const y = Uint8Array.from(f.y);
+    const guard = createQualityGuard(payload, key, 960, 540, 30);
+    guard.embed(y, 0);
+    expect(guard.scale()).toBeGreaterThan(1);
+    expect(ssim(f.y, y, 960, 540)).toBeGreaterThanOrEqual(VIDEO_MIN_SSIM);
     expect(guard.ssimMin()).toBeGreaterThanOrEqual(VIDEO_MIN_SSIM);
-    expect(guard.scale()).toBeLessThanOrEqual(1);
   });
 
   it('does not raise the strength where squared change, not SSIM, bounds the mark', () => {
